@@ -1,0 +1,194 @@
+package org.corral.core.api;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import org.corral.core.schema.Schema;
+
+/**
+ * One API method, declared once: verb, path, who may call it, its parameters and answer, and its
+ * handler. Routing, validation, the permission check, the OpenAPI document and the CLI all read it.
+ */
+public final class ApiMethod {
+    private final HttpVerb verb;
+    private final String path;
+    private final List<String> pathVariables;
+    private String name;
+    private String description = "";
+    private Check check;
+    private boolean proxyToNode;
+    private boolean allowToken = true;
+    private boolean extension;
+    private final Map<String, Schema> parameters = new LinkedHashMap<>();
+    private Schema returns = Schema.nullValue();
+    private ApiHandler handler;
+
+    private ApiMethod(HttpVerb verb, String path) {
+        this.verb = requireNonNull(verb, "verb is null");
+        this.path = requireNonNull(path, "path is null");
+        if (!path.startsWith("/") || path.length() > 1 && path.endsWith("/")) {
+            throw new IllegalArgumentException("API path must start and must not end with '/': " + path);
+        }
+        List<String> variables = new ArrayList<>();
+        Matcher m = Check.VARIABLE.matcher(path);
+        while (m.find()) {
+            variables.add(m.group(1));
+        }
+        this.pathVariables = List.copyOf(variables);
+    }
+
+    public static ApiMethod get(String path) {
+        return new ApiMethod(HttpVerb.GET, path);
+    }
+
+    public static ApiMethod post(String path) {
+        return new ApiMethod(HttpVerb.POST, path);
+    }
+
+    public static ApiMethod put(String path) {
+        return new ApiMethod(HttpVerb.PUT, path);
+    }
+
+    public static ApiMethod delete(String path) {
+        return new ApiMethod(HttpVerb.DELETE, path);
+    }
+
+    /** Proxmox's method name (e.g. {@code read_task_status}); shown in the API viewer. */
+    public ApiMethod name(String value) {
+        this.name = requireNonNull(value, "value is null");
+        return this;
+    }
+
+    public ApiMethod description(String text) {
+        this.description = requireNonNull(text, "text is null");
+        return this;
+    }
+
+    public ApiMethod permission(Check value) {
+        this.check = requireNonNull(value, "value is null");
+        return this;
+    }
+
+    /** The call belongs to the node named by {@code {node}} and is forwarded there. */
+    public ApiMethod proxyToNode() {
+        this.proxyToNode = true;
+        return this;
+    }
+
+    /** API tokens may not call this method (Proxmox refuses tokens for ticket and password calls). */
+    public ApiMethod noTokens() {
+        this.allowToken = false;
+        return this;
+    }
+
+    /** A Corral addition that Proxmox VE lacks; the OpenAPI document marks it. */
+    public ApiMethod extension() {
+        this.extension = true;
+        return this;
+    }
+
+    public ApiMethod parameter(String paramName, Schema schema) {
+        requireNonNull(paramName, "paramName is null");
+        if (parameters.put(paramName, requireNonNull(schema, "schema is null")) != null) {
+            throw new IllegalArgumentException("parameter '" + paramName + "' declared twice on " + this);
+        }
+        return this;
+    }
+
+    public ApiMethod returns(Schema schema) {
+        this.returns = requireNonNull(schema, "schema is null");
+        return this;
+    }
+
+    public ApiMethod handler(ApiHandler value) {
+        this.handler = requireNonNull(value, "value is null");
+        return this;
+    }
+
+    public HttpVerb verb() {
+        return verb;
+    }
+
+    public String path() {
+        return path;
+    }
+
+    public List<String> pathVariables() {
+        return pathVariables;
+    }
+
+    public Optional<String> name() {
+        return Optional.ofNullable(name);
+    }
+
+    public String description() {
+        return description;
+    }
+
+    public Check check() {
+        return check;
+    }
+
+    public boolean isProxyToNode() {
+        return proxyToNode;
+    }
+
+    public boolean allowsToken() {
+        return allowToken;
+    }
+
+    public boolean isExtension() {
+        return extension;
+    }
+
+    public Map<String, Schema> parameters() {
+        return Collections.unmodifiableMap(parameters);
+    }
+
+    public Schema returns() {
+        return returns;
+    }
+
+    public ApiHandler handler() {
+        return handler;
+    }
+
+    /** Problems with the declaration itself; the registry refuses to start with any. */
+    List<String> declarationErrors() {
+        List<String> errors = new ArrayList<>();
+        if (check == null) {
+            errors.add(this + ": no permission declared");
+        }
+        if (handler == null) {
+            errors.add(this + ": no handler");
+        }
+        for (String variable : pathVariables) {
+            Schema schema = parameters.get(variable);
+            if (schema == null) {
+                errors.add(this + ": path variable '" + variable + "' is not a declared parameter");
+            } else if (schema.isOptional()) {
+                errors.add(this + ": path variable '" + variable + "' is optional");
+            }
+        }
+        if (check instanceof Check.OnPath onPath) {
+            Matcher m = Check.VARIABLE.matcher(onPath.template());
+            while (m.find()) {
+                if (!parameters.containsKey(m.group(1))) {
+                    errors.add(this + ": permission path uses undeclared parameter '" + m.group(1) + "'");
+                }
+            }
+        }
+        return errors;
+    }
+
+    @Override
+    public String toString() {
+        return verb + " " + path;
+    }
+}

@@ -1,0 +1,134 @@
+package org.corral.core.api;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * Every declared method, checked once at start-up: a duplicate verb and path, an undeclared
+ * path variable or a missing permission stops the daemon. Also the router that matches a
+ * concrete path to its declaration.
+ */
+public final class ApiRegistry {
+    private final List<ApiMethod> methods;
+    private final Map<HttpVerb, Map<Integer, List<Route>>> routes = new HashMap<>();
+
+    public ApiRegistry(List<? extends ApiModule> modules) {
+        List<ApiMethod> all = new ArrayList<>();
+        modules.forEach(m -> all.addAll(m.methods()));
+        List<String> errors = new ArrayList<>();
+        Map<String, ApiMethod> seen = new HashMap<>();
+        for (ApiMethod method : all) {
+            errors.addAll(method.declarationErrors());
+            // {node} and {name} at the same place are the same route
+            String key = method.verb() + " " + method.path().replaceAll("\\{[^}]+}", "{}");
+            ApiMethod earlier = seen.putIfAbsent(key, method);
+            if (earlier != null) {
+                errors.add("duplicate API method " + method + " (also " + earlier + ")");
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new IllegalStateException("invalid API declarations:\n  " + String.join("\n  ", errors));
+        }
+        all.sort(Comparator.comparing(ApiMethod::path).thenComparing(ApiMethod::verb));
+        this.methods = List.copyOf(all);
+        for (ApiMethod method : methods) {
+            Route route = new Route(method, segments(method.path()));
+            routes.computeIfAbsent(method.verb(), v -> new HashMap<>())
+                    .computeIfAbsent(route.segments.length, n -> new ArrayList<>()).add(route);
+        }
+        // literal segments win over variables, left to right
+        routes.values().forEach(bySize -> bySize.values().forEach(list -> list.sort(Route::compareSpecificity)));
+    }
+
+    public List<ApiMethod> methods() {
+        return methods;
+    }
+
+    /** A matched method and the values of its path variables. */
+    public record Match(ApiMethod method, Map<String, String> pathValues) {}
+
+    public Optional<Match> match(HttpVerb verb, String path) {
+        String[] parts = segments(path);
+        List<Route> candidates = routes.getOrDefault(verb, Map.of()).getOrDefault(parts.length, List.of());
+        for (Route route : candidates) {
+            Map<String, String> values = route.bind(parts);
+            if (values != null) {
+                return Optional.of(new Match(route.method, values));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether any verb is declared for the path. */
+    public boolean pathExists(String path) {
+        for (HttpVerb verb : HttpVerb.values()) {
+            if (match(verb, path).isPresent()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The next path segments below {@code path} that some declaration has (what {@code ls} shows). */
+    public List<String> children(String path) {
+        String[] parts = segments(path);
+        TreeSet<String> names = new TreeSet<>();
+        for (ApiMethod method : methods) {
+            String[] template = segments(method.path());
+            if (template.length <= parts.length) {
+                continue;
+            }
+            boolean prefix = true;
+            for (int i = 0; i < parts.length && prefix; i++) {
+                prefix = template[i].startsWith("{") || template[i].equals(parts[i]);
+            }
+            if (prefix) {
+                names.add(template[parts.length]);
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    static String[] segments(String path) {
+        String trimmed = path.replaceAll("^/+|/+$", "");
+        return trimmed.isEmpty() ? new String[0] : trimmed.split("/+");
+    }
+
+    private record Route(ApiMethod method, String[] segments) {
+        Map<String, String> bind(String[] parts) {
+            Map<String, String> values = null;
+            for (int i = 0; i < segments.length; i++) {
+                String template = segments[i];
+                if (template.startsWith("{")) {
+                    if (parts[i].isEmpty()) {
+                        return null;
+                    }
+                    if (values == null) {
+                        values = new LinkedHashMap<>();
+                    }
+                    values.put(template.substring(1, template.length() - 1), parts[i]);
+                } else if (!template.equals(parts[i])) {
+                    return null;
+                }
+            }
+            return values == null ? Map.of() : values;
+        }
+
+        static int compareSpecificity(Route a, Route b) {
+            for (int i = 0; i < a.segments.length; i++) {
+                boolean va = a.segments[i].startsWith("{");
+                boolean vb = b.segments[i].startsWith("{");
+                if (va != vb) {
+                    return va ? 1 : -1;
+                }
+            }
+            return 0;
+        }
+    }
+}

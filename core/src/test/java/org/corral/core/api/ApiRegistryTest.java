@@ -1,0 +1,77 @@
+package org.corral.core.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.corral.core.access.AuthContext;
+import org.corral.core.access.Privilege;
+import org.corral.core.error.ParameterError;
+import org.corral.core.error.PermissionDenied;
+import org.corral.core.error.Unauthorized;
+import org.corral.core.schema.Formats;
+import org.corral.core.schema.Schema;
+import org.junit.jupiter.api.Test;
+
+class ApiRegistryTest {
+    private static ApiMethod start() {
+        return ApiMethod.post("/nodes/{node}/qemu/{vmid}/status/start")
+                .permission(Check.path("/vms/{vmid}", Privilege.VM_POWER_MGMT))
+                .parameter("node", Schema.string().format(Formats.PVE_NODE))
+                .parameter("vmid", Schema.integer().format(Formats.PVE_VMID))
+                .parameter("timeout", Schema.integer().minimum(0).optional())
+                .handler(r -> "started " + r.vmId("vmid"));
+    }
+
+    private static ApiMethod tasks() {
+        return ApiMethod.get("/nodes/{node}/tasks")
+                .permission(Check.authenticated())
+                .parameter("node", Schema.string().format(Formats.PVE_NODE))
+                .handler(r -> List.of());
+    }
+
+    @Test
+    void duplicatePathStopsStartUp() {
+        ApiModule module = () -> List.of(start(), start());
+        assertThatThrownBy(() -> new ApiRegistry(List.of(module))).hasMessageContaining("duplicate API method");
+    }
+
+    @Test
+    void undeclaredPathVariableStopsStartUp() {
+        ApiModule module = () -> List.of(ApiMethod.get("/nodes/{node}").permission(Check.authenticated()).handler(r -> null));
+        assertThatThrownBy(() -> new ApiRegistry(List.of(module)))
+                .hasMessageContaining("path variable 'node' is not a declared parameter");
+    }
+
+    @Test
+    void literalSegmentsWinOverVariables() {
+        ApiMethod byName = ApiMethod.get("/nodes/{node}/{kind}").permission(Check.authenticated())
+                .parameter("node", Schema.string()).parameter("kind", Schema.string()).handler(r -> "var");
+        ApiRegistry registry = new ApiRegistry(List.of(() -> List.of(byName, tasks())));
+        assertThat(registry.match(HttpVerb.GET, "/nodes/pve1/tasks").orElseThrow().method()).isSameAs(registry.methods().stream()
+                .filter(m -> m.path().endsWith("/tasks")).findFirst().orElseThrow());
+        assertThat(registry.match(HttpVerb.GET, "/nodes/pve1/other").orElseThrow().pathValues())
+                .containsEntry("kind", "other");
+        assertThat(registry.children("/nodes/pve1")).containsExactly("tasks", "{kind}");
+    }
+
+    @Test
+    void dispatcherChecksAuthenticationThenPrivilegeThenParameters() throws Exception {
+        ApiRegistry registry = new ApiRegistry(List.of(() -> List.of(start())));
+        Set<Privilege> held = Set.of(Privilege.VM_POWER_MGMT);
+        ApiDispatcher dispatcher = new ApiDispatcher(registry, (auth, path) -> path.equals("/vms/100") ? held : Set.of());
+        AuthContext user = AuthContext.user("ops@pve", "127.0.0.1");
+
+        assertThat(dispatcher.dispatch(HttpVerb.POST, "/nodes/pve1/qemu/100/status/start", Map.of(), user)).isEqualTo("started 100");
+        assertThatThrownBy(() -> dispatcher.dispatch(HttpVerb.POST, "/nodes/pve1/qemu/101/status/start", Map.of(), user))
+                .isInstanceOf(PermissionDenied.class).hasMessageContaining("/vms/101, VM.PowerMgmt");
+        assertThatThrownBy(() -> dispatcher.dispatch(HttpVerb.POST, "/nodes/pve1/qemu/100/status/start", Map.of(),
+                AuthContext.anonymous("127.0.0.1"))).isInstanceOf(Unauthorized.class);
+        assertThatThrownBy(() -> dispatcher.dispatch(HttpVerb.POST, "/nodes/pve1/qemu/100/status/start",
+                Map.of("timeout", "-1"), user)).isInstanceOf(ParameterError.class).hasMessageContaining("timeout");
+        assertThatThrownBy(() -> dispatcher.dispatch(HttpVerb.POST, "/nodes/pve1/qemu/..%2f/status/start", Map.of(), user))
+                .isInstanceOf(ParameterError.class).hasMessageContaining("vmid");
+    }
+}
