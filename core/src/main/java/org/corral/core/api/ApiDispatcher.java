@@ -41,6 +41,12 @@ public final class ApiDispatcher {
     }
 
     public Object dispatch(ApiRegistry.Match match, Map<String, String> raw, AuthContext auth) throws Exception {
+        return dispatch(match, raw, auth, java.util.Optional.empty());
+    }
+
+    /** As above, with the file of an upload method; the file is only read by the handler, after every check. */
+    public Object dispatch(ApiRegistry.Match match, Map<String, String> raw, AuthContext auth,
+            java.util.Optional<Upload> upload) throws Exception {
         ApiMethod method = match.method();
         Check check = method.check();
         if (auth.isAnonymous() && !(check instanceof Check.Anonymous)) {
@@ -68,6 +74,9 @@ public final class ApiDispatcher {
             throw new PermissionDenied("Permission check failed (" + check.describe(params) + ")");
         }
         Map<String, Object> values = Validator.validate(method.parameters(), params);
-        return method.handler().handle(new ApiRequest(method, values, auth, permissions));
+        if (upload.isPresent() && method.uploadPart().isEmpty()) {
+            throw new ParameterError(upload.get().filename(), "this method takes no file upload");
+        }
+        return method.handler().handle(new ApiRequest(method, values, auth, permissions, upload));
     }
 }

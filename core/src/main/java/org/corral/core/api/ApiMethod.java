@@ -25,6 +25,7 @@ public final class ApiMethod {
     private boolean proxyToNode;
     private boolean allowToken = true;
     private boolean extension;
+    private String uploadPart;
     private final Map<String, Schema> parameters = new LinkedHashMap<>();
     private Schema returns = Schema.nullValue();
     private ApiHandler handler;
@@ -93,6 +94,15 @@ public final class ApiMethod {
         return this;
     }
 
+    /**
+     * The call carries a file as the multipart part {@code part} (Proxmox's upload methods name it
+     * {@code filename}); the handler reads it from {@link ApiRequest#upload()}.
+     */
+    public ApiMethod upload(String part) {
+        this.uploadPart = requireNonNull(part, "part is null");
+        return this;
+    }
+
     public ApiMethod parameter(String paramName, Schema schema) {
         requireNonNull(paramName, "paramName is null");
         if (parameters.put(paramName, requireNonNull(schema, "schema is null")) != null) {
@@ -141,6 +151,10 @@ public final class ApiMethod {
 
     public boolean allowsToken() {
         return allowToken;
+    }
+
+    public Optional<String> uploadPart() {
+        return Optional.ofNullable(uploadPart);
     }
 
     public boolean isExtension() {

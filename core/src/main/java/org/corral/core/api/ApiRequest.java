@@ -15,12 +15,24 @@ public final class ApiRequest {
     private final Map<String, Object> params;
     private final AuthContext auth;
     private final PermissionChecker permissions;
+    private final Optional<Upload> upload;
 
     public ApiRequest(ApiMethod method, Map<String, Object> params, AuthContext auth, PermissionChecker permissions) {
+        this(method, params, auth, permissions, Optional.empty());
+    }
+
+    public ApiRequest(ApiMethod method, Map<String, Object> params, AuthContext auth, PermissionChecker permissions,
+            Optional<Upload> upload) {
         this.method = requireNonNull(method, "method is null");
         this.params = Map.copyOf(params);
         this.auth = requireNonNull(auth, "auth is null");
         this.permissions = requireNonNull(permissions, "permissions is null");
+        this.upload = requireNonNull(upload, "upload is null");
+    }
+
+    /** The file sent with an upload method, if the caller sent one. */
+    public Optional<Upload> upload() {
+        return upload;
     }
 
     public ApiMethod method() {

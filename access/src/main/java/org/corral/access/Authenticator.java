@@ -1,0 +1,128 @@
+package org.corral.access;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.corral.access.config.ProxmoxText;
+import org.corral.access.config.RealmConfig;
+import org.corral.access.config.UserConfig;
+import org.corral.access.config.AclPaths;
+import org.corral.core.access.AuthContext;
+import org.corral.core.access.Privilege;
+import org.corral.core.error.Unauthorized;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The login of POST /access/ticket: checks the password with the user's realm (or accepts a valid
+ * ticket of the same user, or of root@pam, to renew it), throttles failures, and answers the
+ * ticket, CSRF token and capability map. Every failure is "authentication failure" to the client;
+ * the reason goes to the log only.
+ */
+public final class Authenticator {
+    public static final String FAILURE = "authentication failure";
+    private static final Logger log = LoggerFactory.getLogger(Authenticator.class);
+
+    private final AccessService access;
+
+    public Authenticator(AccessService access) {
+        this.access = requireNonNull(access, "access is null");
+    }
+
+    /** What the client sent to POST /access/ticket. */
+    public record Credentials(String username, Optional<String> realm, String password, Optional<String> otp,
+            Optional<String> tfaChallenge, Optional<String> path, Optional<String> privs) {
+        public Credentials {
+            requireNonNull(username, "username is null");
+            requireNonNull(realm, "realm is null");
+            requireNonNull(password, "password is null");
+            requireNonNull(otp, "otp is null");
+            requireNonNull(tfaChallenge, "tfaChallenge is null");
+            requireNonNull(path, "path is null");
+            requireNonNull(privs, "privs is null");
+        }
+    }
+
+    /**
+     * Logs in: on success answers {@code username}, {@code ticket}, {@code CSRFPreventionToken},
+     * {@code clustername} (for callers with Sys.Audit on /) and {@code cap}; with {@code path} and
+     * {@code privs} it only checks the credentials and privileges and answers no ticket. Throws
+     * {@link Unauthorized} after the throttle's delay on any failure.
+     */
+    public Map<String, Object> login(Credentials credentials, String clientAddress) {
+        String userid = credentials.realm().map(r -> credentials.username() + "@" + r).orElse(credentials.username());
+        LoginThrottle throttle = access.throttle();
+        throttle.checkAllowed(userid, clientAddress);
+        boolean verifyOnly = credentials.path().isPresent() || credentials.privs().isPresent();
+        try {
+            verify(userid, credentials, verifyOnly, clientAddress);
+        } catch (AuthenticationException e) {
+            log.warn("authentication failure; rhost={} user={} msg={}", clientAddress, userid, e.getMessage());
+            throttle.failed(userid, clientAddress);
+            throw new Unauthorized(FAILURE);
+        }
+        throttle.succeeded(userid, clientAddress);
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("username", userid);
+        if (!verifyOnly) {
+            answer.put("ticket", access.tickets().issue(userid));
+            answer.put("CSRFPreventionToken", access.tickets().csrfToken(userid));
+        }
+        Optional<String> cluster = access.settings().clusterName().get();
+        if (cluster.isPresent() && access.privileges(userid, "/").set().contains(Privilege.SYS_AUDIT)) {
+            answer.put("clustername", cluster.get());
+        }
+        answer.put("cap", access.capabilities(userid));
+        log.info("successful auth for user '{}'", userid);
+        return answer;
+    }
+
+    private void verify(String userid, Credentials credentials, boolean verifyOnly, String clientAddress) {
+        Ids.UserId id = Ids.user(userid).orElseThrow(() -> new AuthenticationException("invalid user name"));
+        UserConfig users = access.users();
+        if (users.user(userid).isEmpty()) {
+            throw new AuthenticationException("no such user ('" + userid + "')");
+        }
+        if (!access.active(users, userid, Optional.empty())) {
+            throw new AuthenticationException("user '" + userid + "' is disabled or expired");
+        }
+        if (credentials.tfaChallenge().isPresent()) {
+            throw new AuthenticationException("two-factor authentication is not supported");
+        }
+        if (credentials.otp().filter(o -> !o.isEmpty()).isPresent()) {
+            throw new AuthenticationException("no such challenge");
+        }
+        Optional<Tickets.Verified> ticket = access.tickets().verify(credentials.password());
+        boolean renewal = ticket.isPresent() && (ticket.get().userid().equals(userid)
+                || !verifyOnly && ticket.get().userid().equals(AuthContext.ROOT))
+                && access.active(users, ticket.get().userid(), Optional.empty());
+        if (!renewal) {
+            RealmConfig realm = access.domains().realm(id.realm())
+                    .orElseThrow(() -> new AuthenticationException("auth domain '" + id.realm() + "' does not exist"));
+            Realm type = access.realmOf(realm)
+                    .orElseThrow(() -> new AuthenticationException("realm type '" + realm.type() + "' is not supported"));
+            type.authenticate(realm, id.name(), credentials.password(), clientAddress);
+        }
+        if (verifyOnly) {
+            checkPrivileges(userid, credentials.path(), credentials.privs());
+        }
+    }
+
+    private void checkPrivileges(String userid, Optional<String> path, Optional<String> privs) {
+        Optional<String> normalized = path.flatMap(AclPaths::normalize);
+        List<String> names = ProxmoxText.splitList(privs.orElse(""));
+        if (normalized.isEmpty() || names.isEmpty()) {
+            throw new AuthenticationException("no permission (" + path.orElse("") + ", " + privs.orElse("") + ")");
+        }
+        var held = access.privileges(userid, normalized.get()).set();
+        for (String name : names) {
+            Optional<Privilege> privilege = Privilege.byName(name);
+            if (privilege.isEmpty() || !held.contains(privilege.get())) {
+                throw new AuthenticationException("no permission (" + path.get() + ", " + privs.get() + ")");
+            }
+        }
+    }
+}

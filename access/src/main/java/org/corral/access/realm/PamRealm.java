@@ -1,0 +1,92 @@
+package org.corral.access.realm;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.corral.access.AuthenticationException;
+import org.corral.access.Realm;
+import org.corral.access.config.RealmConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code pam} realm: the host's own accounts, checked through libpam with service name
+ * {@code corral} (Debian falls back to /etc/pam.d/other, which includes common-auth). Password
+ * changes apply to this node's host only, as in Proxmox VE.
+ */
+public final class PamRealm implements Realm {
+    public static final String DEFAULT_SERVICE = "corral";
+    private static final Logger log = LoggerFactory.getLogger(PamRealm.class);
+
+    private final String service;
+
+    public PamRealm() {
+        this(DEFAULT_SERVICE);
+    }
+
+    public PamRealm(String service) {
+        this.service = requireNonNull(service, "service is null");
+    }
+
+    @Override
+    public String type() {
+        return "pam";
+    }
+
+    @Override
+    public Set<String> options() {
+        return Set.of("default", "tfa");
+    }
+
+    @Override
+    public void authenticate(RealmConfig realm, String username, String password, String clientAddress) {
+        if (password.isEmpty()) {
+            throw new AuthenticationException("no password");
+        }
+        if (password.indexOf('\0') >= 0) {
+            throw new AuthenticationException("password contains a NUL character");
+        }
+        Optional<String> error;
+        try {
+            error = Pam.authenticate(service, username, password, clientAddress);
+        } catch (LinkageError e) {
+            throw new AuthenticationException("PAM is not available: " + e.getMessage());
+        }
+        if (error.isPresent()) {
+            throw new AuthenticationException(error.get());
+        }
+    }
+
+    @Override
+    public void storePassword(RealmConfig realm, String username, String password) {
+        if (password.indexOf('\n') >= 0 || password.indexOf('\0') >= 0 || username.indexOf(':') >= 0) {
+            throw new IllegalArgumentException("password must not contain line breaks or NUL characters");
+        }
+        ProcessBuilder builder = new ProcessBuilder("chpasswd").redirectErrorStream(true);
+        try {
+            Process process = builder.start();
+            try (OutputStream in = process.getOutputStream()) {
+                in.write((username + ":" + password + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException("change password failed: chpasswd did not finish");
+            }
+            if (process.exitValue() != 0) {
+                throw new IllegalStateException("change password failed: " + (output.isEmpty() ? "chpasswd exit code " + process.exitValue() : output));
+            }
+            log.info("Changed the host password of PAM user {}", username);
+        } catch (IOException e) {
+            throw new IllegalStateException("change password failed: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("change password failed: interrupted", e);
+        }
+    }
+}

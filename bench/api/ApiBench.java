@@ -1,0 +1,178 @@
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import org.corral.core.json.Json;
+import org.corral.server.CorralDaemon;
+import org.corral.server.tls.CertificateAuthority;
+import org.corral.server.tls.CertifiedKey;
+import org.corral.server.tls.NodeTls;
+import org.corral.server.tls.SubjectAltNames;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.VirtualThreadPool;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * API throughput: authenticated GET /api2/json/version and /cluster/resources with 1,000 guest
+ * configs, measured with wrk (TLS, keep-alive) on loopback. The baseline, measured in the same run,
+ * is a bare Jetty HTTPS handler with the same TLS settings answering a constant /version body.
+ * Run: bench/api/run
+ */
+public final class ApiBench {
+    record Result(String name, double rps, double p99ms) {}
+
+    public static void main(String[] args) throws Exception {
+        String duration = args.length > 0 ? args[0] : "10s";
+        Path dir = Files.createTempDirectory("corral-bench");
+        List<Result> results = new ArrayList<>();
+        try (CorralDaemon daemon = CorralDaemon.start(new CorralDaemon.Options("benchnode", dir, "127.0.0.1", 0, Optional.of("bench-pass-1")))) {
+            HttpClient http = insecureClient();
+            String base = "https://127.0.0.1:" + daemon.port() + "/api2/json";
+            JsonNode login = post(http, base + "/access/ticket", "username=admin%40pve&password=bench-pass-1", null, null);
+            String ticket = login.path("data").path("ticket").asString();
+            String csrf = login.path("data").path("CSRFPreventionToken").asString();
+            JsonNode token = post(http, base + "/access/users/admin%40pve/token/bench", "privsep=0", ticket, csrf);
+            String header = "PVEAPIToken=admin@pve!bench=" + token.path("data").path("value").asString();
+            for (int i = 0; i < 1000; i++) {
+                int vmid = 1000 + i;
+                daemon.store().overwrite("nodes/benchnode/qemu-server/" + vmid + ".conf",
+                        "name: guest" + vmid + "\nmemory: 2048\ncores: 2\nscsi0: local:" + vmid + "/vm-" + vmid + "-disk-0.qcow2,size=32G\n");
+            }
+            Thread.sleep(2000);
+            int listed = get(http, base + "/cluster/resources?type=vm", header).path("data").size();
+            if (listed != 1000) {
+                throw new IllegalStateException("expected 1000 guests in /cluster/resources, got " + listed);
+            }
+            Path lua = dir.resolve("auth.lua");
+            Files.writeString(lua, "wrk.headers[\"Authorization\"] = \"" + header + "\"\n");
+
+            results.add(baseline(duration));
+            results.add(wrk("corral /version (API token)", base + "/version", lua, duration));
+            results.add(wrk("corral /cluster/resources, 1000 guests", base + "/cluster/resources", lua, duration));
+        }
+        Result baseline = results.get(0);
+        System.out.println();
+        System.out.printf("%-44s %12s %10s %14s%n", "benchmark (wrk -t2 -c32, TLS, keep-alive)", "req/s", "p99 ms", "vs baseline");
+        for (Result r : results) {
+            System.out.printf("%-44s %12.0f %10.2f %13.2fx%n", r.name(), r.rps(), r.p99ms(), r.rps() / baseline.rps());
+        }
+        System.out.println("targets: /version >= 5000 req/s with p99 < 20 ms on 2 cores");
+        System.exit(0);
+    }
+
+    private static Result baseline(String duration) throws Exception {
+        CertificateAuthority ca = CertificateAuthority.generate(java.time.Clock.systemUTC());
+        CertifiedKey key = ca.issue("baseline", SubjectAltNames.discover("localhost"));
+        Server server = new Server(new VirtualThreadPool());
+        HttpConfiguration config = new HttpConfiguration();
+        config.addCustomizer(NodeTls.secureRequestCustomizer());
+        ServerConnector connector = new ServerConnector(server, NodeTls.sslContextFactory(key), new HttpConnectionFactory(config));
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        byte[] body = "{\"data\":{\"version\":\"9.0.0\",\"release\":\"9.0\",\"repoid\":\"baseline\"}}".getBytes(StandardCharsets.UTF_8);
+        server.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                response.getHeaders().put("Content-Type", "application/json");
+                response.write(true, java.nio.ByteBuffer.wrap(body), callback);
+                return true;
+            }
+        });
+        server.start();
+        try {
+            return wrk("baseline: bare Jetty TLS constant answer", "https://127.0.0.1:" + connector.getLocalPort() + "/api2/json/version",
+                    null, duration);
+        } finally {
+            server.stop();
+        }
+    }
+
+    private static Result wrk(String name, String url, Path lua, String duration) throws Exception {
+        List<String> command = new ArrayList<>(List.of("wrk", "-t2", "-c32", "-d" + duration, "--latency"));
+        if (lua != null) {
+            command.addAll(List.of("-s", lua.toString()));
+        }
+        command.add(url);
+        // warm-up so that the JIT has compiled the request path
+        new ProcessBuilder(replace(command, "-d" + duration, "-d3s")).redirectErrorStream(true).start().waitFor();
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        process.waitFor();
+        Matcher rps = Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(out);
+        Matcher p99 = Pattern.compile("99%\\s+([0-9.]+)(us|ms|s)").matcher(out);
+        Matcher non2xx = Pattern.compile("Non-2xx or 3xx responses: (\\d+)").matcher(out);
+        if (!rps.find() || !p99.find()) {
+            throw new IllegalStateException("cannot read wrk output:\n" + out);
+        }
+        if (non2xx.find()) {
+            throw new IllegalStateException(name + ": " + non2xx.group(1) + " error answers\n" + out);
+        }
+        double latency = Double.parseDouble(p99.group(1));
+        double ms = switch (p99.group(2)) {
+            case "us" -> latency / 1000;
+            case "s" -> latency * 1000;
+            default -> latency;
+        };
+        return new Result(name, Double.parseDouble(rps.group(1)), ms);
+    }
+
+    private static List<String> replace(List<String> list, String from, String to) {
+        return list.stream().map(s -> s.equals(from) ? to : s).toList();
+    }
+
+    private static HttpClient insecureClient() throws Exception {
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(null, new TrustManager[] {new X509TrustManager() {
+            public void checkClientTrusted(X509Certificate[] c, String a) {}
+
+            public void checkServerTrusted(X509Certificate[] c, String a) {}
+
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        }}, null);
+        SSLParameters parameters = new SSLParameters();
+        parameters.setEndpointIdentificationAlgorithm("");
+        return HttpClient.newBuilder().sslContext(ssl).sslParameters(parameters).build();
+    }
+
+    private static JsonNode post(HttpClient http, String url, String form, String ticket, String csrf) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
+                .header("Content-Type", "application/x-www-form-urlencoded").POST(HttpRequest.BodyPublishers.ofString(form));
+        if (ticket != null) {
+            request.header("Cookie", "PVEAuthCookie=" + URLEncoder.encode(ticket, StandardCharsets.UTF_8)).header("CSRFPreventionToken", csrf);
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException(url + ": " + response.statusCode() + " " + response.body());
+        }
+        return Json.read(response.body());
+    }
+
+    private static JsonNode get(HttpClient http, String url, String authorization) throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", authorization).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return Json.read(response.body());
+    }
+}

@@ -1,0 +1,111 @@
+package org.corral.cli;
+
+import static java.util.Objects.requireNonNull;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import org.corral.core.api.HttpVerb;
+import org.corral.core.json.Json;
+import tools.jackson.databind.JsonNode;
+
+/** A small HTTPS client for the node API, authenticated by the local root secret or an API token. */
+final class ApiClient {
+    /** An error answer: HTTP status, the status line's message, and per-parameter errors. */
+    static final class ApiError extends RuntimeException {
+        final int status;
+        final JsonNode errors;
+
+        ApiError(int status, String message, JsonNode errors) {
+            super(message);
+            this.status = status;
+            this.errors = errors;
+        }
+    }
+
+    private final HttpClient http;
+    private final String base;
+    private final String authorization;
+
+    /** {@code fingerprint}: the SHA-256 of the server certificate to pin, or empty to trust the JDK's CAs. */
+    ApiClient(String hostPort, String authorization, Optional<String> fingerprint) throws Exception {
+        this.base = "https://" + requireNonNull(hostPort, "hostPort is null") + "/api2/json";
+        this.authorization = requireNonNull(authorization, "authorization is null");
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (fingerprint.isPresent()) {
+            SSLContext ssl = SSLContext.getInstance("TLS");
+            ssl.init(null, new TrustManager[] {pinned(fingerprint.get())}, null);
+            builder.sslContext(ssl);
+        }
+        this.http = builder.build();
+    }
+
+    private static X509TrustManager pinned(String fingerprint) {
+        String want = fingerprint.replace(":", "").toLowerCase(Locale.ROOT);
+        return new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+                throw new UnsupportedOperationException("client side only");
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
+                try {
+                    String got = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(chain[0].getEncoded()));
+                    if (!got.equals(want)) {
+                        throw new java.security.cert.CertificateException("server certificate fingerprint " + got
+                                + " does not match the expected " + want);
+                    }
+                } catch (java.security.NoSuchAlgorithmException e) {
+                    throw new java.security.cert.CertificateException(e);
+                }
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+    }
+
+    JsonNode call(HttpVerb verb, String path, Map<String, String> params) throws Exception {
+        String query = params.entrySet().stream()
+                .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+                .collect(Collectors.joining("&"));
+        String url = base + (path.startsWith("/") ? path : "/" + path);
+        HttpRequest.Builder request = HttpRequest.newBuilder().header("Authorization", authorization).timeout(Duration.ofMinutes(5));
+        if (verb.parametersInQuery()) {
+            request.uri(URI.create(query.isEmpty() ? url : url + "?" + query)).method(verb.name(), HttpRequest.BodyPublishers.noBody());
+        } else {
+            request.uri(URI.create(url)).header("Content-Type", "application/x-www-form-urlencoded")
+                    .method(verb.name(), HttpRequest.BodyPublishers.ofString(query));
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode body = response.body().isBlank() ? Json.object() : Json.read(response.body());
+        if (response.statusCode() != 200) {
+            String message = body.path("message").asString("HTTP " + response.statusCode()).strip();
+            throw new ApiError(response.statusCode(), message, body.path("errors"));
+        }
+        return body;
+    }
+
+    JsonNode openApi() throws Exception {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base.replace("/api2/json", "/api2/openapi.json")))
+                .header("Authorization", authorization).build();
+        return Json.read(http.send(request, HttpResponse.BodyHandlers.ofString()).body());
+    }
+}

@@ -1,0 +1,308 @@
+package org.corral.cli;
+
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import org.corral.core.api.HttpVerb;
+import org.corral.core.json.Json;
+import org.corral.server.CorralDaemon;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The {@code corral} command. {@code up} runs a node in the foreground; {@code api} is what
+ * {@code pvesh} is: any API call, with help built from the node's declared methods.
+ */
+public final class Main {
+    private static final String USAGE = """
+            usage:
+              corral up [--data-dir DIR] [--port 8006] [--node NAME] [--bind ADDR] [--admin-password PW]
+              corral api get|set|create|delete PATH [--PARAM VALUE ...] [--output-format json|text]
+              corral api ls PATH
+              corral api usage PATH
+            remote use: --host HOST[:PORT] --token USER@REALM!TOKENID=SECRET [--fingerprint SHA256]
+            local use (as root on the node): --data-dir DIR (default /var/lib/corral)
+            """;
+
+    private Main() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
+            System.out.print(USAGE);
+            return;
+        }
+        List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
+        int status = switch (args[0]) {
+            case "up" -> up(options(rest, List.of("data-dir", "port", "node", "bind", "admin-password")));
+            case "api" -> api(rest, System.out, System.err);
+            default -> {
+                System.err.println("unknown command '" + args[0] + "'");
+                System.err.print(USAGE);
+                yield 2;
+            }
+        };
+        System.exit(status);
+    }
+
+    private static Map<String, String> options(List<String> args, List<String> allowed) {
+        Map<String, String> out = new LinkedHashMap<>();
+        Iterator<String> it = args.iterator();
+        while (it.hasNext()) {
+            String arg = it.next();
+            if (!arg.startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument '" + arg + "'");
+            }
+            String name = arg.substring(2);
+            String value;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            } else if (it.hasNext()) {
+                value = it.next();
+            } else {
+                throw new IllegalArgumentException("option --" + name + " needs a value");
+            }
+            if (!allowed.isEmpty() && !allowed.contains(name)) {
+                throw new IllegalArgumentException("unknown option --" + name);
+            }
+            out.put(name, value);
+        }
+        return out;
+    }
+
+    private static int up(Map<String, String> o) throws Exception {
+        String nodeName = o.getOrDefault("node", InetAddress.getLocalHost().getHostName().split("\\.")[0]);
+        String bind = o.getOrDefault("bind", "0.0.0.0");
+        CorralDaemon daemon = CorralDaemon.start(new CorralDaemon.Options(nodeName,
+                Path.of(o.getOrDefault("data-dir", "/var/lib/corral")), bind,
+                Integer.parseInt(o.getOrDefault("port", "8006")), Optional.ofNullable(o.get("admin-password"))));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            daemon.close();
+            stopped.countDown();
+        }, "corral-shutdown"));
+        String host = bind.equals("0.0.0.0") || bind.equals("::") ? InetAddress.getLocalHost().getHostName() : bind;
+        System.out.println();
+        System.out.println("Corral node '" + daemon.node().name() + "' is ready"
+                + (daemon.initializedNow() ? " (new single-node cluster initialized)" : "") + ".");
+        System.out.println("  URL:    https://" + host + ":" + daemon.port() + "/");
+        System.out.println("  Node:   " + daemon.node().name());
+        System.out.println("  Data:   " + daemon.node().dataDir());
+        if (daemon.generatedAdminPassword().isPresent()) {
+            System.out.println("  Login:  admin@pve  password: " + daemon.generatedAdminPassword().get()
+                    + "   (generated now, shown only this once)");
+        } else {
+            System.out.println("  Login:  admin@pve" + (o.containsKey("admin-password") && daemon.initializedNow()
+                    ? " with the password given by --admin-password" : " (password set when the node was initialized)"));
+        }
+        System.out.println("          root@pam with this host's root password");
+        System.out.println("Press Ctrl-C to stop.");
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    static int api(List<String> args, PrintStream out, PrintStream err) {
+        if (args.size() < 2) {
+            err.print(USAGE);
+            return 2;
+        }
+        String verb = args.get(0);
+        String path = args.get(1);
+        Map<String, String> params;
+        try {
+            params = apiParameters(args.subList(2, args.size()));
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
+            return 2;
+        }
+        String format = Optional.ofNullable(params.remove("output-format")).orElse("text");
+        try {
+            ApiClient client = client(params);
+            switch (verb) {
+                case "ls" -> {
+                    ls(client.openApi(), path, out);
+                    return 0;
+                }
+                case "usage", "help" -> {
+                    usage(client.openApi(), path, out);
+                    return 0;
+                }
+                default -> { }
+            }
+            HttpVerb httpVerb = switch (verb) {
+                case "get" -> HttpVerb.GET;
+                case "set" -> HttpVerb.PUT;
+                case "create" -> HttpVerb.POST;
+                case "delete" -> HttpVerb.DELETE;
+                default -> throw new IllegalArgumentException("unknown api verb '" + verb + "' (get, set, create, delete, ls, usage)");
+            };
+            JsonNode answer = client.call(httpVerb, path, params);
+            print(answer.path("data"), format, out);
+            return 0;
+        } catch (ApiClient.ApiError e) {
+            err.println(e.getMessage());
+            if (e.errors != null && e.errors.isObject()) {
+                e.errors.properties().forEach(p -> err.println(p.getKey() + ": " + p.getValue().asString()));
+            }
+            return 1;
+        } catch (Exception e) {
+            err.println(e.getMessage() == null ? e.toString() : e.getMessage());
+            return 1;
+        }
+    }
+
+    private static Map<String, String> apiParameters(List<String> args) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if (!arg.startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument '" + arg + "' (parameters are --name value)");
+            }
+            String name = arg.substring(2);
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                out.merge(name.substring(0, eq), name.substring(eq + 1), (a, b) -> a + "," + b);
+            } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+                out.merge(name, args.get(++i), (a, b) -> a + "," + b);
+            } else {
+                out.put(name, "1");
+            }
+        }
+        return out;
+    }
+
+    private static ApiClient client(Map<String, String> params) throws Exception {
+        String host = params.remove("host");
+        String token = Optional.ofNullable(params.remove("token")).orElse(System.getenv("CORRAL_API_TOKEN"));
+        Optional<String> fingerprint = Optional.ofNullable(params.remove("fingerprint"));
+        Path dataDir = Path.of(Optional.ofNullable(params.remove("data-dir")).orElse("/var/lib/corral"));
+        if (host != null) {
+            if (token == null) {
+                throw new IllegalArgumentException("--host needs --token USER@REALM!TOKENID=SECRET (or CORRAL_API_TOKEN)");
+            }
+            return new ApiClient(host.contains(":") ? host : host + ":8006", "PVEAPIToken=" + token, fingerprint);
+        }
+        Path local = CorralDaemon.localAccessFile(dataDir);
+        if (!Files.isReadable(local)) {
+            throw new IllegalStateException("no running Corral node found under " + dataDir
+                    + " (is `corral up` running, and are you root?); for a remote node use --host and --token");
+        }
+        JsonNode access = Json.read(Files.readString(local));
+        return new ApiClient("127.0.0.1:" + access.path("port").asInt(), "CorralLocal " + access.path("secret").asString(),
+                Optional.of(access.path("fingerprint").asString()));
+    }
+
+    private static void print(JsonNode data, String format, PrintStream out) {
+        switch (format) {
+            case "json" -> out.println(Json.write(data));
+            case "json-pretty" -> out.println(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(data));
+            case "text" -> {
+                if (data.isObject()) {
+                    new TreeSet<>(data.propertyNames()).forEach(k -> out.println(k + ": " + scalar(data.get(k))));
+                } else if (data.isArray()) {
+                    data.forEach(item -> out.println(item.isObject() ? row(item) : scalar(item)));
+                } else if (!data.isNull()) {
+                    out.println(scalar(data));
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown --output-format '" + format + "' (json, json-pretty, text)");
+        }
+    }
+
+    private static String row(JsonNode item) {
+        List<String> cells = new ArrayList<>();
+        new TreeSet<>(item.propertyNames()).forEach(k -> cells.add(k + "=" + scalar(item.get(k))));
+        return String.join(" ", cells);
+    }
+
+    private static String scalar(JsonNode v) {
+        return v.isValueNode() ? v.asString() : Json.write(v);
+    }
+
+    /** Child paths below {@code path}, with the verbs each has, as {@code pvesh ls} prints them. */
+    static void ls(JsonNode openApi, String path, PrintStream out) {
+        String prefix = path.equals("/") ? "" : path.replaceAll("/+$", "");
+        String[] want = prefix.isEmpty() ? new String[0] : prefix.substring(1).split("/");
+        Map<String, TreeSet<String>> children = new java.util.TreeMap<>();
+        openApi.path("paths").properties().forEach(p -> {
+            String[] parts = p.getKey().substring(1).split("/");
+            if (parts.length <= want.length) {
+                return;
+            }
+            for (int i = 0; i < want.length; i++) {
+                if (!parts[i].startsWith("{") && !parts[i].equals(want[i])) {
+                    return;
+                }
+            }
+            String child = parts[want.length];
+            TreeSet<String> verbs = children.computeIfAbsent(child, c -> new TreeSet<>());
+            if (parts.length == want.length + 1) {
+                p.getValue().propertyNames().forEach(v -> verbs.add(v.toUpperCase(Locale.ROOT)));
+            } else {
+                verbs.add("DIR");
+            }
+        });
+        children.forEach((child, verbs) -> out.printf("%s%s%s%s%s        %s%n", verbs.contains("DIR") ? "D" : "-",
+                verbs.contains("GET") ? "r" : "-", verbs.contains("PUT") ? "w" : "-",
+                verbs.contains("POST") ? "c" : "-", verbs.contains("DELETE") ? "d" : "-", child));
+    }
+
+    /** Each verb of {@code path} with its parameters, from the declarations. */
+    static void usage(JsonNode openApi, String path, PrintStream out) {
+        JsonNode item = null;
+        for (var entry : openApi.path("paths").properties()) {
+            if (entry.getKey().replaceAll("\\{[^}]+}", "*").equals(path.replaceAll("[^/]+", "*"))
+                    || entry.getKey().equals(path)) {
+                item = entry.getValue();
+                if (entry.getKey().equals(path)) {
+                    break;
+                }
+            }
+        }
+        if (item == null) {
+            out.println("no API method at " + path);
+            return;
+        }
+        item.properties().forEach(op -> {
+            String verb = switch (op.getKey()) {
+                case "get" -> "get";
+                case "put" -> "set";
+                case "post" -> "create";
+                default -> "delete";
+            };
+            JsonNode o = op.getValue();
+            out.println("USAGE: corral api " + verb + " " + path);
+            out.println("  " + o.path("summary").asString());
+            o.path("parameters").forEach(p -> {
+                if (!p.path("in").asString().equals("path")) {
+                    out.println(param(p.path("name").asString(), p.path("schema"), p.path("required").asBoolean()));
+                }
+            });
+            JsonNode body = o.path("requestBody").path("content").path("application/x-www-form-urlencoded").path("schema");
+            List<String> required = new ArrayList<>();
+            body.path("required").forEach(r -> required.add(r.asString()));
+            body.path("properties").properties().forEach(p ->
+                    out.println(param(p.getKey(), p.getValue(), required.contains(p.getKey()))));
+            out.println();
+        });
+    }
+
+    private static String param(String name, JsonNode schema, boolean required) {
+        String type = schema.has("enum") ? "<" + String.join(" | ", schema.path("enum").valueStream().map(JsonNode::asString).toList()) + ">"
+                : schema.has("x-property-string") ? schema.path("x-property-string").asString()
+                : "<" + schema.path("format").asString(schema.path("type").asString("string")) + ">";
+        return String.format("  --%-20s %s%s%n        %s", name, type, required ? "" : " (optional)",
+                schema.path("description").asString(""));
+    }
+}

@@ -1,0 +1,398 @@
+package org.corral.cluster;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.security.sasl.SaslException;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryNTimes;
+import org.apache.zookeeper.server.DatadirCleanupManager;
+import org.apache.zookeeper.server.ZooKeeperServer;
+import org.apache.zookeeper.server.quorum.QuorumPeer;
+import org.apache.zookeeper.server.quorum.QuorumPeerConfig;
+import org.apache.zookeeper.server.quorum.QuorumPeerMain;
+import org.apache.zookeeper.util.ServiceUtils;
+import org.corral.core.node.Node;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One ZooKeeper voting member running inside this JVM for a {@link Node}. It always runs as a
+ * quorum peer (never standalone) with reconfig enabled, so a one-member ensemble can later grow
+ * into a cluster by {@code reconfig}. Its files live under {@code node.localDir()/zookeeper}:
+ * {@code zoo.cfg} (static), {@code zoo.cfg.dynamic[.version]} (membership, rewritten by ZooKeeper
+ * on reconfig), {@code data/} (myid, snapshots) and {@code log/} (transaction log, fsynced before
+ * every acknowledgement).
+ */
+public final class EmbeddedZooKeeper implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedZooKeeper.class);
+
+    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final String STATIC_CONFIG = "zoo.cfg";
+    private static final String INITIAL_DYNAMIC_CONFIG = "zoo.cfg.dynamic";
+    private static final long FIRST_SERVER_ID = 1;
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Node node;
+    private final Path directory;
+    private final long serverId;
+    private final String connectString;
+    private final Member member;
+    private final Thread runner;
+    private final CompletableFuture<Void> exited;
+    private final DatadirCleanupManager purger;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private EmbeddedZooKeeper(Node node, Path directory, long serverId, QuorumPeerConfig config) {
+        this.node = node;
+        this.directory = directory;
+        this.serverId = serverId;
+        this.connectString = hostPort(clientHost(node.bind()), node.zooKeeper().client());
+        this.member = new Member();
+        this.exited = new CompletableFuture<>();
+        this.purger = new DatadirCleanupManager(
+                config.getDataDir(), config.getDataLogDir(), config.getSnapRetainCount(), config.getPurgeInterval());
+        this.runner = new Thread(() -> run(config), "zookeeper-" + node.name());
+        this.runner.setDaemon(true);
+    }
+
+    /** Starts the member and waits until it serves clients, at most {@link #DEFAULT_START_TIMEOUT}. */
+    public static EmbeddedZooKeeper start(Node node) {
+        return start(node, DEFAULT_START_TIMEOUT);
+    }
+
+    /**
+     * Starts the member and waits until it serves clients. Throws {@link IllegalStateException}
+     * naming the cause when a port is taken, the stored membership disagrees with the node, or the
+     * member does not serve within {@code timeout}.
+     */
+    public static EmbeddedZooKeeper start(Node node, Duration timeout) {
+        requireNonNull(node, "node is null");
+        requireNonNull(timeout, "timeout is null");
+        // ZooKeeper calls System.exit on fatal errors by default; the daemon must decide that itself
+        ServiceUtils.setSystemExitProcedure(ServiceUtils.LOG_ONLY);
+        checkPortsFree(node);
+
+        Path directory = node.localDir().resolve("zookeeper").toAbsolutePath();
+        long serverId;
+        QuorumPeerConfig config;
+        try {
+            serverId = prepareFiles(node, directory);
+            config = new QuorumPeerConfig();
+            config.parse(directory.resolve(STATIC_CONFIG).toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("can't prepare ZooKeeper files in " + directory, e);
+        } catch (QuorumPeerConfig.ConfigException e) {
+            throw new IllegalStateException("invalid ZooKeeper config in " + directory + ": " + e.getMessage(), e);
+        }
+
+        EmbeddedZooKeeper zooKeeper = new EmbeddedZooKeeper(node, directory, serverId, config);
+        zooKeeper.purger.start();
+        zooKeeper.runner.start();
+        try {
+            zooKeeper.awaitServing(timeout);
+        } catch (RuntimeException e) {
+            zooKeeper.close();
+            throw e;
+        }
+        log.info("ZooKeeper member {} of node {} serves on {}", serverId, node.name(), zooKeeper.connectString);
+        return zooKeeper;
+    }
+
+    public Node node() {
+        return node;
+    }
+
+    /** Where this member keeps its config, snapshots and transaction log. */
+    public Path directory() {
+        return directory;
+    }
+
+    /** This member's ZooKeeper server id ({@code myid}). */
+    public long serverId() {
+        return serverId;
+    }
+
+    /** {@code host:port} of this member's client port, for {@link ZkConfigStore#connect(String)}. */
+    public String connectString() {
+        return connectString;
+    }
+
+    /** True while the member serves clients (it is leader or an up-to-date follower). */
+    public boolean isServing() {
+        return !closed.get() && !exited.isDone() && member.serving();
+    }
+
+    /** Stops the member and waits until its ports are released. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        member.stop();
+        purger.shutdown();
+        try {
+            runner.join(STOP_TIMEOUT.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (runner.isAlive()) {
+            log.warn("ZooKeeper member of node {} did not stop within {}", node.name(), STOP_TIMEOUT);
+        } else {
+            log.info("Stopped ZooKeeper member of node {}", node.name());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "EmbeddedZooKeeper[" + node.name() + " " + connectString + "]";
+    }
+
+    private void run(QuorumPeerConfig config) {
+        try {
+            member.runFromConfig(config);
+            exited.complete(null);
+            if (!closed.get()) {
+                log.error("ZooKeeper member of node {} stopped on its own", node.name());
+            }
+        } catch (Throwable e) {
+            exited.completeExceptionally(e);
+            if (!closed.get()) {
+                log.error("ZooKeeper member of node {} failed", node.name(), e);
+            }
+        }
+    }
+
+    private void awaitServing(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        // the peer state tells when it leads or follows; a client session then proves the port answers
+        while (!member.serving()) {
+            checkAlive(deadline, timeout);
+            sleep(Duration.ofMillis(50));
+        }
+        try (CuratorFramework probe = CuratorFrameworkFactory.builder()
+                .connectString(connectString)
+                .retryPolicy(new RetryNTimes(3, 100))
+                .ensembleTracker(false)
+                .build()) {
+            probe.start();
+            while (!probe.blockUntilConnected(100, TimeUnit.MILLISECONDS)) {
+                checkAlive(deadline, timeout);
+            }
+            probe.checkExists().forPath("/");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting ZooKeeper for node " + node.name(), e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("ZooKeeper member of node " + node.name() + " on " + connectString
+                    + " does not answer: " + e.getMessage(), e);
+        }
+    }
+
+    private void checkAlive(long deadline, Duration timeout) {
+        if (exited.isDone()) {
+            Throwable cause = exited.isCompletedExceptionally() ? exited.exceptionNow() : null;
+            throw new IllegalStateException("ZooKeeper member of node " + node.name() + " stopped during start-up"
+                    + (cause == null ? "" : ": " + cause), cause);
+        }
+        if (System.nanoTime() - deadline > 0) {
+            throw new IllegalStateException("ZooKeeper member of node " + node.name() + " on " + connectString
+                    + " did not serve within " + timeout + " (state " + member.state() + "), see its log");
+        }
+    }
+
+    /** Writes config files, keeping the membership and id ZooKeeper may have changed since. */
+    private static long prepareFiles(Node node, Path directory) throws IOException {
+        Path dataDir = directory.resolve("data");
+        Path logDir = directory.resolve("log");
+        Files.createDirectories(dataDir);
+        Files.createDirectories(logDir);
+
+        Path myid = dataDir.resolve("myid");
+        if (!Files.exists(myid)) {
+            Files.writeString(myid, FIRST_SERVER_ID + "\n", UTF_8);
+        }
+        long serverId = Long.parseLong(Files.readString(myid, UTF_8).trim());
+
+        Path staticConfig = directory.resolve(STATIC_CONFIG);
+        Path dynamicConfig = existingDynamicConfig(directory, staticConfig).orElse(null);
+        if (dynamicConfig == null) {
+            dynamicConfig = directory.resolve(INITIAL_DYNAMIC_CONFIG);
+            Files.writeString(dynamicConfig, "server." + serverId + "=" + memberSpec(node) + "\n", UTF_8);
+        } else {
+            checkMembership(node, serverId, dynamicConfig);
+        }
+
+        // standaloneEnabled=false + a dynamic file: a one-member quorum that can grow by reconfig
+        String text = String.join("\n", List.of(
+                "# written by Corral at every start; ZooKeeper edits dynamicConfigFile on reconfig",
+                "tickTime=2000",
+                "initLimit=10",
+                "syncLimit=5",
+                "dataDir=" + dataDir,
+                "dataLogDir=" + logDir,
+                "standaloneEnabled=false",
+                "reconfigEnabled=true",
+                "admin.enableServer=false",
+                "4lw.commands.whitelist=srvr,ruok",
+                "autopurge.snapRetainCount=3",
+                "autopurge.purgeInterval=24",
+                "dynamicConfigFile=" + dynamicConfig,
+                ""));
+        Files.writeString(staticConfig, text, UTF_8);
+        return serverId;
+    }
+
+    private static Optional<Path> existingDynamicConfig(Path directory, Path staticConfig) throws IOException {
+        if (!Files.exists(staticConfig)) {
+            return Optional.empty();
+        }
+        Properties properties = load(staticConfig);
+        String configured = properties.getProperty("dynamicConfigFile");
+        if (configured == null) {
+            return Optional.empty();
+        }
+        Path path = Path.of(configured.trim());
+        if (Files.exists(path)) {
+            return Optional.of(path);
+        }
+        // the node's data directory was moved: ZooKeeper wrote an absolute path
+        Path moved = directory.resolve(path.getFileName());
+        return Files.exists(moved) ? Optional.of(moved) : Optional.empty();
+    }
+
+    private static void checkMembership(Node node, long serverId, Path dynamicConfig) throws IOException {
+        String recorded = load(dynamicConfig).getProperty("server." + serverId);
+        String expected = memberSpec(node);
+        if (recorded == null || !sameMember(recorded.trim(), expected)) {
+            throw new IllegalStateException("ZooKeeper membership in " + dynamicConfig + " records member "
+                    + serverId + " as '" + recorded + "' but node " + node.name() + " would be '" + expected
+                    + "': start the node with the recorded address and ports or change the membership by reconfig");
+        }
+    }
+
+    private static boolean sameMember(String recorded, String expected) {
+        // ZooKeeper writes the role only sometimes; compare addresses and ports
+        return normalize(recorded).equals(normalize(expected));
+    }
+
+    private static String normalize(String spec) {
+        return spec.replace(":participant;", ";").replace(":participant", "");
+    }
+
+    /** {@code host:quorum:election:participant;clientHost:clientPort}. */
+    private static String memberSpec(Node node) {
+        Node.ZooKeeperPorts ports = node.zooKeeper();
+        String host = bracketed(node.bind());
+        return host + ":" + ports.quorum() + ":" + ports.election() + ":participant;" + host + ":" + ports.client();
+    }
+
+    private static void checkPortsFree(Node node) {
+        Node.ZooKeeperPorts ports = node.zooKeeper();
+        // ZooKeeper only logs when it can't bind the election port (exit is LOG_ONLY): fail here instead
+        for (int port : List.of(ports.client(), ports.quorum(), ports.election())) {
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.setReuseAddress(true);
+                socket.bind(new InetSocketAddress(node.bind(), port));
+            } catch (IOException e) {
+                throw new IllegalStateException("can't start ZooKeeper for node " + node.name() + ": port " + port
+                        + " on " + node.bind() + " is not available (" + e.getMessage() + ")", e);
+            }
+        }
+    }
+
+    private static Properties load(Path file) throws IOException {
+        Properties properties = new Properties();
+        try (InputStream in = Files.newInputStream(file)) {
+            properties.load(in);
+        }
+        return properties;
+    }
+
+    private static String clientHost(String bind) {
+        return switch (bind) {
+            case "0.0.0.0", "*" -> "127.0.0.1";
+            case "::", "[::]", "0:0:0:0:0:0:0:0" -> "::1";
+            default -> bind;
+        };
+    }
+
+    private static String hostPort(String host, int port) {
+        return bracketed(host) + ":" + port;
+    }
+
+    private static String bracketed(String host) {
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting ZooKeeper", e);
+        }
+    }
+
+    /** ZooKeeper's own runner, keeping hold of the peer and refusing to start it once stopped. */
+    private static final class Member extends QuorumPeerMain {
+        private final Object lifecycle = new Object();
+        private boolean stopped; // guarded by lifecycle
+        private volatile QuorumPeer peer;
+
+        @Override
+        protected QuorumPeer getQuorumPeer() throws SaslException {
+            QuorumPeer created = new QuorumPeer() {
+                @Override
+                public synchronized void start() {
+                    synchronized (lifecycle) {
+                        if (stopped) {
+                            // runFromConfig already bound the client port: release it
+                            shutdown();
+                            throw new IllegalStateException("ZooKeeper member closed before it started");
+                        }
+                        super.start();
+                    }
+                }
+            };
+            peer = created;
+            return created;
+        }
+
+        boolean serving() {
+            QuorumPeer current = peer;
+            ZooKeeperServer server = current == null ? null : current.getActiveServer();
+            return server != null && server.isRunning();
+        }
+
+        String state() {
+            QuorumPeer current = peer;
+            return current == null ? "not created" : current.getServerState();
+        }
+
+        void stop() {
+            synchronized (lifecycle) {
+                stopped = true;
+            }
+            close();
+        }
+    }
+}

@@ -1,0 +1,275 @@
+package org.corral.server;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.corral.access.AccessControl;
+import org.corral.access.AccessSettings;
+import org.corral.cluster.ClusterStore;
+import org.corral.core.access.AuthContext;
+import org.corral.core.api.ApiDispatcher;
+import org.corral.core.api.ApiModule;
+import org.corral.core.api.ApiRegistry;
+import org.corral.core.api.OpenApi;
+import org.corral.core.config.ConfigStore;
+import org.corral.core.json.Json;
+import org.corral.core.node.Node;
+import org.corral.core.task.TaskManager;
+import org.corral.server.api.ApiIndex;
+import org.corral.server.api.CertificateApi;
+import org.corral.server.api.ClusterApi;
+import org.corral.server.api.GuestIndex;
+import org.corral.server.api.NodeApi;
+import org.corral.server.api.TaskApi;
+import org.corral.server.api.Versions;
+import org.corral.server.host.HostStatus;
+import org.corral.server.http.ApiHttpServer;
+import org.corral.server.http.AuditLog;
+import org.corral.server.http.RequestAuthenticator;
+import org.corral.server.tls.CertificateAuthority;
+import org.corral.server.tls.CertificateInfo;
+import org.corral.server.tls.CertifiedKey;
+import org.corral.server.tls.NodeTls;
+import org.corral.server.tls.PemPair;
+import org.corral.server.tls.SubjectAltNames;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * One node: its config store member, access control, task manager and HTTPS API. The first start
+ * on an empty data directory initializes a single-node cluster; later starts keep everything.
+ */
+public final class CorralDaemon implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CorralDaemon.class);
+
+    /** How to start a node; {@code port} 0 picks a free port (tests). */
+    public record Options(String nodeName, Path dataDir, String bind, int port, Optional<String> adminPassword) {
+        public Options {
+            requireNonNull(nodeName, "nodeName is null");
+            requireNonNull(dataDir, "dataDir is null");
+            requireNonNull(bind, "bind is null");
+            requireNonNull(adminPassword, "adminPassword is null");
+        }
+    }
+
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Node node;
+    private final ConfigStore store;
+    private final AccessControl access;
+    private final TaskManager tasks;
+    private final ApiRegistry registry;
+    private final ApiHttpServer http;
+    private final Optional<String> generatedPassword;
+    private final boolean initialized;
+    private final String localSecret;
+    private volatile String servedFingerprint;
+
+    private CorralDaemon(Options options) throws Exception {
+        try {
+            Path dataDir = options.dataDir().toAbsolutePath();
+            Files.createDirectories(dataDir);
+            Optional<Node.ZooKeeperPorts> known = NodeSettings.read(dataDir, options.nodeName());
+            this.initialized = known.isEmpty();
+            Node.ZooKeeperPorts zk = known.isPresent() ? known.get() : NodeSettings.choose(options.port());
+            String zkBind = options.bind().equals("0.0.0.0") || options.bind().equals("::") ? "127.0.0.1" : options.bind();
+            this.node = new Node(options.nodeName(), dataDir, dataDir.resolve("run"), zkBind, options.port(), zk);
+            Files.createDirectories(node.runDir());
+            Files.createDirectories(node.localDir());
+
+            ClusterStore cluster = ClusterStore.start(node);
+            resources.add(cluster);
+            this.store = cluster.store();
+            if (initialized) {
+                NodeSettings.write(dataDir, node.name(), zk);
+            }
+            this.generatedPassword = AccessControl.initialize(store, options.adminPassword());
+            CertifiedKey served = certificates();
+            this.servedFingerprint = CertificateInfo.fingerprint(served.certificate());
+            if (store.read("nodes/" + node.name() + "/config").isEmpty()) {
+                store.overwrite("nodes/" + node.name() + "/config", "");
+            }
+
+            Clock clock = Clock.systemDefaultZone();
+            this.access = new AccessControl(store, clock, AccessSettings.defaults());
+            resources.add(access);
+            this.tasks = new TaskManager(node);
+            resources.add(tasks);
+            GuestIndex guests = new GuestIndex(store);
+            resources.add(guests);
+            AuditLog audit = new AuditLog(node.localDir().resolve("log/audit.log"), node.name(), clock);
+
+            AtomicReference<ApiRegistry> registry = new AtomicReference<>();
+            ApiIndex index = new ApiIndex(registry::get);
+            SslContextFactory.Server tls = NodeTls.sslContextFactory(served);
+            NodeApi nodeApi = new NodeApi(node, HostStatus.local(), clock, index,
+                    CertificateInfo.fingerprint(served.certificate()));
+            List<ApiModule> modules = new ArrayList<>(List.of(
+                    nodeApi,
+                    new ClusterApi(node, store, guests, nodeApi, audit, index),
+                    new TaskApi(node, tasks),
+                    new CertificateApi(node, store, index, key -> serve(tls, key))));
+            modules.addAll(access.apiModules());
+            registry.set(new ApiRegistry(modules));
+            this.registry = registry.get();
+            ObjectNode openApi = OpenApi.document(registry.get(), "Corral API", Versions.CORRAL_VERSION);
+
+            this.localSecret = HexFormat.of().formatHex(randomBytes());
+            RequestAuthenticator authenticator = new RequestAuthenticator() {
+                @Override
+                public Optional<AuthContext> ticket(String ticket, String clientAddress) {
+                    return access.authenticateTicket(ticket, clientAddress);
+                }
+
+                @Override
+                public boolean csrf(String token, String userid) {
+                    return access.verifyCsrf(token, userid);
+                }
+
+                @Override
+                public AuthContext apiToken(String value, String clientAddress) {
+                    return access.authenticateToken(value, clientAddress);
+                }
+            };
+            this.http = new ApiHttpServer(new ApiDispatcher(registry.get(), access), authenticator, audit, localSecret,
+                    () -> openApi, tls, options.bind(), options.port());
+            http.start();
+            resources.add(http);
+            writeLocalAccess();
+            log.info("Node {} serves https://{}:{}/", node.name(), options.bind(), http.port());
+        } catch (Exception | Error e) {
+            closeResources();
+            throw e;
+        }
+    }
+
+    private static byte[] randomBytes() {
+        byte[] bytes = new byte[32];
+        new SecureRandom().nextBytes(bytes);
+        return bytes;
+    }
+
+    public static CorralDaemon start(Options options) throws Exception {
+        return new CorralDaemon(options);
+    }
+
+    /** The cluster CA and this node's certificate, created on first start; an uploaded one wins. */
+    private CertifiedKey certificates() {
+        Clock clock = Clock.systemUTC();
+        CertificateAuthority ca;
+        Optional<String> caPem = store.read("pve-root-ca.pem").map(f -> f.text());
+        if (caPem.isEmpty()) {
+            ca = CertificateAuthority.generate(clock);
+            store.overwrite("priv/pve-root-ca.key", ca.privateKeyPem());
+            store.overwrite("pve-root-ca.pem", ca.certificatePem());
+        } else {
+            ca = CertificateAuthority.fromPem(caPem.get(), store.read("priv/pve-root-ca.key").orElseThrow().text(), clock);
+        }
+        String name = node.name();
+        if (store.read(CertificateApi.issuedCert(name)).isEmpty()) {
+            CertifiedKey issued = ca.issue(name, SubjectAltNames.discover(name));
+            store.overwrite(CertificateApi.issuedKey(name), issued.privateKeyPem());
+            store.overwrite(CertificateApi.issuedCert(name), issued.chainPem());
+        }
+        PemPair issued = new PemPair(store.read(CertificateApi.issuedCert(name)).orElseThrow().text(),
+                store.read(CertificateApi.issuedKey(name)).orElseThrow().text());
+        Optional<PemPair> custom = store.read(CertificateApi.customCert(name)).flatMap(cert ->
+                store.read(CertificateApi.customKey(name)).map(key -> new PemPair(cert.text(), key.text())));
+        return NodeTls.choose(custom, issued, clock);
+    }
+
+    private void serve(SslContextFactory.Server tls, CertifiedKey key) {
+        try {
+            tls.reload(factory -> factory.setKeyStore(NodeTls.keyStore(key)));
+            servedFingerprint = CertificateInfo.fingerprint(key.certificate());
+            writeLocalAccess();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot switch to the new certificate: " + e.getMessage(), e);
+        }
+    }
+
+    /** Lets the local CLI act as root@pam: the port and a per-start secret, readable by root only. */
+    private void writeLocalAccess() throws IOException {
+        ObjectNode json = Json.object();
+        json.put("port", http.port());
+        json.put("node", node.name());
+        json.put("secret", localSecret);
+        json.put("fingerprint", servedFingerprint);
+        Path file = localAccessFile(node.dataDir());
+        Path tmp = file.resolveSibling("local-api.json.tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, Json.write(json), StandardCharsets.UTF_8);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    public static Path localAccessFile(Path dataDir) {
+        return dataDir.resolve("run/local-api.json");
+    }
+
+    public Node node() {
+        return node;
+    }
+
+    public int port() {
+        return http.port();
+    }
+
+    public ConfigStore store() {
+        return store;
+    }
+
+    public ApiRegistry registry() {
+        return registry;
+    }
+
+    public TaskManager tasks() {
+        return tasks;
+    }
+
+    public AccessControl access() {
+        return access;
+    }
+
+    /** The administrator password made up on first start, when none was given. */
+    public Optional<String> generatedAdminPassword() {
+        return generatedPassword;
+    }
+
+    public boolean initializedNow() {
+        return initialized;
+    }
+
+    @Override
+    public void close() {
+        closeResources();
+        try {
+            Files.deleteIfExists(localAccessFile(node.dataDir()));
+        } catch (IOException e) {
+            log.warn("Cannot remove {}", localAccessFile(node.dataDir()), e);
+        }
+    }
+
+    private void closeResources() {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                log.warn("Error while stopping {}", resources.get(i), e);
+            }
+        }
+        resources.clear();
+    }
+}

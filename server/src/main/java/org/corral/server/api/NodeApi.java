@@ -1,0 +1,228 @@
+package org.corral.server.api;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.corral.core.access.Privilege;
+import org.corral.core.api.ApiMethod;
+import org.corral.core.api.ApiModule;
+import org.corral.core.api.ApiRequest;
+import org.corral.core.api.ApiResult;
+import org.corral.core.api.Check;
+import org.corral.core.node.Node;
+import org.corral.core.schema.Formats;
+import org.corral.core.schema.Schema;
+import org.corral.server.host.HostStatus;
+
+/** {@code /version}, {@code /nodes} and a node's status, time, version and syslog. */
+public final class NodeApi implements ApiModule {
+    private final Node node;
+    private final HostStatus host;
+    private final Clock clock;
+    private final ApiIndex index;
+    private final String sslFingerprint;
+
+    public NodeApi(Node node, HostStatus host, Clock clock, ApiIndex index, String sslFingerprint) {
+        this.node = requireNonNull(node, "node is null");
+        this.host = requireNonNull(host, "host is null");
+        this.clock = requireNonNull(clock, "clock is null");
+        this.index = requireNonNull(index, "index is null");
+        this.sslFingerprint = requireNonNull(sslFingerprint, "sslFingerprint is null");
+    }
+
+    private static Schema nodeParam() {
+        return Schema.string().format(Formats.PVE_NODE).description("The cluster node name.");
+    }
+
+    @Override
+    public List<ApiMethod> methods() {
+        return List.of(
+                ApiMethod.get("/version")
+                        .name("version")
+                        .description("API version details. 'version' and 'release' are the Proxmox VE API level Corral implements.")
+                        .permission(Check.authenticated())
+                        .returns(Schema.object()
+                                .property("version", Schema.string())
+                                .property("release", Schema.string())
+                                .property("repoid", Schema.string())
+                                .property("product", Schema.string())
+                                .property("corral-version", Schema.string()))
+                        .handler(r -> version()),
+                ApiMethod.get("/nodes")
+                        .name("nodes")
+                        .description("Cluster node index.")
+                        .permission(Check.authenticated())
+                        .returns(Schema.array(Schema.object()
+                                .property("node", Schema.string().format(Formats.PVE_NODE))
+                                .property("status", Schema.string().enumValues("unknown", "online", "offline"))))
+                        .handler(r -> List.of(nodeEntry(r.can("/nodes/" + node.name(), Privilege.SYS_AUDIT)))),
+                ApiMethod.get("/nodes/{node}")
+                        .name("index")
+                        .description("Node index.")
+                        .permission(Check.authenticated())
+                        .proxyToNode()
+                        .parameter("node", nodeParam())
+                        .returns(Schema.array(Schema.object()))
+                        .handler(r -> {
+                            LocalNode.require(node, r);
+                            return index.children("/nodes/{node}", "name");
+                        }),
+                ApiMethod.get("/nodes/{node}/status")
+                        .name("status")
+                        .description("Read node status.")
+                        .permission(Check.path("/nodes/{node}", Privilege.SYS_AUDIT))
+                        .proxyToNode()
+                        .parameter("node", nodeParam())
+                        .returns(Schema.object())
+                        .handler(r -> {
+                            LocalNode.require(node, r);
+                            return status();
+                        }),
+                ApiMethod.get("/nodes/{node}/version")
+                        .name("version")
+                        .description("API version details of this node.")
+                        .permission(Check.authenticated())
+                        .proxyToNode()
+                        .parameter("node", nodeParam())
+                        .returns(Schema.object())
+                        .handler(r -> {
+                            LocalNode.require(node, r);
+                            return version();
+                        }),
+                ApiMethod.get("/nodes/{node}/time")
+                        .name("time")
+                        .description("Read server time and time zone settings.")
+                        .permission(Check.authenticated())
+                        .proxyToNode()
+                        .parameter("node", nodeParam())
+                        .returns(Schema.object()
+                                .property("timezone", Schema.string())
+                                .property("time", Schema.integer())
+                                .property("localtime", Schema.integer()))
+                        .handler(r -> {
+                            LocalNode.require(node, r);
+                            long now = clock.millis() / 1000;
+                            ZoneId zone = clock.getZone();
+                            long offset = zone.getRules().getOffset(clock.instant()).getTotalSeconds();
+                            return Map.of("timezone", zone.getId(), "time", now, "localtime", now + offset);
+                        }),
+                ApiMethod.get("/nodes/{node}/syslog")
+                        .name("syslog")
+                        .description("Read the system log (the systemd journal).")
+                        .permission(Check.path("/nodes/{node}", Privilege.SYS_SYSLOG))
+                        .proxyToNode()
+                        .parameter("node", nodeParam())
+                        .parameter("start", Schema.integer().minimum(0).defaultValue(0).description("Start at this line."))
+                        .parameter("limit", Schema.integer().minimum(0).defaultValue(50).description("Number of lines."))
+                        .parameter("since", Schema.string().pattern("\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2})?)?").optional()
+                                .description("Display all log since this date-time string."))
+                        .parameter("until", Schema.string().pattern("\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}(:\\d{2})?)?").optional()
+                                .description("Display all log until this date-time string."))
+                        .parameter("service", Schema.string().pattern("[A-Za-z0-9@._\\-]+").maxLength(128).optional()
+                                .description("Service ID"))
+                        .returns(Schema.array(Schema.object().property("n", Schema.integer()).property("t", Schema.string())))
+                        .handler(this::syslog));
+    }
+
+    private Map<String, Object> version() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("version", Versions.PVE_VERSION);
+        out.put("release", Versions.PVE_RELEASE);
+        out.put("repoid", "corral-" + Versions.CORRAL_VERSION);
+        out.put("product", Versions.PRODUCT);
+        out.put("corral-version", Versions.CORRAL_VERSION);
+        return out;
+    }
+
+    private Map<String, Object> nodeEntry(boolean details) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("node", node.name());
+        out.put("id", "node/" + node.name());
+        out.put("type", "node");
+        out.put("status", "online");
+        out.put("level", "");
+        out.put("ssl_fingerprint", sslFingerprint);
+        if (details) {
+            Map<String, Long> mem = host.memory();
+            Map<String, Long> disk = host.rootfs();
+            out.put("cpu", host.cpu());
+            out.put("maxcpu", host.cpus());
+            out.put("mem", mem.get("used"));
+            out.put("maxmem", mem.get("total"));
+            out.put("disk", disk.get("used"));
+            out.put("maxdisk", disk.get("total"));
+            out.put("uptime", host.uptime());
+        }
+        return out;
+    }
+
+    /** A node's entry in {@code /cluster/resources}. */
+    Map<String, Object> resource() {
+        Map<String, Object> out = nodeEntry(true);
+        out.put("node", node.name());
+        return out;
+    }
+
+    private Map<String, Object> status() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("cpu", host.cpu());
+        out.put("wait", 0);
+        out.put("idle", 0);
+        out.put("uptime", host.uptime());
+        out.put("loadavg", host.loadavg());
+        out.put("kversion", host.kernelVersion());
+        out.put("pveversion", "corral/" + Versions.CORRAL_VERSION);
+        out.put("cpuinfo", host.cpuInfo());
+        out.put("memory", host.memory());
+        out.put("swap", host.swap());
+        out.put("rootfs", host.rootfs());
+        out.put("ksm", Map.of("shared", 0));
+        out.put("boot-info", Map.of("mode", Files.isDirectory(Path.of("/sys/firmware/efi")) ? "efi" : "legacy-bios"));
+        out.put("current-kernel", Map.of("sysname", System.getProperty("os.name"), "release", System.getProperty("os.version"),
+                "machine", System.getProperty("os.arch")));
+        return out;
+    }
+
+    private Object syslog(ApiRequest r) throws IOException, InterruptedException {
+        LocalNode.require(node, r);
+        List<String> command = new ArrayList<>(List.of("journalctl", "--no-pager", "--quiet", "-o", "short-iso"));
+        r.optionalString("since").ifPresent(s -> command.addAll(List.of("--since", s)));
+        r.optionalString("until").ifPresent(s -> command.addAll(List.of("--until", s)));
+        r.optionalString("service").ifPresent(s -> command.addAll(List.of("--unit", s)));
+        List<String> lines = run(command);
+        if (lines.isEmpty()) {
+            lines = List.of("-- No entries --");
+        }
+        int start = (int) Math.min(r.integer("start"), lines.size());
+        int end = (int) Math.min(lines.size(), start + r.integer("limit"));
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int i = start; i < end; i++) {
+            out.add(Map.of("n", i + 1, "t", lines.get(i)));
+        }
+        return new ApiResult(out, Map.of("total", lines.size()));
+    }
+
+    private static List<String> run(List<String> command) throws IOException, InterruptedException {
+        Process process;
+        try {
+            process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            return List.of("journalctl is not available: " + e.getMessage());
+        }
+        byte[] out = process.getInputStream().readAllBytes();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+        return new String(out, StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+    }
+}

@@ -1,0 +1,257 @@
+package org.corral.server.http;
+
+import static java.util.Objects.requireNonNull;
+
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import io.javalin.router.Endpoint;
+import java.net.InetAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.corral.core.access.AuthContext;
+import org.corral.core.api.ApiDispatcher;
+import org.corral.core.api.ApiMethod;
+import org.corral.core.api.ApiRegistry;
+import org.corral.core.api.ApiResult;
+import org.corral.core.api.Check;
+import org.corral.core.api.HttpVerb;
+import org.corral.core.error.ApiException;
+import org.corral.core.error.Unauthorized;
+import org.corral.core.json.Json;
+import org.corral.server.tls.NodeTls;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The HTTPS front of a node: one Javalin endpoint per declared method under {@code /api2/json}
+ * and {@code /api2/extjs}, authentication from the ticket cookie (with CSRF check on writes), API
+ * tokens or the local root secret, Proxmox-shaped answers, and the audit log of every write.
+ */
+public final class ApiHttpServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiHttpServer.class);
+    public static final String LOCAL_AUTH_SCHEME = "CorralLocal ";
+
+    private final ApiDispatcher dispatcher;
+    private final RequestAuthenticator authenticator;
+    private final AuditLog audit;
+    private final byte[] localRootSecret;
+    private final Supplier<JsonNode> openApi;
+    private final Javalin app;
+    private ServerConnector connector;
+
+    public ApiHttpServer(ApiDispatcher dispatcher, RequestAuthenticator authenticator, AuditLog audit, String localRootSecret,
+            Supplier<JsonNode> openApi, SslContextFactory.Server tls, String bind, int port) {
+        this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
+        this.authenticator = requireNonNull(authenticator, "authenticator is null");
+        this.audit = requireNonNull(audit, "audit is null");
+        this.localRootSecret = localRootSecret.getBytes(StandardCharsets.UTF_8);
+        this.openApi = requireNonNull(openApi, "openApi is null");
+        this.app = Javalin.create(cfg -> {
+            cfg.concurrency.useVirtualThreads = true;
+            cfg.startup.showJavalinBanner = false;
+            cfg.jetty.addConnector((server, httpConfig) -> {
+                HttpConfiguration https = new HttpConfiguration(httpConfig);
+                https.setSendServerVersion(false);
+                https.addCustomizer(NodeTls.secureRequestCustomizer());
+                https.addCustomizer(new ReasonPhrase());
+                connector = new ServerConnector(server, tls, new HttpConnectionFactory(https));
+                connector.setHost(bind);
+                connector.setPort(port);
+                return connector;
+            });
+            for (ApiMethod method : routeOrder(dispatcher.registry())) {
+                HandlerType type = HandlerType.findOrCreate(method.verb().name());
+                cfg.routes.addEndpoint(new Endpoint(type, "/api2/json" + method.path(), ctx -> handle(ctx, method, false)));
+                cfg.routes.addEndpoint(new Endpoint(type, "/api2/extjs" + method.path(), ctx -> handle(ctx, method, true)));
+            }
+            cfg.routes.addEndpoint(new Endpoint(HandlerType.GET, "/api2/openapi.json",
+                    ctx -> ctx.contentType("application/json").result(Json.write(openApi.get()))));
+            cfg.routes.error(404, ctx -> {
+                if (ctx.path().startsWith("/api2/")) {
+                    boolean extjs = ctx.path().startsWith("/api2/extjs/");
+                    String path = ctx.path().replaceFirst("^/api2/[a-z]+", "");
+                    fail(ctx, new ApiException(501, "Method '" + ctx.method() + " " + path + "' not implemented"), extjs);
+                }
+            });
+        });
+    }
+
+    /** Literal path segments before variables, so Jetty's first match is the declared one. */
+    private static List<ApiMethod> routeOrder(ApiRegistry registry) {
+        List<ApiMethod> methods = new ArrayList<>(registry.methods());
+        methods.sort(Comparator.comparing((ApiMethod m) -> m.path().replaceAll("\\{[^}]+}", "\uffff")));
+        return methods;
+    }
+
+    public ApiHttpServer start() {
+        app.start();
+        return this;
+    }
+
+    /** The bound port; useful when started on port 0. */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+
+    private void handle(Context ctx, ApiMethod method, boolean extjs) {
+        HttpVerb verb = method.verb();
+        String client = ctx.ip();
+        String path = ctx.path().replaceFirst("^/api2/[a-z]+", "");
+        AuthContext auth = AuthContext.anonymous(client);
+        Map<String, String> raw = Map.of();
+        int status = 200;
+        String message = "";
+        try {
+            raw = parameters(ctx, verb);
+            auth = authenticate(ctx, method, client);
+            Object result = dispatcher.dispatch(new ApiRegistry.Match(method, ctx.pathParamMap()), raw, auth);
+            respond(ctx, result, extjs);
+        } catch (ApiException e) {
+            status = e.status();
+            message = e.getMessage();
+            fail(ctx, e, extjs);
+        } catch (Exception e) {
+            status = 500;
+            message = e.getMessage() == null ? e.toString() : e.getMessage();
+            log.error("{} {} failed", verb, path, e);
+            fail(ctx, new ApiException(500, message, e), extjs);
+        }
+        if (verb != HttpVerb.GET) {
+            audit.record(auth, verb, path, AuditLog.mask(method, raw), status, message);
+        }
+    }
+
+    private AuthContext authenticate(Context ctx, ApiMethod method, String client) {
+        if (method.check() instanceof Check.Anonymous) {
+            // the login call ignores any old cookie, as Proxmox does
+            return AuthContext.anonymous(client);
+        }
+        String authorization = ctx.header("Authorization");
+        if (authorization != null && authorization.startsWith("PVEAPIToken")) {
+            String value = authorization.substring("PVEAPIToken".length());
+            return authenticator.apiToken(value.startsWith("=") || value.startsWith(" ") ? value.substring(1) : value, client);
+        }
+        if (authorization != null && authorization.startsWith(LOCAL_AUTH_SCHEME)) {
+            byte[] given = authorization.substring(LOCAL_AUTH_SCHEME.length()).getBytes(StandardCharsets.UTF_8);
+            if (!isLoopback(client) || !MessageDigest.isEqual(given, localRootSecret)) {
+                throw new Unauthorized("authentication failure - invalid local credentials");
+            }
+            return AuthContext.user(AuthContext.ROOT, client);
+        }
+        String cookie = ctx.cookie("PVEAuthCookie");
+        if (cookie == null || cookie.isEmpty()) {
+            return AuthContext.anonymous(client);
+        }
+        String ticket = cookie.contains("%") ? URLDecoder.decode(cookie, StandardCharsets.UTF_8) : cookie;
+        Optional<AuthContext> user = authenticator.ticket(ticket, client);
+        if (user.isEmpty()) {
+            throw new Unauthorized("authentication failure - invalid ticket");
+        }
+        if (method.verb() != HttpVerb.GET) {
+            String csrf = ctx.header("CSRFPreventionToken");
+            if (csrf == null || !authenticator.csrf(csrf, user.get().userid())) {
+                throw new Unauthorized("Permission denied - invalid csrf token");
+            }
+        }
+        return user.get();
+    }
+
+    private static boolean isLoopback(String address) {
+        try {
+            return InetAddress.getByName(address).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private static Map<String, String> parameters(Context ctx, HttpVerb verb) {
+        Map<String, String> raw = new LinkedHashMap<>();
+        ctx.queryParamMap().forEach((k, v) -> raw.put(k, String.join(",", v)));
+        if (!verb.parametersInQuery()) {
+            String type = Optional.ofNullable(ctx.contentType()).orElse("");
+            if (type.startsWith("application/json")) {
+                String body = ctx.body();
+                if (!body.isBlank()) {
+                    JsonNode node = Json.read(body);
+                    if (!node.isObject()) {
+                        throw new org.corral.core.error.ParameterError("body", "JSON body must be an object");
+                    }
+                    node.properties().forEach(e -> {
+                        JsonNode v = e.getValue();
+                        if (!v.isNull()) {
+                            raw.put(e.getKey(), jsonParameter(v));
+                        }
+                    });
+                }
+            } else if (type.startsWith("application/x-www-form-urlencoded") || type.isEmpty()) {
+                ctx.formParamMap().forEach((k, v) -> raw.put(k, String.join(",", v)));
+            }
+        }
+        return raw;
+    }
+
+    private static String jsonParameter(JsonNode v) {
+        if (v.isBoolean()) {
+            return v.booleanValue() ? "1" : "0";
+        }
+        if (v.isArray()) {
+            List<String> items = new ArrayList<>();
+            v.forEach(item -> items.add(jsonParameter(item)));
+            return String.join(",", items);
+        }
+        return v.isValueNode() ? v.asString() : v.toString();
+    }
+
+    private static void respond(Context ctx, Object result, boolean extjs) {
+        ObjectNode body = Json.object();
+        if (extjs) {
+            body.put("success", 1);
+        }
+        if (result instanceof ApiResult r) {
+            body.set("data", Json.tree(r.data()));
+            r.extras().forEach((k, v) -> body.set(k, Json.tree(v)));
+        } else {
+            body.set("data", Json.tree(result));
+        }
+        ctx.status(200).contentType("application/json;charset=UTF-8").result(Json.writeBytes(body));
+    }
+
+    private static void fail(Context ctx, ApiException e, boolean extjs) {
+        ObjectNode body = Json.object();
+        String message = e.getMessage() == null ? "error" : e.getMessage();
+        if (extjs) {
+            body.put("success", 0);
+            body.put("status", e.status());
+        }
+        body.putNull("data");
+        body.put("message", message.endsWith("\n") ? message : message + "\n");
+        if (!e.errors().isEmpty()) {
+            body.set("errors", Json.tree(e.errors()));
+        }
+        ctx.status(extjs ? 200 : e.status());
+        if (!extjs) {
+            ctx.header(ReasonPhrase.HEADER, ReasonPhrase.sanitize(message));
+        }
+        ctx.contentType("application/json;charset=UTF-8").result(Json.writeBytes(body));
+    }
+}

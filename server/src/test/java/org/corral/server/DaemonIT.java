@@ -1,0 +1,244 @@
+package org.corral.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.swagger.parser.OpenAPIParser;
+import io.swagger.v3.parser.core.models.SwaggerParseResult;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import org.corral.core.api.ApiMethod;
+import org.corral.core.api.Check;
+import org.corral.core.config.ConfigFile;
+import org.corral.core.json.Json;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import tools.jackson.databind.JsonNode;
+
+/** One real node (ZooKeeper, HTTPS on loopback) driven over HTTP the way Proxmox clients drive it. */
+class DaemonIT {
+    static final String PASSWORD = "admin-pass-1";
+    @TempDir
+    static Path dataDir;
+    static CorralDaemon daemon;
+    static TestClient admin;
+
+    @BeforeAll
+    static void start() throws Exception {
+        daemon = CorralDaemon.start(new CorralDaemon.Options("testnode", dataDir, "127.0.0.1", 0, Optional.of(PASSWORD)));
+        admin = new TestClient(daemon.port()).login("admin@pve", PASSWORD);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (daemon != null) {
+            daemon.close();
+        }
+    }
+
+    private static String file(String path) {
+        return daemon.store().read(path).map(ConfigFile::text).orElse("");
+    }
+
+    @Test
+    void callsWithoutAuthenticationAreRefusedWith401() {
+        assertThat(new TestClient(daemon.port()).get("/version").status()).isEqualTo(401);
+        assertThat(new TestClient(daemon.port()).get("/nodes").status()).isEqualTo(401);
+    }
+
+    @Test
+    void versionReportsTheProxmoxApiLevelAndTheProduct() {
+        JsonNode version = admin.get("/version").data();
+        assertThat(version.path("version").asString()).startsWith("9.");
+        assertThat(version.path("release").asString()).isNotEmpty();
+        assertThat(version.path("repoid").asString()).isNotEmpty();
+        assertThat(version.path("product").asString()).isEqualTo("corral");
+    }
+
+    @Test
+    void extjsPathsWrapTheSameAnswer() {
+        TestClient.Answer json = admin.get("/nodes/testnode/time");
+        assertThat(json.status()).isEqualTo(200);
+        assertThat(json.data().path("timezone").asString()).isNotEmpty();
+    }
+
+    @Test
+    void writeWithCookieButWithoutCsrfTokenIs401AndChangesNothing() {
+        String before = file("datacenter.cfg");
+        TestClient noCsrf = new TestClient(daemon.port()).login("admin@pve", PASSWORD).withoutCsrf();
+        TestClient.Answer answer = noCsrf.put("/cluster/options", Map.of("keyboard", "fr"));
+        assertThat(answer.status()).isEqualTo(401);
+        assertThat(file("datacenter.cfg")).isEqualTo(before);
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @CsvSource(delimiter = '|', value = {
+        "PUT|/cluster/options|max_workers=abc|max_workers",
+        "PUT|/cluster/options|bogus=1|bogus",
+        "PUT|/cluster/options|keyboard=klingon|keyboard",
+        "PUT|/cluster/options|next-id=lower=5|next-id",
+        "POST|/access/groups|groupid=..|groupid",
+        "POST|/access/groups|groupid=a/b|groupid",
+        "POST|/access/users|userid=../x@pve|userid",
+        "POST|/access/users|userid=a/b@pve|userid",
+        "POST|/access/users|userid=nobody|userid",
+        "POST|/access/roles|roleid=..|roleid",
+        "PUT|/access/acl|path=/vms/..,roles=PVEAuditor,users=admin@pve|path",
+        "GET|/nodes/testnode/tasks|limit=-1|limit",
+        "GET|/cluster/resources|type=everything|type",
+    })
+    void badInputGetsA400NamingTheParameterAndChangesNothing(String verb, String path, String params, String bad) {
+        String users = file("user.cfg");
+        String datacenter = file("datacenter.cfg");
+        Map<String, String> raw = new LinkedHashMap<>();
+        for (String pair : params.split(",")) {
+            int eq = pair.indexOf('=');
+            raw.put(pair.substring(0, eq), pair.substring(eq + 1));
+        }
+        TestClient.Answer answer = admin.call(verb, path, raw);
+        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(400);
+        assertThat(answer.errors()).containsKey(bad);
+        assertThat(answer.data().isNull()).isTrue();
+        assertThat(file("user.cfg")).isEqualTo(users);
+        assertThat(file("datacenter.cfg")).isEqualTo(datacenter);
+    }
+
+    @Test
+    void overLongStringIsRefused() {
+        String users = file("user.cfg");
+        TestClient.Answer answer = admin.post("/access/groups", Map.of("groupid", "g" + "x".repeat(5000)));
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.errors()).containsKey("groupid");
+        assertThat(file("user.cfg")).isEqualTo(users);
+    }
+
+    @Test
+    void pathVariableWithDotsOrSlashIsRefused() {
+        assertThat(admin.get("/nodes/%2E%2E/status").status()).isEqualTo(400);
+        assertThat(admin.get("/access/users/a%2Fb@pve").status()).isIn(400, 404);
+    }
+
+    @Test
+    void staleDigestIsRefusedAndChangesNothing() {
+        assertThat(admin.put("/cluster/options", Map.of("keyboard", "de")).status()).isEqualTo(200);
+        String digest = admin.get("/cluster/options").data().path("digest").asString();
+        assertThat(admin.put("/cluster/options", Map.of("keyboard", "fr", "digest", digest)).status()).isEqualTo(200);
+        String after = file("datacenter.cfg");
+        TestClient.Answer stale = admin.put("/cluster/options", Map.of("keyboard", "it", "digest", digest));
+        assertThat(stale.status()).isEqualTo(409);
+        assertThat(stale.body().path("message").asString()).contains("file changed by other user");
+        assertThat(file("datacenter.cfg")).isEqualTo(after).contains("keyboard: fr");
+    }
+
+    @Test
+    void openApiDocumentIsValidAndListsEveryDeclaredMethod() {
+        JsonNode doc = new TestClient(daemon.port()).raw("/api2/openapi.json");
+        SwaggerParseResult parsed = new OpenAPIParser().readContents(Json.write(doc), null, null);
+        assertThat(parsed.getMessages()).isEmpty();
+        assertThat(parsed.getOpenAPI().getOpenapi()).startsWith("3.1");
+        int operations = 0;
+        for (ApiMethod method : daemon.registry().methods()) {
+            JsonNode item = doc.path("paths").path(method.path());
+            assertThat(item.has(method.verb().name().toLowerCase(java.util.Locale.ROOT))).as(method.toString()).isTrue();
+            operations++;
+        }
+        assertThat(operations).isEqualTo(daemon.registry().methods().size());
+    }
+
+    @Test
+    void everyMethodThatNeedsAPrivilegeRefusesAUserWithoutAny() {
+        assertThat(admin.post("/access/users", Map.of("userid", "nobody@pve", "password", "nobody-pass-1")).status()).isEqualTo(200);
+        TestClient nobody = new TestClient(daemon.port()).login("nobody@pve", "nobody-pass-1");
+        int checked = 0;
+        for (ApiMethod method : daemon.registry().methods()) {
+            if (!method.check().requiresPrivilege()) {
+                continue;
+            }
+            String path = concretePath(method);
+            TestClient.Answer answer = nobody.call(method.verb().name(), path, Map.of());
+            assertThat(answer.status()).as(method + " as nobody@pve: " + answer.body()).isEqualTo(403);
+            checked++;
+        }
+        System.out.println("Methods that need a privilege, all refused to a user without privileges: " + checked
+                + " of " + daemon.registry().methods().size() + " declared");
+        assertThat(checked).isGreaterThan(10);
+    }
+
+    /** A path for the method with a valid value in each path variable. */
+    private static String concretePath(ApiMethod method) {
+        Matcher m = Check.VARIABLE.matcher(method.path());
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String value = switch (m.group(1)) {
+                case "node" -> "testnode";
+                case "vmid" -> "100";
+                case "userid" -> "admin@pve";
+                case "tokenid" -> "sometoken";
+                case "groupid" -> "somegroup";
+                case "roleid" -> "PVEAuditor";
+                case "realm" -> "pve";
+                case "poolid" -> "somepool";
+                case "storage" -> "local";
+                case "upid" -> "UPID:testnode:00000001:00000001:00000001:test::root@pam:";
+                default -> "x";
+            };
+            m.appendReplacement(out, Matcher.quoteReplacement(value));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    @Test
+    void errorMessageIsTheStatusLineReasonPhrase() throws Exception {
+        var socketFactory = javax.net.ssl.SSLContext.getInstance("TLS");
+        socketFactory.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        try (var socket = socketFactory.getSocketFactory().createSocket("127.0.0.1", daemon.port())) {
+            socket.getOutputStream().write(("GET /api2/json/nodes/testnode/tasks?limit=-1 HTTP/1.1\r\nHost: x\r\n"
+                    + "Cookie: PVEAuthCookie=" + admin.ticket() + "\r\nConnection: close\r\n\r\n").getBytes());
+            String statusLine = new String(socket.getInputStream().readAllBytes()).lines().findFirst().orElse("");
+            assertThat(statusLine).startsWith("HTTP/1.1 400 Parameter verification failed.").contains("limit");
+        }
+    }
+
+    @Test
+    void onlyTls12And13AreAccepted() throws Exception {
+        for (String protocol : List.of("TLSv1.2", "TLSv1.3")) {
+            var context = javax.net.ssl.SSLContext.getInstance(protocol);
+            context.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+                @Override
+                public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+                @Override
+                public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {}
+
+                @Override
+                public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                    return new java.security.cert.X509Certificate[0];
+                }
+            }}, null);
+            try (var socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", daemon.port())) {
+                socket.setEnabledProtocols(new String[] {protocol});
+                socket.startHandshake();
+                assertThat(socket.getSession().getProtocol()).isEqualTo(protocol);
+            }
+        }
+    }
+}
