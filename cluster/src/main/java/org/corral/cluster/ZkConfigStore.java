@@ -14,10 +14,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.cache.ChildData;
@@ -186,6 +188,36 @@ public final class ZkConfigStore implements ConfigStore {
                 throw new Conflict("can't delete '" + path + "' - directory not empty");
             }
         });
+    }
+
+    /**
+     * As {@link ConfigStore#update}, but after each lost race it waits a random few milliseconds so
+     * that many writers of one file all get through; gives up after the store's timeout.
+     */
+    @Override
+    public String update(String path, UnaryOperator<String> change) {
+        requireNonNull(change, "change is null");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (int attempt = 0; ; attempt++) {
+            Optional<ConfigFile> current = read(path);
+            String next = change.apply(current.map(ConfigFile::text).orElse(""));
+            try {
+                write(path, next, current.map(ConfigFile::version).orElse(NEW));
+                return next;
+            } catch (StaleVersionException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+                // random backoff, so contending writers stop colliding in lockstep
+                long pauseMillis = ThreadLocalRandom.current().nextLong(1, 2L << Math.min(attempt, 5));
+                try {
+                    Thread.sleep(pauseMillis);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new ConfigStoreException("config store: interrupted during update '" + path + "'", interrupted);
+                }
+            }
+        }
     }
 
     /** Direct children of {@code dir} ("" for the top), sorted; empty when it does not exist. */

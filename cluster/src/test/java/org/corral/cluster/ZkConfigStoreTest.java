@@ -18,6 +18,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.corral.core.config.ConfigFile;
 import org.corral.core.config.ConfigStore;
+import org.corral.core.config.Digest;
 import org.corral.core.config.StaleVersionException;
 import org.corral.core.error.Conflict;
 import org.junit.jupiter.api.AfterAll;
@@ -67,7 +68,7 @@ class ZkConfigStoreTest {
 
         ConfigFile file = store.read(path).orElseThrow();
         assertThat(file).isEqualTo(new ConfigFile(path, "user:root@pam:1:0:::\n", 0));
-        assertThat(file.digest()).isEqualTo(org.corral.core.config.Digest.sha1Hex("user:root@pam:1:0:::\n"));
+        assertThat(file.digest()).isEqualTo(Digest.sha1Hex("user:root@pam:1:0:::\n"));
     }
 
     @Test
@@ -203,8 +204,8 @@ class ZkConfigStoreTest {
     @Test
     void concurrentUpdatesRetryUntilEveryChangeIsApplied() throws Exception {
         String path = base + "/counter";
-        int threads = 8;
-        int increments = 25;
+        int threads = 6;
+        int increments = 20;
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             CyclicBarrier start = new CyclicBarrier(threads);

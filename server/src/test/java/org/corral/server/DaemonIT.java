@@ -111,6 +111,42 @@ class DaemonIT {
     }
 
     @Test
+    void auditLogRecordsWritesWithUserPathResultAndMaskedSecrets() throws Exception {
+        admin.post("/access/users", Map.of("userid", "audited@pve", "password", "very-secret-pw-42"));
+        admin.put("/cluster/options", Map.of("keyboard", "klingon"));
+        String log = java.nio.file.Files.readString(daemon.node().localDir().resolve("log/audit.log"));
+        List<JsonNode> entries = log.lines().map(Json::read).toList();
+        JsonNode create = entries.stream().filter(e -> e.path("path").asString().equals("/access/users")
+                && e.path("params").path("userid").asString().equals("audited@pve")).findFirst().orElseThrow();
+        assertThat(create.path("user").asString()).isEqualTo("admin@pve");
+        assertThat(create.path("method").asString()).isEqualTo("POST");
+        assertThat(create.path("status").asInt()).isEqualTo(200);
+        assertThat(create.path("params").path("password").asString()).isEqualTo("********");
+        assertThat(log).doesNotContain("very-secret-pw-42");
+        assertThat(entries).anySatisfy(e -> {
+            assertThat(e.path("path").asString()).isEqualTo("/cluster/options");
+            assertThat(e.path("status").asInt()).isEqualTo(400);
+        });
+        assertThat(entries.stream().filter(e -> e.path("path").asString().equals("/access/ticket")))
+                .allSatisfy(e -> assertThat(e.path("params").path("password").asString()).isEqualTo("********"));
+        TestClient.Answer clusterLog = admin.get("/cluster/log", Map.of("max", "20"));
+        assertThat(clusterLog.data().valueStream().map(e -> e.path("msg").asString())).anyMatch(m -> m.startsWith("POST /access/users"));
+    }
+
+    @Test
+    void nextIdSkipsTakenIdsAndRefusesATakenOne() {
+        daemon.store().overwrite("nodes/testnode/qemu-server/100.conf", "name: taken\nmemory: 512\n");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(admin.get("/cluster/nextid").data().asString()).isEqualTo("101"));
+        TestClient.Answer taken = admin.get("/cluster/nextid", Map.of("vmid", "100"));
+        assertThat(taken.status()).isEqualTo(400);
+        assertThat(taken.errors().get("vmid")).contains("already exists");
+        assertThat(admin.get("/cluster/resources", Map.of("type", "vm")).data().valueStream()
+                .map(r -> r.path("id").asString())).contains("qemu/100");
+        daemon.store().read("nodes/testnode/qemu-server/100.conf").ifPresent(f -> daemon.store().delete(f.path(), f.version()));
+    }
+
+    @Test
     void overLongStringIsRefused() {
         String users = file("user.cfg");
         TestClient.Answer answer = admin.post("/access/groups", Map.of("groupid", "g" + "x".repeat(5000)));

@@ -31,6 +31,7 @@ public final class NodeApi implements ApiModule {
     private final Clock clock;
     private final ApiIndex index;
     private final String sslFingerprint;
+    private volatile Sample lastSample;
 
     public NodeApi(Node node, HostStatus host, Clock clock, ApiIndex index, String sslFingerprint) {
         this.node = requireNonNull(node, "node is null");
@@ -166,12 +167,21 @@ public final class NodeApi implements ApiModule {
         return out;
     }
 
-    /** A node's entry in {@code /cluster/resources}. */
+    /**
+     * A node's entry in {@code /cluster/resources}, measured at most once a second (Proxmox's
+     * pvestatd samples every 10 s) so that frequent listings do not re-read /proc each time.
+     */
     Map<String, Object> resource() {
-        Map<String, Object> out = nodeEntry(true);
-        out.put("node", node.name());
-        return out;
+        Sample sample = lastSample;
+        long now = clock.millis();
+        if (sample == null || now - sample.takenAt() >= 1000) {
+            sample = new Sample(now, java.util.Collections.unmodifiableMap(nodeEntry(true)));
+            lastSample = sample;
+        }
+        return sample.entry();
     }
+
+    private record Sample(long takenAt, Map<String, Object> entry) {}
 
     private Map<String, Object> status() {
         Map<String, Object> out = new LinkedHashMap<>();

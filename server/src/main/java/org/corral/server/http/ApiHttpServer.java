@@ -223,15 +223,16 @@ public final class ApiHttpServer implements AutoCloseable {
     }
 
     private static void respond(Context ctx, Object result, boolean extjs) {
-        ObjectNode body = Json.object();
+        // serialized straight from the handler's objects: no intermediate JSON tree
+        Map<String, Object> body = new LinkedHashMap<>();
         if (extjs) {
             body.put("success", 1);
         }
         if (result instanceof ApiResult r) {
-            body.set("data", Json.tree(r.data()));
-            r.extras().forEach((k, v) -> body.set(k, Json.tree(v)));
+            body.put("data", r.data());
+            body.putAll(r.extras());
         } else {
-            body.set("data", Json.tree(result));
+            body.put("data", result);
         }
         ctx.status(200).contentType("application/json;charset=UTF-8").result(Json.writeBytes(body));
     }
