@@ -48,6 +48,16 @@ public final class ApiDispatcher {
     public Object dispatch(ApiRegistry.Match match, Map<String, String> raw, AuthContext auth,
             java.util.Optional<Upload> upload) throws Exception {
         ApiMethod method = match.method();
+        Map<String, Object> values = authorize(match, raw, auth);
+        if (upload.isPresent() && method.uploadPart().isEmpty()) {
+            throw new ParameterError(upload.get().filename(), "this method takes no file upload");
+        }
+        return method.handler().handle(new ApiRequest(method, values, auth, permissions, upload));
+    }
+
+    /** Every check of a call short of running it: authentication, path variables, privileges, parameters. */
+    public Map<String, Object> authorize(ApiRegistry.Match match, Map<String, String> raw, AuthContext auth) {
+        ApiMethod method = match.method();
         Check check = method.check();
         if (auth.isAnonymous() && !(check instanceof Check.Anonymous)) {
             throw new Unauthorized("authentication failure");
@@ -73,10 +83,6 @@ public final class ApiDispatcher {
         if (!check.allows(auth, permissions, params)) {
             throw new PermissionDenied("Permission check failed (" + check.describe(params) + ")");
         }
-        Map<String, Object> values = Validator.validate(method.parameters(), params);
-        if (upload.isPresent() && method.uploadPart().isEmpty()) {
-            throw new ParameterError(upload.get().filename(), "this method takes no file upload");
-        }
-        return method.handler().handle(new ApiRequest(method, values, auth, permissions, upload));
+        return Validator.validate(method.parameters(), params);
     }
 }

@@ -26,6 +26,7 @@ public final class ApiMethod {
     private boolean allowToken = true;
     private boolean extension;
     private String uploadPart;
+    private boolean webSocket;
     private final Map<String, Schema> parameters = new LinkedHashMap<>();
     private Schema returns = Schema.nullValue();
     private ApiHandler handler;
@@ -103,6 +104,15 @@ public final class ApiMethod {
         return this;
     }
 
+    /**
+     * The call upgrades to a websocket (Proxmox's {@code vncwebsocket}); the handler returns the
+     * {@link org.corral.core.console.ConsoleProxies.Pending} console that the socket carries.
+     */
+    public ApiMethod webSocket() {
+        this.webSocket = true;
+        return this;
+    }
+
     public ApiMethod parameter(String paramName, Schema schema) {
         requireNonNull(paramName, "paramName is null");
         if (parameters.put(paramName, requireNonNull(schema, "schema is null")) != null) {
@@ -151,6 +161,10 @@ public final class ApiMethod {
 
     public boolean allowsToken() {
         return allowToken;
+    }
+
+    public boolean isWebSocket() {
+        return webSocket;
     }
 
     public Optional<String> uploadPart() {

@@ -6,6 +6,8 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.javalin.router.Endpoint;
+import io.javalin.websocket.WsHandlerType;
+import org.corral.core.console.ConsoleProxies;
 import java.net.InetAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +26,7 @@ import org.corral.core.api.ApiRegistry;
 import org.corral.core.api.ApiResult;
 import org.corral.core.api.Check;
 import org.corral.core.api.HttpVerb;
+import org.corral.core.api.Upload;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.Unauthorized;
 import org.corral.core.json.Json;
@@ -75,6 +78,16 @@ public final class ApiHttpServer implements AutoCloseable {
                 return connector;
             });
             for (ApiMethod method : routeOrder(dispatcher.registry())) {
+                if (method.isWebSocket()) {
+                    for (String prefix : List.of("/api2/json", "/api2/extjs")) {
+                        cfg.routes.addEndpoint(new Endpoint(HandlerType.WEBSOCKET_BEFORE_UPGRADE, prefix + method.path(),
+                                ctx -> claimConsole(ctx, method)));
+                        cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, prefix + method.path(), this::consoleSocket);
+                    }
+                    // a plain GET gets the same checks and then learns that it must upgrade
+                    cfg.routes.addEndpoint(new Endpoint(HandlerType.GET, "/api2/json" + method.path(), ctx -> handle(ctx, method, false)));
+                    continue;
+                }
                 HandlerType type = HandlerType.findOrCreate(method.verb().name());
                 cfg.routes.addEndpoint(new Endpoint(type, "/api2/json" + method.path(), ctx -> handle(ctx, method, false)));
                 cfg.routes.addEndpoint(new Endpoint(type, "/api2/extjs" + method.path(), ctx -> handle(ctx, method, true)));
@@ -124,8 +137,19 @@ public final class ApiHttpServer implements AutoCloseable {
         try {
             raw = parameters(ctx, verb);
             auth = authenticate(ctx, method, client);
-            Object result = dispatcher.dispatch(new ApiRegistry.Match(method, ctx.pathParamMap()), raw, auth);
-            respond(ctx, result, extjs);
+            ApiRegistry.Match match = new ApiRegistry.Match(method, ctx.pathParamMap());
+            if (method.isWebSocket()) {
+                dispatcher.authorize(match, raw, auth);
+                throw new ApiException(426, "websocket upgrade required");
+            }
+            Optional<Upload> upload = Optional.empty();
+            String contentType = Optional.ofNullable(ctx.contentType()).orElse("");
+            if (contentType.toLowerCase(java.util.Locale.ROOT).startsWith("multipart/form-data")) {
+                Map<String, String> fields = new LinkedHashMap<>(raw);
+                upload = multipart(ctx, method, contentType, fields);
+                raw = fields;
+            }
+            respond(ctx, dispatcher.dispatch(match, raw, auth, upload), extjs);
         } catch (ApiException e) {
             status = e.status();
             message = e.getMessage();
@@ -139,6 +163,65 @@ public final class ApiHttpServer implements AutoCloseable {
         if (verb != HttpVerb.GET) {
             audit.record(auth, verb, path, AuditLog.mask(method, raw), status, message);
         }
+    }
+
+    private static final String CONSOLE = "corral.console";
+
+    /** Before the websocket upgrade: the same authentication and checks as any call, then the console is claimed. */
+    private void claimConsole(Context ctx, ApiMethod method) {
+        String client = ctx.ip();
+        AuthContext auth = AuthContext.anonymous(client);
+        int status = 101;
+        String message = "";
+        try {
+            auth = authenticate(ctx, method, client);
+            Object result = dispatcher.dispatch(new ApiRegistry.Match(method, ctx.pathParamMap()),
+                    parameters(ctx, HttpVerb.GET), auth);
+            ctx.attribute(CONSOLE, (ConsoleProxies.Pending) result);
+            String protocols = ctx.header("Sec-WebSocket-Protocol");
+            if (protocols != null && List.of(protocols.split("\\s*,\\s*")).contains("binary")) {
+                // noVNC and xterm.js ask for 'binary'; without the echo Chrome drops the connection
+                ctx.header("Sec-WebSocket-Protocol", "binary");
+            }
+        } catch (ApiException e) {
+            status = e.status();
+            message = e.getMessage();
+        } catch (Exception e) {
+            status = 500;
+            message = String.valueOf(e.getMessage());
+            log.error("websocket {} failed", ctx.path(), e);
+        }
+        if (status != 101) {
+            audit.record(auth, HttpVerb.GET, ctx.path(), AuditLog.mask(method, Map.of()), status, message);
+            fail(ctx, new ApiException(status, message), false);
+            ctx.skipRemainingHandlers();
+        }
+    }
+
+    private void consoleSocket(io.javalin.websocket.WsConfig ws) {
+        Map<String, ConsoleSocket> sockets = new java.util.concurrent.ConcurrentHashMap<>();
+        ws.onConnect(ctx -> {
+            ConsoleProxies.Pending console = ctx.attribute(CONSOLE);
+            if (console == null) {
+                ctx.closeSession();
+                return;
+            }
+            ConsoleSocket socket = new ConsoleSocket(console, ctx);
+            sockets.put(ctx.sessionId(), socket);
+            socket.opened();
+        });
+        ws.onBinaryMessage(ctx -> {
+            byte[] bytes = new byte[ctx.data().remaining()];
+            ctx.data().get(bytes);
+            sockets.get(ctx.sessionId()).received(bytes);
+        });
+        ws.onMessage(ctx -> sockets.get(ctx.sessionId()).received(ctx.message().getBytes(StandardCharsets.UTF_8)));
+        ws.onClose(ctx -> {
+            ConsoleSocket socket = sockets.remove(ctx.sessionId());
+            if (socket != null) {
+                socket.closed();
+            }
+        });
     }
 
     private AuthContext authenticate(Context ctx, ApiMethod method, String client) {
@@ -182,6 +265,35 @@ public final class ApiHttpServer implements AutoCloseable {
         } catch (java.net.UnknownHostException e) {
             return false;
         }
+    }
+
+    private static final int MAX_FIELD = 64 * 1024;
+
+    /**
+     * Reads form fields up to the method's file part and hands the file over as a stream; as in
+     * Proxmox's uploads, fields come before the file, and parts after it are not read.
+     */
+    private static Optional<Upload> multipart(Context ctx, ApiMethod method, String contentType, Map<String, String> fields)
+            throws java.io.IOException {
+        String boundary = MultipartStream.boundary(contentType)
+                .orElseThrow(() -> new org.corral.core.error.ParameterError("content-type", "multipart body without boundary"));
+        MultipartStream parts = new MultipartStream(ctx.req().getInputStream(), boundary);
+        Optional<MultipartStream.Part> part;
+        while ((part = parts.next()).isPresent()) {
+            MultipartStream.Part p = part.get();
+            if (p.filename().isPresent() || method.uploadPart().filter(p.name()::equals).isPresent()) {
+                if (method.uploadPart().filter(p.name()::equals).isEmpty()) {
+                    throw new org.corral.core.error.ParameterError(p.name(), "this method takes no file upload");
+                }
+                return Optional.of(new Upload(p.filename().orElse(""), p.contentType(), p.body()));
+            }
+            byte[] value = p.body().readNBytes(MAX_FIELD + 1);
+            if (value.length > MAX_FIELD) {
+                throw new org.corral.core.error.ParameterError(p.name(), "value may only be " + MAX_FIELD + " characters long");
+            }
+            fields.put(p.name(), new String(value, StandardCharsets.UTF_8));
+        }
+        return Optional.empty();
     }
 
     private static Map<String, String> parameters(Context ctx, HttpVerb verb) {
