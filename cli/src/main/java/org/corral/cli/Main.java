@@ -29,6 +29,7 @@ public final class Main {
               corral api get|set|create|delete PATH [--PARAM VALUE ...] [--output-format json|text]
               corral api ls PATH
               corral api usage PATH
+              corral storage status|list|alloc|free|path|add|set|remove ...   (what pvesm is)
             remote use: --host HOST[:PORT] --token USER@REALM!TOKENID=SECRET [--fingerprint SHA256]
             local use (as root on the node): --data-dir DIR (default /var/lib/corral)
             """;
@@ -44,6 +45,7 @@ public final class Main {
         int status = switch (args[0]) {
             case "up" -> up(options(rest, List.of("data-dir", "port", "node", "bind", "admin-password")));
             case "api" -> api(rest, System.out, System.err);
+            case "storage" -> storage(rest, System.out, System.err);
             default -> {
                 System.err.println("unknown command '" + args[0] + "'");
                 System.err.print(USAGE);
@@ -113,15 +115,29 @@ public final class Main {
     }
 
     static int api(List<String> args, PrintStream out, PrintStream err) {
-        if (args.size() < 2) {
+        // VERB and PATH are the first two words that are not options, wherever the options stand
+        List<String> words = new ArrayList<>();
+        List<String> options = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if (arg.startsWith("--")) {
+                options.add(arg);
+                if (!arg.contains("=") && i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+                    options.add(args.get(++i));
+                }
+            } else {
+                words.add(arg);
+            }
+        }
+        if (words.size() != 2) {
             err.print(USAGE);
             return 2;
         }
-        String verb = args.get(0);
-        String path = args.get(1);
+        String verb = words.get(0);
+        String path = words.get(1);
         Map<String, String> params;
         try {
-            params = apiParameters(args.subList(2, args.size()));
+            params = apiParameters(options);
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());
             return 2;
@@ -159,6 +175,98 @@ public final class Main {
         } catch (Exception e) {
             err.println(e.getMessage() == null ? e.toString() : e.getMessage());
             return 1;
+        }
+    }
+
+    /**
+     * {@code pvesm}'s verbs as calls of the storage API: {@code status}, {@code list STORAGE},
+     * {@code alloc STORAGE VMID FILENAME SIZE}, {@code free VOLID}, {@code path VOLID},
+     * {@code add TYPE STORAGE}, {@code set STORAGE}, {@code remove STORAGE}; other options pass through.
+     */
+    static int storage(List<String> args, PrintStream out, PrintStream err) {
+        List<String> words = new ArrayList<>();
+        List<String> options = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).startsWith("--")) {
+                options.add(args.get(i));
+                if (!args.get(i).contains("=") && i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+                    options.add(args.get(++i));
+                }
+            } else {
+                words.add(args.get(i));
+            }
+        }
+        if (words.isEmpty()) {
+            err.print(USAGE);
+            return 2;
+        }
+        String node = nodeName(options);
+        String verb = words.get(0);
+        List<String> call = new ArrayList<>();
+        try {
+            switch (verb) {
+                case "status" -> call.addAll(List.of("get", "/nodes/" + node + "/storage"));
+                case "list" -> call.addAll(List.of("get", "/nodes/" + node + "/storage/" + arg(words, 1, "STORAGE") + "/content"));
+                case "alloc" -> {
+                    call.addAll(List.of("create", "/nodes/" + node + "/storage/" + arg(words, 1, "STORAGE") + "/content",
+                            "--vmid", arg(words, 2, "VMID"), "--filename", arg(words, 3, "FILENAME"), "--size", arg(words, 4, "SIZE")));
+                }
+                case "free" -> call.addAll(List.of("delete", volumePath(node, arg(words, 1, "VOLID"))));
+                case "path" -> call.addAll(List.of("get", volumePath(node, arg(words, 1, "VOLID"))));
+                case "add" -> call.addAll(List.of("create", "/storage", "--type", arg(words, 1, "TYPE"), "--storage", arg(words, 2, "STORAGE")));
+                case "set" -> call.addAll(List.of("set", "/storage/" + arg(words, 1, "STORAGE")));
+                case "remove" -> call.addAll(List.of("delete", "/storage/" + arg(words, 1, "STORAGE")));
+                default -> throw new IllegalArgumentException("unknown storage verb '" + verb
+                        + "' (status, list, alloc, free, path, add, set, remove)");
+            }
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
+            return 2;
+        }
+        call.addAll(options);
+        if (!verb.equals("path")) {
+            return api(call, out, err);
+        }
+        java.io.ByteArrayOutputStream json = new java.io.ByteArrayOutputStream();
+        call.addAll(List.of("--output-format", "json"));
+        int status = api(call, new PrintStream(json, true, java.nio.charset.StandardCharsets.UTF_8), err);
+        if (status == 0) {
+            out.println(Json.read(json.toString(java.nio.charset.StandardCharsets.UTF_8)).path("path").asString());
+        }
+        return status;
+    }
+
+    private static String arg(List<String> words, int index, String name) {
+        if (words.size() <= index) {
+            throw new IllegalArgumentException("missing " + name);
+        }
+        return words.get(index);
+    }
+
+    private static String volumePath(String node, String volid) {
+        int colon = volid.indexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("'" + volid + "' is not a volume id (STORAGE:VOLUME)");
+        }
+        return "/nodes/" + node + "/storage/" + volid.substring(0, colon) + "/content/"
+                + java.net.URLEncoder.encode(volid, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The node to address: --node, else the local node's name. */
+    private static String nodeName(List<String> options) {
+        int at = options.indexOf("--node");
+        if (at >= 0 && at + 1 < options.size()) {
+            String name = options.get(at + 1);
+            options.remove(at + 1);
+            options.remove(at);
+            return name;
+        }
+        int dir = options.indexOf("--data-dir");
+        Path dataDir = Path.of(dir >= 0 && dir + 1 < options.size() ? options.get(dir + 1) : "/var/lib/corral");
+        try {
+            return Json.read(Files.readString(CorralDaemon.localAccessFile(dataDir))).path("node").asString();
+        } catch (java.io.IOException e) {
+            return InetAddress.getLoopbackAddress().getHostName();
         }
     }
 

@@ -53,6 +53,32 @@ class CliIT {
         assertThat(Json.read(groups.out()).valueStream().map(g -> g.path("groupid").asString())).contains("cli-made");
     }
 
+    private static Run storage(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        List<String> all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(List.of("--data-dir", dataDir.toString()));
+        int status = Main.storage(all, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void storageVerbsAllocateListResolveAndFreeARealVolume() throws Exception {
+        Run alloc = storage("alloc", "local", "123", "vm-123-disk-0.raw", "4M", "--format", "raw");
+        assertThat(alloc.status()).as(alloc.err()).isZero();
+        assertThat(alloc.out().strip()).isEqualTo("local:123/vm-123-disk-0.raw");
+        Run path = storage("path", "local:123/vm-123-disk-0.raw");
+        Path file = Path.of(path.out().strip());
+        assertThat(java.nio.file.Files.size(file)).isEqualTo(4L << 20);
+        assertThat(storage("list", "local", "--vmid", "123").out()).contains("volid=local:123/vm-123-disk-0.raw");
+        assertThat(storage("free", "local:123/vm-123-disk-0.raw").status()).isZero();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !java.nio.file.Files.exists(file));
+        Run escape = storage("path", "local:../../etc/passwd");
+        assertThat(escape.status()).isEqualTo(1);
+        assertThat(escape.err()).contains("..");
+        assertThat(storage("status").out()).contains("storage=local").contains("active=1");
+    }
+
     @Test
     void badParameterIsReportedByNameWithStatusOne() {
         Run bad = run("set", "/cluster/options", "--max_workers", "many", "--data-dir", dataDir.toString());

@@ -26,6 +26,7 @@ import org.corral.core.config.ConfigStore;
 import org.corral.core.json.Json;
 import org.corral.core.node.Node;
 import org.corral.core.task.TaskManager;
+import org.corral.storage.StorageService;
 import org.corral.server.api.ApiIndex;
 import org.corral.server.api.CertificateApi;
 import org.corral.server.api.ClusterApi;
@@ -107,6 +108,8 @@ public final class CorralDaemon implements AutoCloseable {
             resources.add(access);
             this.tasks = new TaskManager(node);
             resources.add(tasks);
+            StorageService storage = new StorageService(node, store, tasks, clock);
+            storage.initialize();
             GuestIndex guests = new GuestIndex(store);
             resources.add(guests);
             AuditLog audit = new AuditLog(node.localDir().resolve("log/audit.log"), node.name(), clock);
@@ -118,10 +121,11 @@ public final class CorralDaemon implements AutoCloseable {
                     CertificateInfo.fingerprint(served.certificate()));
             List<ApiModule> modules = new ArrayList<>(List.of(
                     nodeApi,
-                    new ClusterApi(node, store, guests, nodeApi, audit, index),
+                    new ClusterApi(node, store, guests, nodeApi, storage, audit, index),
                     new TaskApi(node, tasks),
                     new CertificateApi(node, store, index, key -> serve(tls, key))));
             modules.addAll(access.apiModules());
+            modules.addAll(storage.apiModules());
             registry.set(new ApiRegistry(modules));
             this.registry = registry.get();
             ObjectNode openApi = OpenApi.document(registry.get(), "Corral API", Versions.CORRAL_VERSION);

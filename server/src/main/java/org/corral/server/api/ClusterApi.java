@@ -24,6 +24,9 @@ import org.corral.core.schema.Formats;
 import org.corral.core.schema.PropertyFormat;
 import org.corral.core.schema.Schema;
 import org.corral.server.http.AuditLog;
+import org.corral.storage.StorageConfig;
+import org.corral.storage.StorageService;
+import org.corral.storage.StorageState;
 import tools.jackson.databind.JsonNode;
 
 /** {@code /cluster}: status, resources, next free VMID, datacenter options and the cluster log. */
@@ -35,14 +38,17 @@ public final class ClusterApi implements ApiModule {
     private final ConfigStore store;
     private final GuestIndex guests;
     private final NodeApi nodes;
+    private final StorageService storage;
     private final AuditLog audit;
     private final ApiIndex index;
 
-    public ClusterApi(Node node, ConfigStore store, GuestIndex guests, NodeApi nodes, AuditLog audit, ApiIndex index) {
+    public ClusterApi(Node node, ConfigStore store, GuestIndex guests, NodeApi nodes, StorageService storage, AuditLog audit,
+            ApiIndex index) {
         this.node = requireNonNull(node, "node is null");
         this.store = requireNonNull(store, "store is null");
         this.guests = requireNonNull(guests, "guests is null");
         this.nodes = requireNonNull(nodes, "nodes is null");
+        this.storage = requireNonNull(storage, "storage is null");
         this.audit = requireNonNull(audit, "audit is null");
         this.index = requireNonNull(index, "index is null");
     }
@@ -88,6 +94,8 @@ public final class ClusterApi implements ApiModule {
                 .description("A list of tags that require a `Sys.Modify` on '/' to set and delete."));
         o.put("user-tag-access", Schema.string().maxLength(4096).optional().description("Privilege options for user-settable tags"));
         o.put("description", Schema.string().maxLength(64 * 1024).optional().description("Datacenter description."));
+        o.put("allow-private-download", Schema.bool().optional().description("Corral: let download-url fetch from loopback, "
+                + "link-local and private addresses (refused by default)."));
         return o;
     }
 
@@ -188,6 +196,31 @@ public final class ClusterApi implements ApiModule {
         if ((type.isEmpty() || type.get().equals("node")) && r.can("/nodes/" + node.name(), Privilege.SYS_AUDIT)) {
             out.add(nodes.resource());
         }
+        if (type.isEmpty() || type.get().equals("storage")) {
+            for (StorageConfig config : storage.config().list()) {
+                if (config.availableOn(node.name())
+                        && r.canAny("/storage/" + config.id(), Privilege.DATASTORE_AUDIT, Privilege.DATASTORE_ALLOCATE_SPACE)) {
+                    out.add(storageResource(storage.state(config)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private Map<String, Object> storageResource(StorageState state) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        StorageConfig config = state.config();
+        out.put("id", "storage/" + node.name() + "/" + config.id());
+        out.put("type", "storage");
+        out.put("storage", config.id());
+        out.put("node", node.name());
+        out.put("plugintype", config.type());
+        out.put("status", state.enabled() && state.availability().active() ? "available" : "unknown");
+        out.put("content", String.join(",", state.plugin().map(p -> config.content(p.capabilities()))
+                .orElse(java.util.Set.of()).stream().map(org.corral.storage.ContentType::proxmoxName).sorted().toList()));
+        out.put("shared", config.flag("shared", false) ? 1 : 0);
+        out.put("disk", state.status().map(s -> s.used()).orElse(0L));
+        out.put("maxdisk", state.status().map(s -> s.total()).orElse(0L));
         return out;
     }
 
