@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -101,6 +102,48 @@ final class ApiClient {
             throw new ApiError(response.statusCode(), message, body.path("errors"));
         }
         return body;
+    }
+
+    /** GET of a streamed answer, copied into {@code out}. */
+    void download(String path, Map<String, String> params, java.io.OutputStream out) throws Exception {
+        String query = params.entrySet().stream()
+                .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+                .collect(Collectors.joining("&"));
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path + (query.isEmpty() ? "" : "?" + query)))
+                .header("Authorization", authorization).build();
+        HttpResponse<java.io.InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        try (java.io.InputStream in = response.body()) {
+            if (response.statusCode() != 200) {
+                JsonNode body = Json.read(in.readAllBytes());
+                throw new ApiError(response.statusCode(), body.path("message").asString("HTTP " + response.statusCode()).strip(),
+                        body.path("errors"));
+            }
+            in.transferTo(out);
+        }
+    }
+
+    /** POST of form fields plus one file part, streamed from {@code file}. */
+    JsonNode upload(String path, Map<String, String> params, String part, String filename, java.io.InputStream file) throws Exception {
+        String boundary = "corral" + java.util.UUID.randomUUID();
+        StringBuilder head = new StringBuilder();
+        params.forEach((k, v) -> head.append("--").append(boundary).append("\r\nContent-Disposition: form-data; name=\"").append(k)
+                .append("\"\r\n\r\n").append(v).append("\r\n"));
+        head.append("--").append(boundary).append("\r\nContent-Disposition: form-data; name=\"").append(part)
+                .append("\"; filename=\"").append(filename).append("\"\r\nContent-Type: application/octet-stream\r\n\r\n");
+        byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8);
+        java.io.InputStream body = new java.io.SequenceInputStream(java.util.Collections.enumeration(List.of(
+                new java.io.ByteArrayInputStream(head.toString().getBytes(StandardCharsets.UTF_8)), file,
+                new java.io.ByteArrayInputStream(tail))));
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", authorization)
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> body)).timeout(Duration.ofHours(12)).build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        JsonNode answer = response.body().isBlank() ? Json.object() : Json.read(response.body());
+        if (response.statusCode() != 200) {
+            throw new ApiError(response.statusCode(), answer.path("message").asString("HTTP " + response.statusCode()).strip(),
+                    answer.path("errors"));
+        }
+        return answer;
     }
 
     JsonNode openApi() throws Exception {

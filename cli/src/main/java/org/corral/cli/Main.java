@@ -216,8 +216,11 @@ public final class Main {
                 case "add" -> call.addAll(List.of("create", "/storage", "--type", arg(words, 1, "TYPE"), "--storage", arg(words, 2, "STORAGE")));
                 case "set" -> call.addAll(List.of("set", "/storage/" + arg(words, 1, "STORAGE")));
                 case "remove" -> call.addAll(List.of("delete", "/storage/" + arg(words, 1, "STORAGE")));
+                case "export", "import" -> {
+                    return transfer(verb, node, arg(words, 1, "VOLID"), arg(words, 2, "FORMAT"), arg(words, 3, "FILENAME"), options, err);
+                }
                 default -> throw new IllegalArgumentException("unknown storage verb '" + verb
-                        + "' (status, list, alloc, free, path, add, set, remove)");
+                        + "' (status, list, alloc, free, path, add, set, remove, export, import)");
             }
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());
@@ -234,6 +237,38 @@ public final class Main {
             out.println(Json.read(json.toString(java.nio.charset.StandardCharsets.UTF_8)).path("path").asString());
         }
         return status;
+    }
+
+    /** {@code export VOLID FORMAT FILE|-} and {@code import VOLID FORMAT FILE|-}, streamed both ways. */
+    private static int transfer(String verb, String node, String volid, String format, String file, List<String> options,
+            PrintStream err) {
+        try {
+            Map<String, String> params = apiParameters(options);
+            ApiClient client = client(params);
+            String storage = volid.substring(0, Math.max(0, volid.indexOf(':')));
+            if (storage.isEmpty()) {
+                throw new IllegalArgumentException("'" + volid + "' is not a volume id (STORAGE:VOLUME)");
+            }
+            params.put("format", format);
+            params.put("volume", volid);
+            if (verb.equals("export")) {
+                try (java.io.OutputStream out = file.equals("-") ? System.out : Files.newOutputStream(Path.of(file))) {
+                    client.download("/nodes/" + node + "/storage/" + storage + "/export", params, out);
+                }
+            } else {
+                try (java.io.InputStream in = file.equals("-") ? System.in : Files.newInputStream(Path.of(file))) {
+                    System.out.println(client.upload("/nodes/" + node + "/storage/" + storage + "/import", params, "file",
+                            "stream", in).path("data").asString());
+                }
+            }
+            return 0;
+        } catch (ApiClient.ApiError e) {
+            err.println(e.getMessage());
+            return 1;
+        } catch (Exception e) {
+            err.println(e.getMessage() == null ? e.toString() : e.getMessage());
+            return 1;
+        }
     }
 
     private static String arg(List<String> words, int index, String name) {

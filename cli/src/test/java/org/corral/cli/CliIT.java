@@ -80,6 +80,25 @@ class CliIT {
     }
 
     @Test
+    void exportThenImportCopiesAVolumeByteForByte() throws Exception {
+        assertThat(storage("alloc", "local", "125", "vm-125-disk-0.raw", "1M", "--format", "raw").status()).isZero();
+        Path source = Path.of(storage("path", "local:125/vm-125-disk-0.raw").out().strip());
+        byte[] content = new byte[1 << 20];
+        new java.util.Random(125).nextBytes(content);
+        java.nio.file.Files.write(source, content);
+        Path stream = dataDir.resolve("vm-125.raw+size");
+        Run export = storage("export", "local:125/vm-125-disk-0.raw", "raw+size", stream.toString());
+        assertThat(export.status()).as(export.err()).isZero();
+        Run imported = storage("import", "local:126/vm-126-disk-0.raw", "raw+size", stream.toString());
+        assertThat(imported.status()).as(imported.err()).isZero();
+        Path copy = Path.of(storage("path", "local:126/vm-126-disk-0.raw").out().strip());
+        assertThat(java.nio.file.Files.readAllBytes(copy)).isEqualTo(content);
+        assertThat(storage("export", "local:125/missing.raw", "raw+size", dataDir.resolve("x").toString()).status()).isEqualTo(1);
+        storage("free", "local:125/vm-125-disk-0.raw");
+        storage("free", "local:126/vm-126-disk-0.raw");
+    }
+
+    @Test
     void badParameterIsReportedByNameWithStatusOne() {
         Run bad = run("set", "/cluster/options", "--max_workers", "many", "--data-dir", dataDir.toString());
         assertThat(bad.status()).isEqualTo(1);

@@ -39,6 +39,7 @@ import org.corral.storage.api.ContentApi;
 import org.corral.storage.api.NodeStorageApi;
 import org.corral.storage.api.StorageConfigApi;
 import org.corral.storage.api.TransferApi;
+import org.corral.storage.api.VolumeTransferApi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,7 +99,8 @@ public final class StorageService {
 
     /** The API of the storage layer: /storage and /nodes/{node}/storage. */
     public List<ApiModule> apiModules() {
-        return List.of(new StorageConfigApi(this), new NodeStorageApi(this), new ContentApi(this), new TransferApi(this));
+        return List.of(new StorageConfigApi(this), new NodeStorageApi(this), new ContentApi(this), new TransferApi(this),
+                new VolumeTransferApi(this));
     }
 
     /** The {@code local} directory storage of a fresh node, with every content type, below its data directory. */

@@ -24,6 +24,7 @@ import org.corral.core.api.ApiDispatcher;
 import org.corral.core.api.ApiMethod;
 import org.corral.core.api.ApiRegistry;
 import org.corral.core.api.ApiResult;
+import org.corral.core.api.ApiStream;
 import org.corral.core.api.Check;
 import org.corral.core.api.HttpVerb;
 import org.corral.core.api.Upload;
@@ -149,7 +150,15 @@ public final class ApiHttpServer implements AutoCloseable {
                 upload = multipart(ctx, method, contentType, fields);
                 raw = fields;
             }
-            respond(ctx, dispatcher.dispatch(match, raw, auth, upload), extjs);
+            Object result = dispatcher.dispatch(match, raw, auth, upload);
+            if (result instanceof ApiStream stream) {
+                ctx.status(200).contentType(stream.contentType());
+                try (java.io.OutputStream out = ctx.res().getOutputStream()) {
+                    stream.writer().write(out);
+                }
+            } else {
+                respond(ctx, result, extjs);
+            }
         } catch (ApiException e) {
             status = e.status();
             message = e.getMessage();
@@ -350,6 +359,11 @@ public final class ApiHttpServer implements AutoCloseable {
     }
 
     private static void fail(Context ctx, ApiException e, boolean extjs) {
+        if (ctx.res().isCommitted()) {
+            // a streamed answer broke off: the client sees the connection end early
+            log.warn("Streamed answer of {} broke off: {}", ctx.path(), e.getMessage());
+            return;
+        }
         ObjectNode body = Json.object();
         String message = e.getMessage() == null ? "error" : e.getMessage();
         if (extjs) {
