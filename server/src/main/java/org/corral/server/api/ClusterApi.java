@@ -189,7 +189,7 @@ public final class ClusterApi implements ApiModule {
         if (type.isEmpty() || type.get().equals("vm")) {
             guests.all().stream().sorted(Comparator.comparingInt(GuestIndex.Guest::vmid)).forEach(g -> {
                 if (r.canAny("/vms/" + g.vmid(), Privilege.VM_AUDIT)) {
-                    out.add(guestResource(g));
+                    out.add(g.resource());
                 }
             });
         }
@@ -224,7 +224,7 @@ public final class ClusterApi implements ApiModule {
         return out;
     }
 
-    private static Map<String, Object> guestResource(GuestIndex.Guest g) {
+    static Map<String, Object> guestResource(GuestIndex.Guest g) {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("id", g.type() + "/" + g.vmid());
         out.put("type", g.type());

@@ -21,11 +21,16 @@ public final class GuestIndex implements AutoCloseable {
     private static final Pattern GUEST = Pattern.compile("nodes/([^/]+)/(qemu-server|lxc)/(\\d+)\\.conf");
 
     /** What cluster views need of one guest: where it lives and its main options. */
-    public record Guest(String node, String type, int vmid, Map<String, String> options) {
+    public record Guest(String node, String type, int vmid, Map<String, String> options, Map<String, Object> resource) {
         public Guest {
             requireNonNull(node, "node is null");
             requireNonNull(type, "type is null");
             options = Map.copyOf(options);
+            requireNonNull(resource, "resource is null");
+        }
+
+        Guest(String node, String type, int vmid, Map<String, String> options) {
+            this(node, type, vmid, options, Map.of());
         }
 
         public Optional<String> option(String key) {
@@ -61,7 +66,10 @@ public final class GuestIndex implements AutoCloseable {
             return;
         }
         String type = m.group(2).equals("lxc") ? "lxc" : "qemu";
-        guests.put(path, new Guest(m.group(1), type, Integer.parseInt(m.group(3)), mainSection(file.get().text())));
+        Guest guest = new Guest(m.group(1), type, Integer.parseInt(m.group(3)), mainSection(file.get().text()));
+        // the /cluster/resources entry is built once per change, not once per listing
+        guests.put(path, new Guest(guest.node(), guest.type(), guest.vmid(), guest.options(),
+                java.util.Collections.unmodifiableMap(ClusterApi.guestResource(guest))));
     }
 
     /** The options before the first snapshot or pending section. */
