@@ -29,7 +29,8 @@ public final class Main {
               corral api get|set|create|delete PATH [--PARAM VALUE ...] [--output-format json|text]
               corral api ls PATH
               corral api usage PATH
-              corral storage status|list|alloc|free|path|add|set|remove ...   (what pvesm is)
+              corral storage status|list|alloc|free|path|add|set|remove|export|import ...   (what pvesm is)
+              corral template busybox|debian [--storage local]   build a container template into vztmpl storage
             remote use: --host HOST[:PORT] --token USER@REALM!TOKENID=SECRET [--fingerprint SHA256]
             local use (as root on the node): --data-dir DIR (default /var/lib/corral)
             """;
@@ -46,6 +47,7 @@ public final class Main {
             case "up" -> up(options(rest, List.of("data-dir", "port", "node", "bind", "admin-password")));
             case "api" -> api(rest, System.out, System.err);
             case "storage" -> storage(rest, System.out, System.err);
+            case "template" -> template(rest, System.out, System.err);
             default -> {
                 System.err.println("unknown command '" + args[0] + "'");
                 System.err.print(USAGE);
@@ -261,6 +263,53 @@ public final class Main {
                             "stream", in).path("data").asString());
                 }
             }
+            return 0;
+        } catch (ApiClient.ApiError e) {
+            err.println(e.getMessage());
+            return 1;
+        } catch (Exception e) {
+            err.println(e.getMessage() == null ? e.toString() : e.getMessage());
+            return 1;
+        }
+    }
+
+    /**
+     * Builds a container template on this node into a storage's template cache: {@code busybox}
+     * (small, from busybox-static) or {@code debian} (Debian 12 with debootstrap).
+     */
+    static int template(List<String> args, PrintStream out, PrintStream err) {
+        List<String> words = new ArrayList<>();
+        List<String> options = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).startsWith("--")) {
+                options.add(args.get(i));
+                if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+                    options.add(args.get(++i));
+                }
+            } else {
+                words.add(args.get(i));
+            }
+        }
+        if (words.size() != 1 || !List.of("busybox", "debian").contains(words.get(0))) {
+            err.println("usage: corral template busybox|debian [--storage local]");
+            return 2;
+        }
+        try {
+            Map<String, String> params = apiParameters(options);
+            String storage = Optional.ofNullable(params.remove("storage")).orElse("local");
+            ApiClient client = client(params);
+            JsonNode config = client.call(HttpVerb.GET, "/storage/" + storage, Map.of()).path("data");
+            String path = config.path("path").asString("");
+            if (path.isEmpty() || !config.path("content").asString("").contains("vztmpl")) {
+                throw new IllegalArgumentException("storage '" + storage + "' is not a file storage with content vztmpl");
+            }
+            Path dir = Path.of(path, "template", "cache");
+            Files.createDirectories(dir);
+            Path built = words.get(0).equals("busybox")
+                    ? new org.corral.lxc.template.BusyboxTemplate().build(dir)
+                    : new org.corral.lxc.template.DebianTemplate(org.corral.lxc.template.DebianTemplate.Spec.bookworm(),
+                            java.time.Duration.ofMinutes(30)).build(dir);
+            out.println(storage + ":vztmpl/" + built.getFileName());
             return 0;
         } catch (ApiClient.ApiError e) {
             err.println(e.getMessage());

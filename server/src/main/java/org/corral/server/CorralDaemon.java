@@ -27,6 +27,10 @@ import org.corral.core.json.Json;
 import org.corral.core.node.Node;
 import org.corral.core.task.TaskManager;
 import org.corral.storage.StorageService;
+import org.corral.lxc.LxcService;
+import org.corral.core.console.ConsoleProxies;
+import org.corral.server.api.RunningGuests;
+import java.util.Map;
 import org.corral.server.api.ApiIndex;
 import org.corral.server.api.CertificateApi;
 import org.corral.server.api.ClusterApi;
@@ -110,6 +114,17 @@ public final class CorralDaemon implements AutoCloseable {
             resources.add(tasks);
             StorageService storage = new StorageService(node, store, tasks, clock);
             storage.initialize();
+            ConsoleProxies consoles = new ConsoleProxies(clock);
+            LxcService containers = new LxcService(node, store, tasks, consoles, storage, clock);
+            List<Integer> adopted = containers.recover();
+            if (!adopted.isEmpty()) {
+                log.info("Took control again of running containers {}", adopted);
+            }
+            RunningGuests running = new RunningGuests(clock, Map.of("lxc", () -> containers.driver().running()));
+            if (firstStartSinceHostBoot()) {
+                // onboot guests start once per host boot, as Proxmox's pve-guests does, not on every daemon restart
+                containers.power().startOnBoot(AuthContext.ROOT).ifPresent(upid -> log.info("Starting onboot containers: {}", upid));
+            }
             GuestIndex guests = new GuestIndex(store);
             resources.add(guests);
             AuditLog audit = new AuditLog(node.localDir().resolve("log/audit.log"), node.name(), clock);
@@ -121,11 +136,12 @@ public final class CorralDaemon implements AutoCloseable {
                     CertificateInfo.fingerprint(served.certificate()));
             List<ApiModule> modules = new ArrayList<>(List.of(
                     nodeApi,
-                    new ClusterApi(node, store, guests, nodeApi, storage, audit, index),
+                    new ClusterApi(node, store, guests, nodeApi, storage, running, audit, index),
                     new TaskApi(node, tasks),
                     new CertificateApi(node, store, index, key -> serve(tls, key))));
             modules.addAll(access.apiModules());
             modules.addAll(storage.apiModules());
+            modules.addAll(containers.apiModules());
             registry.set(new ApiRegistry(modules));
             this.registry = registry.get();
             ObjectNode openApi = OpenApi.document(registry.get(), "Corral API", Versions.CORRAL_VERSION);
@@ -157,6 +173,19 @@ public final class CorralDaemon implements AutoCloseable {
             closeResources();
             throw e;
         }
+    }
+
+    /** Whether this host booted since the daemon last ran here; remembers the boot for next time. */
+    private boolean firstStartSinceHostBoot() throws IOException {
+        Path bootId = Path.of("/proc/sys/kernel/random/boot_id");
+        if (!Files.isReadable(bootId)) {
+            return false;
+        }
+        String current = Files.readString(bootId).strip();
+        Path seen = node.localDir().resolve("last-boot-id");
+        boolean first = !Files.exists(seen) || !Files.readString(seen).strip().equals(current);
+        Files.writeString(seen, current + "\n");
+        return first;
     }
 
     private static byte[] randomBytes() {

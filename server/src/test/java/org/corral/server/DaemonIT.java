@@ -223,7 +223,7 @@ class DaemonIT {
                 case "poolid" -> "somepool";
                 case "storage" -> "local";
                 case "upid" -> "UPID:testnode:00000001:00000001:00000001:test::root@pam:";
-                default -> "x";
+                default -> "sample";
             };
             m.appendReplacement(out, Matcher.quoteReplacement(value));
         }

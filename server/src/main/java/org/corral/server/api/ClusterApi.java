@@ -39,16 +39,18 @@ public final class ClusterApi implements ApiModule {
     private final GuestIndex guests;
     private final NodeApi nodes;
     private final StorageService storage;
+    private final RunningGuests running;
     private final AuditLog audit;
     private final ApiIndex index;
 
-    public ClusterApi(Node node, ConfigStore store, GuestIndex guests, NodeApi nodes, StorageService storage, AuditLog audit,
-            ApiIndex index) {
+    public ClusterApi(Node node, ConfigStore store, GuestIndex guests, NodeApi nodes, StorageService storage,
+            RunningGuests running, AuditLog audit, ApiIndex index) {
         this.node = requireNonNull(node, "node is null");
         this.store = requireNonNull(store, "store is null");
         this.guests = requireNonNull(guests, "guests is null");
         this.nodes = requireNonNull(nodes, "nodes is null");
         this.storage = requireNonNull(storage, "storage is null");
+        this.running = requireNonNull(running, "running is null");
         this.audit = requireNonNull(audit, "audit is null");
         this.index = requireNonNull(index, "index is null");
     }
@@ -189,7 +191,13 @@ public final class ClusterApi implements ApiModule {
         if (type.isEmpty() || type.get().equals("vm")) {
             guests.all().stream().sorted(Comparator.comparingInt(GuestIndex.Guest::vmid)).forEach(g -> {
                 if (r.canAny("/vms/" + g.vmid(), Privilege.VM_AUDIT)) {
-                    out.add(g.resource());
+                    if (g.node().equals(node.name()) && running.isRunning(g.type(), g.vmid())) {
+                        Map<String, Object> entry = new LinkedHashMap<>(g.resource());
+                        entry.put("status", "running");
+                        out.add(entry);
+                    } else {
+                        out.add(g.resource());
+                    }
                 }
             });
         }

@@ -225,6 +225,7 @@ public final class ApiHttpServer implements AutoCloseable {
             sockets.get(ctx.sessionId()).received(bytes);
         });
         ws.onMessage(ctx -> sockets.get(ctx.sessionId()).received(ctx.message().getBytes(StandardCharsets.UTF_8)));
+        ws.onError(ctx -> log.warn("Console websocket {} failed", ctx.sessionId(), ctx.error()));
         ws.onClose(ctx -> {
             ConsoleSocket socket = sockets.remove(ctx.sessionId());
             if (socket != null) {

@@ -94,7 +94,8 @@ final class ConsoleSocket {
                 if (buffer.length < secondColon + 1 + length) {
                     break;
                 }
-                connection.input().write(buffer, secondColon + 1, length);
+                // a fresh array: pty4j's stream mishandles writes with an offset
+                connection.input().write(java.util.Arrays.copyOfRange(buffer, secondColon + 1, secondColon + 1 + length));
                 connection.input().flush();
                 at = secondColon + 1 + length;
             } else if (type == '1') {

@@ -1,0 +1,110 @@
+package org.corral.lxc;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.corral.lxc.template.BusyboxTemplate;
+
+/** Shared pieces of the integration tests: the cached busybox template, loop btrfs, bridges, work dirs. */
+public final class Fixtures {
+    private static final Duration TIMEOUT = Duration.ofMinutes(1);
+
+    private Fixtures() {}
+
+    /** The busybox template, built once and kept under ~/.cache/corral/lxc. */
+    public static synchronized Path busyboxTemplate() throws IOException {
+        Path cache = Path.of(System.getProperty("user.home"), ".cache", "corral", "lxc");
+        Files.createDirectories(cache);
+        try (Stream<Path> list = Files.list(cache)) {
+            Optional<Path> cached = list.filter(p -> p.getFileName().toString().matches("busybox-.*-corral_1_amd64\\.tar\\.gz")).findFirst();
+            if (cached.isPresent()) {
+                return cached.get();
+            }
+        }
+        return new BusyboxTemplate().build(cache);
+    }
+
+    /** A work directory every user can traverse: an unprivileged container's root must reach its rootfs. */
+    public static Path workDir(String prefix) throws IOException {
+        Path dir = Path.of("/var/tmp", prefix + "-" + UUID.randomUUID().toString().substring(0, 8));
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dir;
+    }
+
+    public static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /** A btrfs file system on a loop file, mounted at {@code mountPoint}; closing unmounts and detaches it. */
+    public static final class BtrfsLoop implements AutoCloseable {
+        private final Path image;
+        private final Path mountPoint;
+        private final String device;
+
+        public BtrfsLoop(Path dir, long sizeBytes) throws IOException {
+            this.image = dir.resolve("btrfs.img");
+            this.mountPoint = dir.resolve("btrfs");
+            Files.createDirectories(mountPoint);
+            Command.of("truncate", "-s", Long.toString(sizeBytes), image.toString()).timeout(TIMEOUT).run().check();
+            this.device = Command.of("losetup", "--find", "--show", image.toString()).timeout(TIMEOUT).run().check().stdout().trim();
+            try {
+                Command.of("mkfs.btrfs", "-q", "-f", device).timeout(TIMEOUT).run().check();
+                Command.of("mount", device, mountPoint.toString()).timeout(TIMEOUT).run().check();
+                Files.setPosixFilePermissions(mountPoint, PosixFilePermissions.fromString("rwxr-xr-x"));
+            } catch (RuntimeException | IOException e) {
+                Command.of("losetup", "-d", device).timeout(TIMEOUT).run();
+                throw e;
+            }
+        }
+
+        public Path mountPoint() {
+            return mountPoint;
+        }
+
+        @Override
+        public void close() throws IOException {
+            Command.Result umount = Command.of("umount", mountPoint.toString()).timeout(TIMEOUT).run();
+            if (!umount.ok()) {
+                Command.of("umount", "-l", mountPoint.toString()).timeout(TIMEOUT).run();
+            }
+            Command.of("losetup", "-d", device).timeout(TIMEOUT).run();
+            Files.deleteIfExists(image);
+        }
+    }
+
+    /** A Linux bridge with an address, for containers' net0; closing deletes it. */
+    public static final class TestBridge implements AutoCloseable {
+        private final String name;
+
+        public TestBridge(String name, String cidr) {
+            this.name = name;
+            Command.of("ip", "link", "del", name).timeout(TIMEOUT).run();
+            Command.of("ip", "link", "add", name, "type", "bridge").timeout(TIMEOUT).run().check();
+            Command.of("ip", "addr", "add", cidr, "dev", name).timeout(TIMEOUT).run().check();
+            Command.of("ip", "link", "set", name, "up").timeout(TIMEOUT).run().check();
+        }
+
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public void close() {
+            Command.of("ip", "link", "del", name).timeout(TIMEOUT).run();
+        }
+    }
+}
