@@ -1,5 +1,6 @@
 package org.corral.access;
 
+import org.corral.core.config.InMemoryConfigStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;

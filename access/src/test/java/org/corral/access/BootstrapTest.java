@@ -1,5 +1,6 @@
 package org.corral.access;
 
+import org.corral.core.config.InMemoryConfigStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,6 @@
 package org.corral.access;
 
+import org.corral.core.config.InMemoryConfigStore;
 import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;

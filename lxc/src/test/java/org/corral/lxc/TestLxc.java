@@ -1,5 +1,6 @@
 package org.corral.lxc;
 
+import org.corral.core.config.InMemoryConfigStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -46,7 +47,7 @@ public final class TestLxc implements AutoCloseable {
     private final Map<String, Map<String, Set<Privilege>>> grants = new ConcurrentHashMap<>();
 
     public TestLxc(Path dir) {
-        this(dir, new MemoryConfigStore());
+        this(dir, new InMemoryConfigStore());
     }
 
     /** A node on {@code store}; a second one on the same directory and store is the same node after a restart. */

@@ -1,5 +1,6 @@
 package org.corral.storage;
 
+import org.corral.core.config.InMemoryConfigStore;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,7 +41,7 @@ public final class TestStorage implements AutoCloseable {
     private final Map<String, Map<String, Set<Privilege>>> grants = new ConcurrentHashMap<>();
 
     public TestStorage(Path dir) {
-        this(dir, new MemoryConfigStore(), PluginRegistry.standard(Host.system()));
+        this(dir, new InMemoryConfigStore(), PluginRegistry.standard(Host.system()));
     }
 
     public TestStorage(Path dir, ConfigStore store, PluginRegistry plugins) {

@@ -1,5 +1,6 @@
 package org.corral.storage.api;
 
+import org.corral.core.config.InMemoryConfigStore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,7 +10,6 @@ import java.util.Map;
 import org.corral.core.api.HttpVerb;
 import org.corral.core.error.ApiException;
 import org.corral.storage.FakeHost;
-import org.corral.storage.MemoryConfigStore;
 import org.corral.storage.PluginRegistry;
 import org.corral.storage.StorageException;
 import org.corral.storage.TestStorage;
@@ -29,7 +29,7 @@ class NodeStorageApiTest {
     void start() throws Exception {
         // this fake host has what dir needs (nothing) and lacks device-mapper and LVM
         FakeHost host = new FakeHost(java.util.Set.of("btrfs"), java.util.Set.of());
-        storage = new TestStorage(dir, new MemoryConfigStore(), PluginRegistry.standard(host));
+        storage = new TestStorage(dir, new InMemoryConfigStore(), PluginRegistry.standard(host));
         storage.service().initialize();
         storage.call(HttpVerb.POST, "/storage", Map.of("storage", "thin", "type", "lvmthin", "vgname", "pve", "thinpool", "data"));
         storage.call(HttpVerb.POST, "/storage", Map.of("storage", "off", "type", "dir", "path", dir.resolve("off").toString(), "disable", "1"));

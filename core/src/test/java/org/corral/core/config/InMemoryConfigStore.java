@@ -1,4 +1,4 @@
-package org.corral.access;
+package org.corral.core.config;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,9 +13,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import org.corral.core.config.ConfigFile;
-import org.corral.core.config.ConfigStore;
-import org.corral.core.config.StaleVersionException;
 import org.corral.core.error.Conflict;
 
 /**
