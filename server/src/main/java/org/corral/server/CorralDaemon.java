@@ -28,6 +28,7 @@ import org.corral.core.node.Node;
 import org.corral.core.task.TaskManager;
 import org.corral.storage.StorageService;
 import org.corral.lxc.LxcService;
+import org.corral.qemu.QemuService;
 import org.corral.core.console.ConsoleProxies;
 import org.corral.server.api.RunningGuests;
 import java.util.Map;
@@ -120,9 +121,18 @@ public final class CorralDaemon implements AutoCloseable {
             if (!adopted.isEmpty()) {
                 log.info("Took control again of running containers {}", adopted);
             }
-            RunningGuests running = new RunningGuests(clock, Map.of("lxc", () -> containers.driver().running()));
+            QemuService vms = new QemuService(node, store, tasks, consoles, storage, clock);
+            // closes the QMP connections only: the VMs keep running
+            resources.add(vms::close);
+            List<Integer> adoptedVms = vms.recover();
+            if (!adoptedVms.isEmpty()) {
+                log.info("Took control again of running VMs {}", adoptedVms);
+            }
+            RunningGuests running = new RunningGuests(clock, Map.of("lxc", () -> containers.driver().running(), "qemu", vms::running));
             if (firstStartSinceHostBoot()) {
                 // onboot guests start once per host boot, as Proxmox's pve-guests does, not on every daemon restart
+                vms.startOnBoot(AuthContext.user(AuthContext.ROOT, "127.0.0.1"))
+                        .ifPresent(upid -> log.info("Starting onboot VMs: {}", upid));
                 containers.power().startOnBoot(AuthContext.ROOT).ifPresent(upid -> log.info("Starting onboot containers: {}", upid));
             }
             GuestIndex guests = new GuestIndex(store);
@@ -142,6 +152,7 @@ public final class CorralDaemon implements AutoCloseable {
             modules.addAll(access.apiModules());
             modules.addAll(storage.apiModules());
             modules.addAll(containers.apiModules());
+            modules.addAll(vms.apiModules());
             registry.set(new ApiRegistry(modules));
             this.registry = registry.get();
             ObjectNode openApi = OpenApi.document(registry.get(), "Corral API", Versions.CORRAL_VERSION);
