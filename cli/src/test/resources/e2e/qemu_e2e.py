@@ -109,6 +109,25 @@ if phase == "phase1":
     serial_shows(300, READY)
     print("started, running with pid, marker read over the termproxy websocket: ok")
 
+    # the VNC websocket: RFB handshake with the vncticket, refused without a valid one
+    vnc = n.qemu(300).vncproxy.post(websocket=1)
+    login = requests.post(f"https://{host}:{port}/api2/json/access/ticket", verify=False,
+                          data={"username": "admin@pve", "password": password}).json()["data"]
+    cookie = "Cookie: PVEAuthCookie=" + urllib.parse.quote(login["ticket"], safe="")
+    base_url = f"wss://{host}:{port}/api2/json/nodes/{node}/qemu/300/vncwebsocket?port={vnc['port']}&vncticket="
+    try:
+        websocket.create_connection(base_url + "wrong", sslopt={"cert_reqs": ssl.CERT_NONE}, subprotocols=["binary"],
+                                    header=[cookie], timeout=30)
+        raise AssertionError("a wrong vncticket was accepted")
+    except websocket.WebSocketBadStatusException as e:
+        assert e.status_code == 403, e.status_code
+    ws = websocket.create_connection(base_url + urllib.parse.quote(vnc["ticket"], safe=""), sslopt={"cert_reqs": ssl.CERT_NONE},
+                                     subprotocols=["binary"], header=[cookie], timeout=30)
+    greeting = ws.recv()
+    assert greeting.startswith(b"RFB 003.008"), greeting
+    ws.close()
+    print("VNC websocket: RFB 003.008 with the vncticket, 403 without: ok")
+
     wait(n.qemu(300).snapshot.post(snapname="s1", vmstate=1))
     wait(n.qemu(300).snapshot("s1").rollback.post())
     assert n.qemu(300).status.current.get()["status"] == "running"
