@@ -13,7 +13,6 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -78,20 +77,21 @@ public final class ApiHttpServer implements AutoCloseable {
                 connector.setPort(port);
                 return connector;
             });
-            for (ApiMethod method : routeOrder(dispatcher.registry())) {
+            for (ApiMethod method : dispatcher.registry().methods()) {
                 if (method.isWebSocket()) {
                     for (String prefix : List.of("/api2/json", "/api2/extjs")) {
                         cfg.routes.addEndpoint(new Endpoint(HandlerType.WEBSOCKET_BEFORE_UPGRADE, prefix + method.path(),
                                 ctx -> claimConsole(ctx, method)));
                         cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, prefix + method.path(), this::consoleSocket);
                     }
-                    // a plain GET gets the same checks and then learns that it must upgrade
-                    cfg.routes.addEndpoint(new Endpoint(HandlerType.GET, "/api2/json" + method.path(), ctx -> handle(ctx, method, false)));
-                    continue;
                 }
-                HandlerType type = HandlerType.findOrCreate(method.verb().name());
-                cfg.routes.addEndpoint(new Endpoint(type, "/api2/json" + method.path(), ctx -> handle(ctx, method, false)));
-                cfg.routes.addEndpoint(new Endpoint(type, "/api2/extjs" + method.path(), ctx -> handle(ctx, method, true)));
+            }
+            // plain calls go through the registry's router, built from the same declarations: Javalin's
+            // matcher tries every endpoint's regex in turn, which costs more than the call itself
+            for (HttpVerb verb : HttpVerb.values()) {
+                HandlerType type = HandlerType.findOrCreate(verb.name());
+                cfg.routes.addEndpoint(new Endpoint(type, "/api2/json/<path>", ctx -> route(ctx, verb, false)));
+                cfg.routes.addEndpoint(new Endpoint(type, "/api2/extjs/<path>", ctx -> route(ctx, verb, true)));
             }
             cfg.routes.addEndpoint(new Endpoint(HandlerType.GET, "/api2/openapi.json",
                     ctx -> ctx.contentType("application/json").result(Json.write(openApi.get()))));
@@ -103,13 +103,6 @@ public final class ApiHttpServer implements AutoCloseable {
                 }
             });
         });
-    }
-
-    /** Literal path segments before variables, so Jetty's first match is the declared one. */
-    private static List<ApiMethod> routeOrder(ApiRegistry registry) {
-        List<ApiMethod> methods = new ArrayList<>(registry.methods());
-        methods.sort(Comparator.comparing((ApiMethod m) -> m.path().replaceAll("\\{[^}]+}", "\uffff")));
-        return methods;
     }
 
     public ApiHttpServer start() {
@@ -127,7 +120,27 @@ public final class ApiHttpServer implements AutoCloseable {
         app.stop();
     }
 
-    private void handle(Context ctx, ApiMethod method, boolean extjs) {
+    private void route(Context ctx, HttpVerb verb, boolean extjs) {
+        String uri = ctx.req().getRequestURI();
+        String path = uri.substring((extjs ? "/api2/extjs" : "/api2/json").length());
+        Optional<ApiRegistry.Match> match = dispatcher.registry().match(verb, path);
+        if (match.isEmpty()) {
+            fail(ctx, new ApiException(501, "Method '" + verb + " " + path + "' not implemented"), extjs);
+            return;
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        try {
+            // '+' is a plus in a path, not a space
+            match.get().pathValues().forEach((k, v) -> values.put(k, URLDecoder.decode(v.replace("+", "%2B"), StandardCharsets.UTF_8)));
+        } catch (IllegalArgumentException e) {
+            fail(ctx, new org.corral.core.error.ParameterError(match.get().method().pathVariables().getFirst(),
+                    "invalid percent-encoding in the path"), extjs);
+            return;
+        }
+        handle(ctx, match.get().method(), extjs, values);
+    }
+
+    private void handle(Context ctx, ApiMethod method, boolean extjs, Map<String, String> pathValues) {
         HttpVerb verb = method.verb();
         String client = ctx.ip();
         String path = ctx.path().replaceFirst("^/api2/[a-z]+", "");
@@ -138,7 +151,7 @@ public final class ApiHttpServer implements AutoCloseable {
         try {
             raw = parameters(ctx, verb);
             auth = authenticate(ctx, method, client);
-            ApiRegistry.Match match = new ApiRegistry.Match(method, ctx.pathParamMap());
+            ApiRegistry.Match match = new ApiRegistry.Match(method, pathValues);
             if (method.isWebSocket()) {
                 dispatcher.authorize(match, raw, auth);
                 throw new ApiException(426, "websocket upgrade required");
