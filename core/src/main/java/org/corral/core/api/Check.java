@@ -54,7 +54,10 @@ public sealed interface Check {
         return new RootOnly();
     }
 
-    /** The user named by parameter {@code param} is the caller itself. */
+    /**
+     * The user named by parameter {@code param} is the caller itself, logged in as that user: an API
+     * token is not its user here, so a privilege-separated token cannot act on its user's account.
+     */
     static Check self(String param) {
         return new Self(param);
     }
@@ -155,7 +158,7 @@ public sealed interface Check {
     record Self(String param) implements Check {
         @Override
         public boolean allows(AuthContext auth, PermissionChecker checker, Map<String, String> params) {
-            return !auth.isAnonymous() && auth.userid().equals(params.get(param));
+            return !auth.isAnonymous() && auth.tokenid().isEmpty() && auth.userid().equals(params.get(param));
         }
 
         @Override

@@ -33,6 +33,16 @@ class ApiRegistryTest {
     }
 
     @Test
+    void selfMeansTheUserItselfNotOneOfItsTokens() {
+        Check self = Check.self("userid");
+        Map<String, String> params = Map.of("userid", "ops@pve");
+        assertThat(self.allows(AuthContext.user("ops@pve", "127.0.0.1"), (a, p) -> Set.of(), params)).isTrue();
+        assertThat(self.allows(AuthContext.user("dev@pve", "127.0.0.1"), (a, p) -> Set.of(), params)).isFalse();
+        assertThat(self.allows(new AuthContext("ops@pve", java.util.Optional.of("ops@pve!ci"), "127.0.0.1"), (a, p) -> Set.of(), params))
+                .isFalse();
+    }
+
+    @Test
     void duplicatePathStopsStartUp() {
         ApiModule module = () -> List.of(start(), start());
         assertThatThrownBy(() -> new ApiRegistry(List.of(module))).hasMessageContaining("duplicate API method");
