@@ -14,10 +14,30 @@ public final class PropertyString {
      */
     public static Map<String, Object> parse(PropertyFormat format, String text) {
         Map<String, Object> values = new LinkedHashMap<>();
-        if (text.isEmpty()) {
-            checkRequired(format, values);
-            return values;
+        for (Entry entry : entries(format, text)) {
+            try {
+                values.put(entry.key(), Validator.convert(entry.schema(), entry.value()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(entry.givenKey() + ": " + e.getMessage(), e);
+            }
         }
+        checkRequired(format, values);
+        return values;
+    }
+
+    /** One {@code key=value} of a property string: the key after aliases, the key as written, its schema, the raw value. */
+    public record Entry(String key, String givenKey, Schema schema, String value) {}
+
+    /**
+     * Splits {@code text} into its entries, resolving the bare default key and aliases and refusing
+     * unknown and duplicate keys; values are not converted (callers that keep text use this).
+     */
+    public static java.util.List<Entry> entries(PropertyFormat format, String text) {
+        java.util.List<Entry> entries = new java.util.ArrayList<>();
+        if (text.isEmpty()) {
+            return entries;
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
         boolean first = true;
         for (String part : splitUnquoted(text)) {
             int eq = part.indexOf('=');
@@ -42,26 +62,23 @@ public final class PropertyString {
             if (schema == null) {
                 throw new IllegalArgumentException("invalid key '" + key + "'");
             }
-            if (values.containsKey(target)) {
+            if (!seen.add(target)) {
                 throw new IllegalArgumentException("duplicate key '" + key + "'");
             }
-            try {
-                values.put(target, Validator.convert(schema, value));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
-            }
+            entries.add(new Entry(target, key, schema, value));
         }
-        checkRequired(format, values);
-        return values;
+        return entries;
     }
 
-    private static void checkRequired(PropertyFormat format, Map<String, Object> values) {
+    /** Refuses values that lack a key the format requires. */
+    public static void checkRequired(PropertyFormat format, Map<String, ?> values) {
         format.keys().forEach((name, schema) -> {
             if (!schema.isOptional() && !values.containsKey(name)) {
                 throw new IllegalArgumentException(name + ": property is missing and it is not optional");
             }
         });
     }
+
 
     /** Writes values in the format's key order, the default key bare in first place. */
     public static String format(PropertyFormat format, Map<String, ?> values) {

@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.StringJoiner;
 import java.util.TreeSet;
 import org.corral.core.schema.PropertyFormat;
+import org.corral.core.schema.PropertyString;
 import org.corral.core.schema.Schema;
 import org.corral.core.schema.Validator;
 
@@ -29,37 +30,10 @@ public final class PropertyStrings {
      */
     public static Map<String, String> parse(PropertyFormat format, String text) {
         Map<String, String> values = new LinkedHashMap<>();
-        if (text.isEmpty()) {
-            checkRequired(format, values);
-            return values;
+        for (PropertyString.Entry entry : PropertyString.entries(format, text)) {
+            values.put(entry.key(), normalize(entry.givenKey(), entry.schema(), entry.value()));
         }
-        boolean first = true;
-        for (String part : split(text)) {
-            int eq = part.indexOf('=');
-            String key;
-            String value;
-            if (eq < 0) {
-                if (!first || format.defaultKey().isEmpty()) {
-                    throw new IllegalArgumentException("value without key, but schema does not define a default key ('" + part + "')");
-                }
-                key = format.defaultKey().get();
-                value = part;
-            } else {
-                key = part.substring(0, eq);
-                value = part.substring(eq + 1);
-            }
-            first = false;
-            String target = format.aliasTarget(key).orElse(key);
-            Schema schema = format.keys().get(target);
-            if (schema == null) {
-                throw new IllegalArgumentException("invalid key '" + key + "'");
-            }
-            if (values.containsKey(target)) {
-                throw new IllegalArgumentException("duplicate key '" + key + "'");
-            }
-            values.put(target, normalize(key, schema, value));
-        }
-        checkRequired(format, values);
+        PropertyString.checkRequired(format, values);
         return values;
     }
 
@@ -83,13 +57,6 @@ public final class PropertyStrings {
         return converted instanceof Long l ? Long.toString(l) : value;
     }
 
-    private static void checkRequired(PropertyFormat format, Map<String, String> values) {
-        format.keys().forEach((name, schema) -> {
-            if (!schema.isOptional() && !values.containsKey(name)) {
-                throw new IllegalArgumentException(name + ": property is missing and it is not optional");
-            }
-        });
-    }
 
     /** Writes {@code values} in Proxmox's order. A value holding a comma can't be written and is refused. */
     public static String print(PropertyFormat format, Map<String, String> values) {
@@ -134,29 +101,5 @@ public final class PropertyStrings {
             throw new IllegalArgumentException("illegal value with commas for " + key);
         }
         return value;
-    }
-
-    private static List<String> split(String text) {
-        List<String> parts = new ArrayList<>();
-        StringBuilder current = new StringBuilder();
-        boolean quoted = false;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '"') {
-                quoted = !quoted;
-                continue;
-            }
-            if (c == ',' && !quoted) {
-                parts.add(current.toString());
-                current.setLength(0);
-            } else {
-                current.append(c);
-            }
-        }
-        if (quoted) {
-            throw new IllegalArgumentException("unterminated quote");
-        }
-        parts.add(current.toString());
-        return parts;
     }
 }
