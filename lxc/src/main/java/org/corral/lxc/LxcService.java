@@ -14,7 +14,6 @@ import java.util.TreeMap;
 import org.corral.core.api.ApiModule;
 import org.corral.core.config.ConfigStore;
 import org.corral.core.console.ConsoleProxies;
-import org.corral.core.error.ParameterError;
 import org.corral.core.node.Node;
 import org.corral.core.schema.Formats;
 import org.corral.core.task.TaskBody;
@@ -176,9 +175,7 @@ public final class LxcService {
 
     /** Refuses a {@code node} parameter that names another node: the calls here act on this one. */
     public void checkNode(String name) {
-        if (!name.equals(node.name())) {
-            throw new ParameterError("node", "node '" + name + "' is not this node ('" + node.name() + "')");
-        }
+        node.requireLocal(name);
     }
 
     /** Starts a worker task and answers its UPID text. */

@@ -85,7 +85,8 @@ class LxcApiTest {
     @Test
     void anotherNodeIsRefused() {
         assertThatThrownBy(() -> lxc.call(HttpVerb.GET, "/nodes/pve2/lxc", Map.of()))
-                .isInstanceOf(ParameterError.class).hasMessageContaining("node 'pve2' is not this node");
+                .isInstanceOfSatisfying(org.corral.core.error.ApiException.class, e -> assertThat(e.status()).isEqualTo(595))
+                .hasMessage("no such cluster node 'pve2'");
     }
 
     @Test

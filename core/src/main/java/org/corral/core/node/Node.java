@@ -20,6 +20,16 @@ public record Node(String name, Path dataDir, Path runDir, String bind, int apiP
     /** Client, quorum and leader-election ports of this node's ZooKeeper member. */
     public record ZooKeeperPorts(int client, int quorum, int election) {}
 
+    /**
+     * Refuses a call's {@code node} parameter unless it names this node (or {@code localhost});
+     * calls for other nodes are not proxied yet. Proxmox answers 595 for an unknown node.
+     */
+    public void requireLocal(String given) {
+        if (!given.equals(name) && !given.equals("localhost")) {
+            throw new org.corral.core.error.ApiException(595, "no such cluster node '" + given + "'");
+        }
+    }
+
     /** Node-local state that is not cluster configuration: task logs, ZooKeeper data, certificates. */
     public Path localDir() {
         return dataDir.resolve("local");

@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.corral.core.api.ApiMethod;
 import org.corral.core.api.ApiRequest;
-import org.corral.core.error.NotFound;
 import org.corral.core.node.Node;
 import org.corral.core.schema.Formats;
 import org.corral.core.schema.Schema;
@@ -33,11 +32,9 @@ final class ApiParams {
 
     /** The node must be this one: Corral runs a VM on the node that holds its config. */
     static void checkNode(ApiRequest request, Node node) {
-        String name = request.string("node");
-        if (!name.equals(node.name())) {
-            throw new NotFound("no such cluster node '" + name + "'");
-        }
+        node.requireLocal(request.string("node"));
     }
+
 
     /** Declares every VM option as an optional parameter. */
     static ApiMethod withOptions(ApiMethod method) {

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.corral.core.api.ApiRequest;
-import org.corral.core.error.ApiException;
 import org.corral.core.error.ParameterError;
 import org.corral.core.node.Node;
 import org.corral.core.schema.Formats;
@@ -35,12 +34,9 @@ final class ApiSupport {
 
     /** The node parameter must name this node ({@code localhost} too); other nodes' calls are proxied, not served. */
     static void requireLocalNode(Node node, ApiRequest request) {
-        String given = request.string("node");
-        if (!given.equals(node.name()) && !given.equals("localhost")) {
-            // Proxmox answers 595 for an unknown or unreachable cluster node
-            throw new ApiException(595, "no such cluster node '" + given + "'");
-        }
+        node.requireLocal(request.string("node"));
     }
+
 
     /**
      * The volume id a content call names: {@code volume} may be a whole id, whose storage must be
