@@ -34,7 +34,7 @@ import java.util.zip.GZIPOutputStream;
 public final class GuestImage {
     public static final String READY = "CORRAL-GUEST-READY";
     public static final String DISK_MARKER = "CORRAL-DISK-MARKER";
-    private static final String VERSION = "v3";
+    private static final String VERSION = "v4";
     private static final List<String> MODULES = List.of("virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "ata_piix",
             "virtio_net", "button", "evdev");
     private static final Pattern DEPENDS = Pattern.compile("depends=([a-z0-9_,\\-]*)");
@@ -189,6 +189,12 @@ public final class GuestImage {
                 printf '#!/bin/sh\\npoweroff -f\\n' > /etc/acpi/PWRF/00000080
                 chmod +x /etc/acpi/PWRF/00000080
                 acpid -f -c /etc/acpi -l /tmp/acpid.log &
+                # ready only once acpid holds the power button's input device: a powerdown sent earlier is lost
+                acpi=$!
+                for i in $(seq 1 100); do
+                  ls -l /proc/$acpi/fd 2>/dev/null | grep -q /dev/input && break
+                  sleep 0.1
+                done
                 for nic in /sys/class/net/eth*; do [ -e "$nic" ] && ip link set "${nic##*/}" up; done
                 n=0
                 while true; do
