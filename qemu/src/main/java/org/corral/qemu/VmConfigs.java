@@ -12,6 +12,7 @@ import org.corral.core.config.ConfigStore;
 import org.corral.core.config.Digest;
 import org.corral.core.config.StaleVersionException;
 import org.corral.core.error.ApiException;
+import org.corral.core.error.NotFound;
 import org.corral.core.error.Conflict;
 import org.corral.core.node.Node;
 import org.corral.qemu.config.VmConfig;
@@ -64,7 +65,7 @@ public final class VmConfigs {
     }
 
     public ApiException missing(int vmid) {
-        return new ApiException(500, "Configuration file '" + path(vmid) + "' does not exist");
+        return new NotFound("Configuration file '" + path(vmid) + "' does not exist");
     }
 
     /**
