@@ -21,7 +21,7 @@ public final class ClusterStore implements AutoCloseable {
     public static ClusterStore start(Node node) {
         EmbeddedZooKeeper zooKeeper = EmbeddedZooKeeper.start(node);
         try {
-            return new ClusterStore(zooKeeper, ZkConfigStore.connect(zooKeeper.connectString()));
+            return new ClusterStore(zooKeeper, ZkConfigStore.connect(zooKeeper.connectString(), zooKeeper.credentials()));
         } catch (RuntimeException e) {
             zooKeeper.close();
             throw e;

@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -17,6 +18,7 @@ import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import javax.security.sasl.SaslException;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -46,6 +48,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
 
     private static final String STATIC_CONFIG = "zoo.cfg";
     private static final String INITIAL_DYNAMIC_CONFIG = "zoo.cfg.dynamic";
+    /** The node daemons' ZooKeeper identity; see {@link StoreCredentials}. */
+    private static final String CREDENTIALS = "store.key";
     private static final long FIRST_SERVER_ID = 1;
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
 
@@ -119,6 +123,11 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         return node;
     }
 
+    /** The identity the node's daemons use with this member's store. */
+    public StoreCredentials credentials() {
+        return StoreCredentials.loadOrCreate(directory.resolve(CREDENTIALS));
+    }
+
     /** Where this member keeps its config, snapshots and transaction log. */
     public Path directory() {
         return directory;
@@ -188,6 +197,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         }
         try (CuratorFramework probe = CuratorFrameworkFactory.builder()
                 .connectString(connectString)
+                .authorization("digest", credentials().authBytes())
                 .retryPolicy(new RetryNTimes(3, 100))
                 .ensembleTracker(false)
                 .build()) {
@@ -225,6 +235,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         Path logDir = directory.resolve("log");
         Files.createDirectories(dataDir);
         Files.createDirectories(logDir);
+        // snapshots and transaction logs hold every secret of the cluster: root only
+        restrict(directory);
 
         Path myid = dataDir.resolve("myid");
         if (!Files.exists(myid)) {
@@ -259,6 +271,21 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
                 ""));
         Files.writeString(staticConfig, text, UTF_8);
         return serverId;
+    }
+
+    /**
+     * Makes {@code dir} and everything below it root-only: directories 0700, files 0600. ZooKeeper
+     * writes new files with the process umask, but they sit below a 0700 directory.
+     */
+    static void restrict(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.toList()) {
+                if (Files.isSymbolicLink(p)) {
+                    continue;
+                }
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwx------" : "rw-------"));
+            }
+        }
     }
 
     private static Optional<Path> existingDynamicConfig(Path directory, Path staticConfig) throws IOException {

@@ -22,6 +22,7 @@ import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
@@ -30,6 +31,7 @@ import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.common.PathUtils;
+import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
 import org.corral.core.config.ConfigFile;
 import org.corral.core.config.ConfigStore;
@@ -68,20 +70,36 @@ public final class ZkConfigStore implements ConfigStore {
         this.timeout = requireNonNull(timeout, "timeout is null");
     }
 
-    /** Connects to the ensemble at {@code connectString} ({@code host:port,...}), waiting at most 30 s. */
-    public static ZkConfigStore connect(String connectString) {
-        return connect(connectString, DEFAULT_TIMEOUT);
+    /** Connects to the ensemble at {@code connectString} ({@code host:port,...}) as {@code credentials}, waiting at most 30 s. */
+    public static ZkConfigStore connect(String connectString, StoreCredentials credentials) {
+        return connect(connectString, credentials, DEFAULT_TIMEOUT);
     }
 
     /**
-     * Connects to the ensemble, waiting at most {@code timeout} for the connection; the same
-     * timeout bounds {@link #sync()} and the start of a {@link #watch}.
+     * Connects to the ensemble as {@code credentials}, waiting at most {@code timeout} for the
+     * connection; the same timeout bounds {@link #sync()} and the start of a {@link #watch}. Every
+     * znode this store creates gets the credentials' ACL, and znodes left open by an older version
+     * are locked on connect.
      */
-    public static ZkConfigStore connect(String connectString, Duration timeout) {
+    public static ZkConfigStore connect(String connectString, StoreCredentials credentials, Duration timeout) {
         requireNonNull(connectString, "connectString is null");
+        requireNonNull(credentials, "credentials is null");
         requireNonNull(timeout, "timeout is null");
+        List<ACL> acl = credentials.acl();
         CuratorFramework client = CuratorFrameworkFactory.builder()
                 .connectString(connectString)
+                .authorization("digest", credentials.authBytes())
+                .aclProvider(new ACLProvider() {
+                    @Override
+                    public List<ACL> getDefaultAcl() {
+                        return acl;
+                    }
+
+                    @Override
+                    public List<ACL> getAclForPath(String path) {
+                        return acl;
+                    }
+                })
                 .sessionTimeoutMs(SESSION_TIMEOUT_MS)
                 .connectionTimeoutMs(CONNECTION_TIMEOUT_MS)
                 .retryPolicy(new BoundedExponentialBackoffRetry(100, 2_000, 10))
@@ -93,6 +111,7 @@ public final class ZkConfigStore implements ConfigStore {
                 throw new ConfigStoreException("can't connect to ZooKeeper at " + connectString + " within " + timeout, null);
             }
             ZkConfigStore store = new ZkConfigStore(client, timeout);
+            store.lockDown(acl);
             // persistent roots, so Curator never makes them containers that vanish when empty
             store.createRoot(ROOT);
             store.createRoot(LOCKS);
@@ -104,6 +123,31 @@ public final class ZkConfigStore implements ConfigStore {
         } catch (RuntimeException e) {
             client.close();
             throw e;
+        }
+    }
+
+    /**
+     * Gives the root and every Corral znode the store's ACL, unless the root has it already (then
+     * an earlier start did this): data written before znodes had ACLs must not stay open.
+     */
+    private void lockDown(List<ACL> acl) {
+        call("lock down", "/", () -> {
+            if (acl.equals(client.getACL().forPath("/"))) {
+                return null;
+            }
+            client.setACL().withACL(acl).forPath("/");
+            if (client.checkExists().forPath("/corral") != null) {
+                lockTree("/corral", acl);
+            }
+            log.info("Locked the config store's znodes to the node daemons' identity");
+            return null;
+        });
+    }
+
+    private void lockTree(String znode, List<ACL> acl) throws Exception {
+        client.setACL().withACL(acl).forPath(znode);
+        for (String child : client.getChildren().forPath(znode)) {
+            lockTree(znode + "/" + child, acl);
         }
     }
 

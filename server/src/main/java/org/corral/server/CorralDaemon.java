@@ -92,6 +92,8 @@ public final class CorralDaemon implements AutoCloseable {
             this.node = new Node(options.nodeName(), dataDir, dataDir.resolve("run"), zkBind, options.port(), zk);
             Files.createDirectories(node.runDir());
             Files.createDirectories(node.localDir());
+            // ZooKeeper's files, the audit log and task logs: nothing for other local users
+            Files.setPosixFilePermissions(node.localDir(), PosixFilePermissions.fromString("rwx------"));
 
             ClusterStore cluster = ClusterStore.start(node);
             resources.add(cluster);

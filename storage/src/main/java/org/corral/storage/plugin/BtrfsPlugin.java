@@ -370,7 +370,7 @@ public final class BtrfsPlugin extends FilePluginBase {
         try {
             if (format == VolumeFormat.RAW) {
                 // the base image file was made read-only; the clone's own file is written to
-                Files.setPosixFilePermissions(target.resolve(DISK_FILE), PosixFilePermissions.fromString("rw-r--r--"));
+                Files.setPosixFilePermissions(target.resolve(DISK_FILE), PosixFilePermissions.fromString("rw-------"));
             } else {
                 Optional<Long> limit = Btrfs.qgroup(entry(config, base)).flatMap(Btrfs.Qgroup::limit);
                 if (limit.isPresent()) {

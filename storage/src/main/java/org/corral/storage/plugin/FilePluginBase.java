@@ -735,7 +735,7 @@ public abstract class FilePluginBase implements StoragePlugin {
         if (!format.isDirectory()) {
             try {
                 // a base image is shared by its clones: nothing may write to it any more
-                Files.setPosixFilePermissions(imageFile(config, target), PosixFilePermissions.fromString("r--r--r--"));
+                Files.setPosixFilePermissions(imageFile(config, target), PosixFilePermissions.fromString("r--------"));
             } catch (IOException | UnsupportedOperationException e) {
                 throw new StorageException("unable to make '" + to + "' read-only - " + e.getMessage(), e);
             }

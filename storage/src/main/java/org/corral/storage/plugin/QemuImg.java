@@ -5,9 +5,11 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -53,11 +55,22 @@ final class QemuImg {
         preallocation(format, preallocation).ifPresent(p -> command.addAll(List.of("-o", "preallocation=" + p)));
         command.addAll(List.of("-f", format.proxmoxName(), path.toString(), kib(sizeBytes)));
         Exec.run(command);
+        ownerOnly(path);
+    }
+
+    /** A guest's disk is its data: only root (QEMU runs as root) may read it. */
+    static void ownerOnly(Path path) {
+        try {
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            throw new StorageException("unable to restrict '" + path + "' to root - " + e.getMessage(), e);
+        }
     }
 
     /** A qcow2 image on top of {@code backing} (a path relative to the new image's directory). */
     static void createLinked(Path path, String backing, VolumeFormat backingFormat) {
         Exec.run(List.of("qemu-img", "create", "-b", backing, "-F", backingFormat.proxmoxName(), "-f", "qcow2", path.toString()));
+        ownerOnly(path);
     }
 
     static void resize(Path path, VolumeFormat format, long sizeBytes) {
