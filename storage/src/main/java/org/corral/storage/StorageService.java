@@ -26,6 +26,7 @@ import org.corral.core.api.ApiModule;
 import org.corral.core.api.ApiRequest;
 import org.corral.core.config.ConfigFile;
 import org.corral.core.config.ConfigStore;
+import org.corral.core.config.ConfigWriter;
 import org.corral.core.config.Digest;
 import org.corral.core.config.KeyValueConfig;
 import org.corral.core.config.StaleVersionException;
@@ -174,7 +175,7 @@ public final class StorageService {
 
     public void setPassword(String storage, Optional<String> password) {
         if (password.isPresent()) {
-            store.overwrite(passwordPath(storage), password.get() + "\n");
+            store.overwrite(passwordPath(storage), new ConfigWriter().line("password", password.get()).text());
         } else {
             store.read(passwordPath(storage)).ifPresent(f -> store.delete(f.path(), f.version()));
         }
