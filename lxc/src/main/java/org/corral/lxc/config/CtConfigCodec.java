@@ -1,6 +1,5 @@
 package org.corral.lxc.config;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -136,21 +135,7 @@ public final class CtConfigCodec {
 
     /** Proxmox's {@code decode_text}: {@code %XX} unescaped, then read as UTF-8. */
     public static String decodeText(String text) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        byte[] raw = text.getBytes(StandardCharsets.UTF_8);
-        for (int i = 0; i < raw.length; i++) {
-            if (raw[i] == '%' && i + 2 < raw.length && hex(raw[i + 1]) >= 0 && hex(raw[i + 2]) >= 0) {
-                bytes.write(hex(raw[i + 1]) << 4 | hex(raw[i + 2]));
-                i += 2;
-            } else {
-                bytes.write(raw[i]);
-            }
-        }
-        return bytes.toString(StandardCharsets.UTF_8);
-    }
-
-    private static int hex(byte b) {
-        return Character.digit((char) b, 16);
+        return ConfigWriter.decodeText(text);
     }
 
     private static final class Builder {
