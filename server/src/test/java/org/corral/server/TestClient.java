@@ -108,7 +108,7 @@ final class TestClient {
     /** GET of a path outside /api2/json, such as /api2/openapi.json. */
     JsonNode raw(String path) {
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base.replace("/api2/json", "") + path)).build(),
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(root() + path)).build(),
                     HttpResponse.BodyHandlers.ofString());
             return Json.read(response.body());
         } catch (Exception e) {
@@ -117,16 +117,29 @@ final class TestClient {
     }
 
     Answer call(String verb, String path, Map<String, String> params) {
+        HttpResponse<String> response = send(verb, "/api2/json" + path, params);
+        JsonNode body = response.body().isBlank() ? Json.object() : Json.read(response.body());
+        return new Answer(response.statusCode(), body);
+    }
+
+    /** The raw answer, headers included, of a call to {@code rootPath} (from the server root, such as {@code /api2/json/version}). */
+    HttpResponse<String> send(String verb, String rootPath, Map<String, String> params) {
         String form = params.entrySet().stream()
                 .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
                 .collect(Collectors.joining("&"));
         boolean query = verb.equals("GET") || verb.equals("DELETE");
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path + (query && !form.isEmpty() ? "?" + form : "")));
+        String root = root();
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(root + rootPath + (query && !form.isEmpty() ? "?" + form : "")));
         if (query) {
             request.method(verb, HttpRequest.BodyPublishers.noBody());
         } else {
             request.header("Content-Type", "application/x-www-form-urlencoded").method(verb, HttpRequest.BodyPublishers.ofString(form));
         }
+        return send(request, verb, rootPath);
+    }
+
+    /** Sends a request built by the caller (a multipart upload), with this client's ticket or token. */
+    HttpResponse<String> send(HttpRequest.Builder request, String verb, String rootPath) {
         if (ticket != null) {
             request.header("Cookie", "PVEAuthCookie=" + ticket);
             if (csrf != null && !verb.equals("GET")) {
@@ -137,11 +150,14 @@ final class TestClient {
             request.header("Authorization", authorization);
         }
         try {
-            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-            JsonNode body = response.body().isBlank() ? Json.object() : Json.read(response.body());
-            return new Answer(response.statusCode(), body);
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (Exception e) {
-            throw new IllegalStateException(verb + " " + path + ": " + e, e);
+            throw new IllegalStateException(verb + " " + rootPath + ": " + e, e);
         }
+    }
+
+    /** The server's root URL, {@code https://127.0.0.1:PORT}. */
+    String root() {
+        return base.replace("/api2/json", "");
     }
 }

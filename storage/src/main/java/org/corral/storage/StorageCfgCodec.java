@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.corral.core.config.ConfigWriter;
 import org.corral.core.config.Digest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -96,30 +97,18 @@ public final class StorageCfgCodec {
         storages.put(id, new StorageConfig(type, id, options));
     }
 
-    /** Writes every section; throws IllegalArgumentException for a key or value that would break the format. */
+    /** Writes every section; a key or value that would break the format is a ParameterError naming it. */
     public static String write(Iterable<StorageConfig> storages) {
-        StringBuilder out = new StringBuilder();
+        ConfigWriter out = new ConfigWriter();
         for (StorageConfig storage : storages) {
-            checkToken("type", storage.type());
-            checkToken("storage ID", storage.id());
-            out.append(storage.type()).append(": ").append(storage.id()).append('\n');
+            out.sectionHeader(storage.type(), "storage", storage.id());
             storage.options().forEach((key, value) -> {
-                checkToken("option name", key);
-                if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0 || value.indexOf('\0') >= 0) {
-                    throw new IllegalArgumentException("value of option '" + key + "' contains a line break or NUL");
-                }
                 if (!value.isBlank()) {
-                    out.append('\t').append(key).append(' ').append(value.strip()).append('\n');
+                    out.option(key, value.strip());
                 }
             });
-            out.append('\n');
+            out.blank();
         }
-        return out.toString();
-    }
-
-    private static void checkToken(String what, String value) {
-        if (value.isEmpty() || !value.chars().allMatch(c -> c > ' ' && c < 0x7f && c != ':')) {
-            throw new IllegalArgumentException(what + " '" + value + "' is empty or contains blanks, ':' or control characters");
-        }
+        return out.text();
     }
 }

@@ -26,6 +26,7 @@ import org.corral.core.api.ApiModule;
 import org.corral.core.api.ApiRequest;
 import org.corral.core.config.ConfigFile;
 import org.corral.core.config.ConfigStore;
+import org.corral.core.config.ConfigWriter;
 import org.corral.core.config.Digest;
 import org.corral.core.config.KeyValueConfig;
 import org.corral.core.config.StaleVersionException;
@@ -172,9 +173,14 @@ public final class StorageService {
         return "priv/storage/" + storage + ".pw";
     }
 
+    /** The text of a password file; a password that would not stay on its line is a ParameterError. */
+    public static String passwordFile(String password) {
+        return new ConfigWriter().line("password", password).text();
+    }
+
     public void setPassword(String storage, Optional<String> password) {
         if (password.isPresent()) {
-            store.overwrite(passwordPath(storage), password.get() + "\n");
+            store.overwrite(passwordPath(storage), passwordFile(password.get()));
         } else {
             store.read(passwordPath(storage)).ifPresent(f -> store.delete(f.path(), f.version()));
         }

@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.corral.core.config.ConfigWriter;
+import org.corral.core.error.ParameterError;
 import org.junit.jupiter.api.Test;
 
 class StorageCfgCodecTest {
@@ -79,9 +81,11 @@ class StorageCfgCodecTest {
         options.put("path", "/x\ninjected 1");
 
         assertThatThrownBy(() -> StorageCfgCodec.write(List.of(new StorageConfig("dir", "x1", options))))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("line break");
+                .isInstanceOf(ParameterError.class)
+                .satisfies(e -> assertThat(((ParameterError) e).errors()).containsEntry("path", ConfigWriter.CONTROL_CHARACTERS));
         assertThatThrownBy(() -> StorageCfgCodec.write(List.of(new StorageConfig("dir", "a b", Map.of()))))
-                .isInstanceOf(IllegalArgumentException.class);
+                .isInstanceOf(ParameterError.class)
+                .satisfies(e -> assertThat(((ParameterError) e).errors()).containsKey("storage"));
     }
 
     @Test

@@ -39,7 +39,7 @@ public final class DomainApi implements ApiModule {
 
     private static ApiMethod options(ApiMethod method) {
         return method
-                .parameter("comment", Schema.string().maxLength(4096).optional()
+                .parameter("comment", Schema.string().maxLength(4096).multiLine().optional()
                         .description("Description. The GUI shows this text when you select a domain (Realm) on the login window."))
                 .parameter("default", Schema.bool().optional().description("Use this as default realm"))
                 .parameter("tfa", Schema.string().maxLength(128).optional().description("Use Two-factor authentication."));

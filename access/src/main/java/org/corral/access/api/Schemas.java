@@ -36,7 +36,7 @@ final class Schemas {
     }
 
     static Schema comment() {
-        return Schema.string().maxLength(2048).optional();
+        return Schema.string().maxLength(2048).multiLine().optional();
     }
 
     static Schema digest() {

@@ -53,7 +53,7 @@ public final class UserApi implements ApiModule {
                 .parameter("firstname", Schema.string().maxLength(1024).optional().description("First name."))
                 .parameter("lastname", Schema.string().maxLength(1024).optional().description("Last name."))
                 .parameter("email", Schema.string().maxLength(254).pattern(Schemas.EMAIL_OPT).optional().description("E-mail address."))
-                .parameter("comment", Schema.string().maxLength(2048).optional().description("A comment."))
+                .parameter("comment", Schema.string().maxLength(2048).multiLine().optional().description("A comment."))
                 .parameter("keys", Schema.string().pattern("[0-9a-zA-Z!=]{0,4096}").optional()
                         .description("Keys for two factor auth (yubico)."))
                 .parameter("groups", Schema.string().format(Formats.PVE_GROUPID + "-list").maxLength(65536).optional()

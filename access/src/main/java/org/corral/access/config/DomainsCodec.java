@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.corral.access.Ids;
+import org.corral.core.config.ConfigWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,12 +88,13 @@ public final class DomainsCodec {
         };
     }
 
+    /** The file text; a key or value that would break the format is a ParameterError naming it. */
     public static String write(DomainsConfig config) {
-        StringBuilder out = new StringBuilder();
+        ConfigWriter out = new ConfigWriter();
         for (RealmConfig realm : config.realms().values()) {
-            out.append(realm.type()).append(": ").append(realm.realm()).append('\n');
+            out.sectionHeader(realm.type(), "realm", realm.realm());
             if (ProxmoxText.truthy(realm.comment())) {
-                out.append("\tcomment ").append(ProxmoxText.encode(realm.comment())).append('\n');
+                out.option("comment", ProxmoxText.encode(realm.comment()));
             }
             List<String> keys = new ArrayList<>(realm.options().keySet());
             keys.remove("comment");
@@ -102,11 +104,11 @@ public final class DomainsCodec {
             for (String key : keys) {
                 String value = realm.options().get(key);
                 if (!value.isEmpty()) {
-                    out.append('\t').append(key).append(' ').append(value).append('\n');
+                    out.option(key, value);
                 }
             }
-            out.append('\n');
+            out.blank();
         }
-        return out.toString();
+        return out.text();
     }
 }

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import org.corral.core.config.ConfigWriter;
 
 /**
  * The small text conventions of Proxmox's colon-separated config files: how free text is escaped,
@@ -17,8 +18,6 @@ public final class ProxmoxText {
     /** Sorts as Perl's {@code sort} does on UTF-8 strings: by code point. */
     public static final Comparator<String> BYTE_ORDER = ProxmoxText::compareCodePoints;
 
-    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
-
     private ProxmoxText() {}
 
     /**
@@ -26,16 +25,7 @@ public final class ProxmoxText {
      * 0x20-0x39 and 0x3b-0x7e (control bytes, ':' and non-ASCII) becomes {@code %XX}.
      */
     public static String encode(String text) {
-        StringBuilder out = new StringBuilder(text.length());
-        for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if (c >= 0x20 && c <= 0x7e && c != ':') {
-                out.append((char) c);
-            } else {
-                out.append('%').append(HEX[c >> 4]).append(HEX[c & 0xf]);
-            }
-        }
-        return out.toString();
+        return ConfigWriter.encodeText(text);
     }
 
     /** Reverses {@link #encode}: {@code %XX} sequences become bytes, the result is read as UTF-8. */

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import org.corral.core.config.ConfigWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,17 +36,17 @@ public final class ShadowCodec {
         return Collections.unmodifiableSortedMap(hashes);
     }
 
+    /** The file text; an empty name or hash, or one with ':' or a control character, is refused. */
     public static String write(Map<String, String> hashes) {
         TreeMap<String, String> sorted = new TreeMap<>(ProxmoxText.BYTE_ORDER);
         sorted.putAll(hashes);
-        StringBuilder out = new StringBuilder();
+        ConfigWriter out = new ConfigWriter();
         sorted.forEach((user, hash) -> {
-            if (user.indexOf(':') >= 0 || hash.indexOf(':') >= 0 || user.isBlank() || hash.isBlank()
-                    || user.indexOf('\n') >= 0 || hash.indexOf('\n') >= 0) {
+            if (user.isBlank() || hash.isBlank()) {
                 throw new IllegalArgumentException("invalid shadow entry for user '" + user + "'");
             }
-            out.append(user).append(':').append(hash).append(":\n");
+            out.fields(':', true, ConfigWriter.field("userid", user), ConfigWriter.field("password", hash));
         });
-        return out.toString();
+        return out.text();
     }
 }

@@ -7,6 +7,7 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.corral.access.Ids;
+import org.corral.core.config.ConfigWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,8 +41,8 @@ public final class TokenSecretsCodec {
     public static String write(Map<String, String> values) {
         TreeMap<String, String> sorted = new TreeMap<>(ProxmoxText.BYTE_ORDER);
         sorted.putAll(values);
-        StringBuilder out = new StringBuilder();
-        sorted.forEach((tokenid, value) -> out.append(tokenid).append(' ').append(value).append('\n'));
-        return out.toString();
+        ConfigWriter out = new ConfigWriter();
+        sorted.forEach((tokenid, value) -> out.fields(' ', false, ConfigWriter.field("tokenid", tokenid), ConfigWriter.field("value", value)));
+        return out.text();
     }
 }

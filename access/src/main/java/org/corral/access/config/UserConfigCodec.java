@@ -2,6 +2,7 @@ package org.corral.access.config;
 
 import static org.corral.access.config.ProxmoxText.field;
 import static org.corral.access.config.ProxmoxText.truthy;
+import static org.corral.core.config.ConfigWriter.field;
 
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -17,7 +18,10 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.corral.access.Ids;
+import static org.corral.core.config.ConfigWriter.field;
+
 import org.corral.core.access.AuthContext;
+import org.corral.core.config.ConfigWriter;
 import org.corral.core.access.Privilege;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -221,42 +225,43 @@ public final class UserConfigCodec {
         return truthy(text) ? ProxmoxText.encode(text) : "";
     }
 
+    /** The file text; a value with a control character or a ':' is a ParameterError naming it. */
     public static String write(UserConfig config) {
-        StringBuilder out = new StringBuilder();
+        ConfigWriter out = new ConfigWriter();
         for (User user : config.users().values()) {
-            out.append("user:").append(user.userid()).append(':').append(user.enable() ? 1 : 0).append(':')
-                    .append(user.expire()).append(':').append(encoded(user.firstname())).append(':')
-                    .append(encoded(user.lastname())).append(':').append(user.email()).append(':')
-                    .append(encoded(user.comment())).append(':').append(user.keys()).append(":\n");
+            out.fields(':', true, field("type", "user"), field("userid", user.userid()), field("enable", user.enable() ? "1" : "0"),
+                    field("expire", Long.toString(user.expire())), field("firstname", encoded(user.firstname())),
+                    field("lastname", encoded(user.lastname())), field("email", user.email()),
+                    field("comment", encoded(user.comment())), field("keys", user.keys()));
             for (ApiToken token : user.tokens().values()) {
-                out.append("token:").append(token.fullId(user.userid())).append(':').append(token.expire()).append(':')
-                        .append(token.privsep() ? 1 : 0).append(':').append(encoded(token.comment())).append(":\n");
+                out.fields(':', true, field("type", "token"), field("tokenid", token.fullId(user.userid())),
+                        field("expire", Long.toString(token.expire())), field("privsep", token.privsep() ? "1" : "0"),
+                        field("comment", encoded(token.comment())));
             }
         }
-        out.append('\n');
+        out.blank();
         for (Group group : config.groups().values()) {
-            out.append("group:").append(group.groupid()).append(':').append(String.join(",", group.members()))
-                    .append(':').append(encoded(group.comment())).append(":\n");
+            out.fields(':', true, field("type", "group"), field("groupid", group.groupid()),
+                    field("users", String.join(",", group.members())), field("comment", encoded(group.comment())));
         }
-        out.append('\n');
+        out.blank();
         for (Pool pool : config.pools().values()) {
-            out.append("pool:").append(pool.poolid()).append(':').append(encoded(pool.comment())).append(':')
-                    .append(String.join(",", pool.vms().stream().map(String::valueOf).toList())).append(':')
-                    .append(String.join(",", pool.storage())).append(":\n");
+            out.fields(':', true, field("type", "pool"), field("poolid", pool.poolid()), field("comment", encoded(pool.comment())),
+                    field("vms", String.join(",", pool.vms().stream().map(String::valueOf).toList())),
+                    field("storage", String.join(",", pool.storage())));
         }
-        out.append('\n');
+        out.blank();
         for (Role role : config.customRoles().values()) {
-            out.append("role:").append(role.roleid()).append(':')
-                    .append(String.join(",", role.privileges().stream().map(Privilege::proxmoxName)
-                            .sorted(ProxmoxText.BYTE_ORDER).toList()))
-                    .append(":\n");
+            out.fields(':', true, field("type", "role"), field("roleid", role.roleid()),
+                    field("privs", String.join(",", role.privileges().stream().map(Privilege::proxmoxName)
+                            .sorted(ProxmoxText.BYTE_ORDER).toList())));
         }
-        out.append('\n');
+        out.blank();
         writeAcl(config.acl(), out);
-        return out.toString();
+        return out.text();
     }
 
-    private static void writeAcl(List<AclEntry> acl, StringBuilder out) {
+    private static void writeAcl(List<AclEntry> acl, ConfigWriter out) {
         int i = 0;
         while (i < acl.size()) {
             String path = acl.get(i).path();
@@ -285,8 +290,8 @@ public final class UserConfigCodec {
             });
             for (int propagate = 0; propagate <= 1; propagate++) {
                 for (Map.Entry<String, SortedSet<String>> line : byPropagate.get(propagate).entrySet()) {
-                    out.append("acl:").append(propagate).append(':').append(path).append(':')
-                            .append(String.join(",", line.getValue())).append(':').append(line.getKey()).append(":\n");
+                    out.fields(':', true, field("type", "acl"), field("propagate", Integer.toString(propagate)), field("path", path),
+                            field("users", String.join(",", line.getValue())), field("roles", line.getKey()));
                 }
             }
         }

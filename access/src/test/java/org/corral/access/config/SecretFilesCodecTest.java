@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Map;
+import org.corral.core.error.ParameterError;
 import org.junit.jupiter.api.Test;
 
 class SecretFilesCodecTest {
@@ -24,8 +25,11 @@ class SecretFilesCodecTest {
     }
 
     @Test
-    void shadowWriterRefusesColonsThatWouldCorruptTheFile() {
-        assertThatThrownBy(() -> ShadowCodec.write(Map.of("a:b", "hash"))).isInstanceOf(IllegalArgumentException.class);
+    void shadowWriterRefusesColonsAndLineBreaksThatWouldCorruptTheFile() {
+        assertThatThrownBy(() -> ShadowCodec.write(Map.of("a:b", "hash")))
+                .isInstanceOfSatisfying(ParameterError.class, e -> assertThat(e.errors()).containsKey("userid"));
+        assertThatThrownBy(() -> ShadowCodec.write(Map.of("a", "hash\nroot:x")))
+                .isInstanceOfSatisfying(ParameterError.class, e -> assertThat(e.errors()).containsKey("password"));
     }
 
     @Test

@@ -45,6 +45,7 @@ public final class Schema {
     private Schema items;
     private final Map<String, Schema> properties = new LinkedHashMap<>();
     private boolean secret;
+    private boolean multiLine;
     private String typeText;
 
     private Schema(Type type) {
@@ -158,6 +159,15 @@ public final class Schema {
         return this;
     }
 
+    /**
+     * The string may hold line breaks (descriptions, notes, PEM text, data for a guest). Every
+     * other string refuses control characters at validation, before any handler sees it.
+     */
+    public Schema multiLine() {
+        this.multiLine = true;
+        return this;
+    }
+
     /** Short text for help output, as Proxmox's {@code typetext}. */
     public Schema typeText(String text) {
         this.typeText = text;
@@ -222,6 +232,10 @@ public final class Schema {
 
     public boolean isSecret() {
         return secret;
+    }
+
+    public boolean isMultiLine() {
+        return multiLine;
     }
 
     /** What help output shows for the value: typetext, the enum, the format, or the type. */

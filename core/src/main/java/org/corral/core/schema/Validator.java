@@ -5,6 +5,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.corral.core.config.ConfigWriter;
 import org.corral.core.error.ParameterError;
 
 /**
@@ -90,6 +91,10 @@ public final class Validator {
     private static String checkString(Schema schema, String value) {
         if (value.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("value contains a NUL character");
+        }
+        // a line break in a one-line value is how config injection starts; refuse it at the door
+        if (!schema.isMultiLine() && ConfigWriter.hasControl(value, true)) {
+            throw new IllegalArgumentException(ConfigWriter.CONTROL_CHARACTERS);
         }
         schema.maxLength().ifPresent(max -> {
             if (value.length() > max) {

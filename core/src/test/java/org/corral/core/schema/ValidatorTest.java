@@ -78,4 +78,21 @@ class ValidatorTest {
         assertThat(Formats.check("pve-priv-list", "VM.Audit,Sys.Audit")).isEmpty();
         assertThat(Formats.check("pve-priv-list", "VM.Audit,Sys.Nope")).contains("invalid privilege 'Sys.Nope'");
     }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {"admin%0Aargs: -name injected", "x%0D%0A[injected]", "x%0D", "bell%07", "del%7F", "nel%C2%85"})
+    void oneLineStringRefusesControlCharacters(String encoded) {
+        String value = java.net.URLDecoder.decode(encoded, java.nio.charset.StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> Validator.validate(Map.of("ciuser", Schema.string()), Map.of("ciuser", value)))
+                .isInstanceOfSatisfying(ParameterError.class, e ->
+                        assertThat(e.errors()).containsEntry("ciuser", "value must not contain control characters"));
+    }
+
+    @Test
+    void oneLineStringKeepsTabsAndMultiLineStringKeepsLineBreaks() {
+        assertThat(Validator.validate(Map.of("name", Schema.string()), Map.of("name", "a\tb"))).containsEntry("name", "a\tb");
+        String text = "<script>alert(1)</script>\r\nsecond line\n";
+        assertThat(Validator.validate(Map.of("description", Schema.string().multiLine()), Map.of("description", text)))
+                .containsEntry("description", text);
+    }
 }

@@ -46,7 +46,7 @@ final class ApiParams {
     }
 
     static Schema rawLxc() {
-        return Schema.string().optional().description("Corral extension, root@pam only: raw LXC keys as newline-separated "
+        return Schema.string().multiLine().optional().description("Corral extension, root@pam only: raw LXC keys as newline-separated "
                 + "'lxc.KEY: VALUE' lines; replaces the container's raw keys (Proxmox keeps them in the config file only).");
     }
 }

@@ -53,7 +53,7 @@ public final class LxcDiskApi implements ApiModule {
                         .permission(Check.path(VM_PATH, Privilege.VM_CLONE)))
                 .parameter("newid", Schema.integer().format(Formats.PVE_VMID).description("VMID for the clone."))
                 .parameter("hostname", Schema.string().format(Formats.DNS_NAME).optional().description("Set a hostname for the new CT."))
-                .parameter("description", Schema.string().optional().description("Description for the new CT."))
+                .parameter("description", Schema.string().multiLine().optional().description("Description for the new CT."))
                 .parameter("pool", Schema.string().format(Formats.PVE_POOLID).optional().description("Add the new CT to the specified pool."))
                 .parameter("snapname", Schema.string().format(Formats.PVE_CONFIGID).maxLength(40).optional()
                         .description("The name of the snapshot."))

@@ -34,9 +34,9 @@ public final class LxcExecApi implements ApiModule {
                         .description("Execute a command in the running container with '/bin/sh -c' as root, with a clean "
                                 + "environment, and answer its exit code, standard output and standard error (each cut at 1 MiB).")
                         .permission(Check.path(VM_PATH, Privilege.VM_GUESTAGENT_UNRESTRICTED)))
-                .parameter("command", Schema.string().minLength(1).maxLength(65536)
+                .parameter("command", Schema.string().minLength(1).maxLength(65536).multiLine()
                         .description("The command line, run by '/bin/sh -c' inside the container."))
-                .parameter("input", Schema.string().maxLength(1 << 20).optional().description("Data passed to the command's standard input."))
+                .parameter("input", Schema.string().maxLength(1 << 20).multiLine().optional().description("Data passed to the command's standard input."))
                 .parameter("timeout", Schema.integer().minimum(1).maximum(3600).defaultValue(30)
                         .description("Seconds after which the command is killed."))
                 .returns(Schema.object()

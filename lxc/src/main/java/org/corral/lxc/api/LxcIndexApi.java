@@ -59,7 +59,7 @@ public final class LxcIndexApi implements ApiModule {
                 .parameter("unique", Schema.bool().optional().description("Assign a unique random ethernet address."))
                 .parameter("pool", Schema.string().format(Formats.PVE_POOLID).optional().description("Add the VM to the specified pool."))
                 .parameter("ignore-unpack-errors", Schema.bool().optional().description("Ignore errors when extracting the template."))
-                .parameter("ssh-public-keys", Schema.string().optional()
+                .parameter("ssh-public-keys", Schema.string().multiLine().optional()
                         .description("Setup public SSH keys (one key per line, OpenSSH format)."))
                 .parameter("bwlimit", Schema.number().minimum(0).optional().description("Override I/O bandwidth limit (in KiB/s)."))
                 .parameter("start", Schema.bool().defaultValue(false)

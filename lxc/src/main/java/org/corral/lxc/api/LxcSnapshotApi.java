@@ -51,7 +51,7 @@ public final class LxcSnapshotApi implements ApiModule {
         return ApiParams.ct(ApiMethod.post(CT + "/snapshot").name("snapshot").description("Snapshot a container.")
                         .permission(Check.path(VM_PATH, Privilege.VM_SNAPSHOT)))
                 .parameter("snapname", snapname())
-                .parameter("description", Schema.string().optional().description("A textual description or comment."))
+                .parameter("description", Schema.string().multiLine().optional().description("A textual description or comment."))
                 .returns(ApiParams.upid())
                 .handler(r -> {
                     service.checkNode(r.string("node"));
@@ -114,7 +114,7 @@ public final class LxcSnapshotApi implements ApiModule {
                         .description("Update snapshot metadata.")
                         .permission(Check.path(VM_PATH, Privilege.VM_SNAPSHOT)))
                 .parameter("snapname", snapname())
-                .parameter("description", Schema.string().optional().description("A textual description or comment."))
+                .parameter("description", Schema.string().multiLine().optional().description("A textual description or comment."))
                 .returns(Schema.nullValue())
                 .handler(r -> {
                     service.checkNode(r.string("node"));

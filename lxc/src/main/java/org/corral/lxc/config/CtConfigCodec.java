@@ -1,6 +1,5 @@
 package org.corral.lxc.config;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,6 +7,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.corral.core.config.ConfigWriter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +24,7 @@ public final class CtConfigCodec {
     private static final Pattern LXC_KEY = Pattern.compile("(lxc\\.[a-z0-9_\\-.]+)(?::|\\s*=)\\s*(.*?)\\s*");
     private static final Pattern DESCRIPTION = Pattern.compile("description:\\s*(.*\\S)\\s*");
     private static final Pattern OPTION = Pattern.compile("([a-z][a-z_]*\\d*):\\s*(.+?)\\s*");
-    private static final String PENDING_HEADER = "[pve:pending]";
+    private static final String PENDING_SECTION = "pve:pending";
 
     private CtConfigCodec() {}
 
@@ -82,33 +82,29 @@ public final class CtConfigCodec {
         return new CtConfig(main.build(), pending.build(), new TreeMap<>(snaps));
     }
 
+    /** The file text; a key or value that would break its line is a ParameterError naming the key. */
     public static String write(CtConfig config) {
-        StringBuilder out = new StringBuilder();
+        ConfigWriter out = new ConfigWriter();
         CtSection main = config.main().without("snapstate");
         writeSection(out, main);
         if (!config.pending().isEmpty()) {
-            out.append('\n').append(PENDING_HEADER).append('\n');
+            out.blank().section("pending", PENDING_SECTION);
             writeSection(out, config.pending());
         }
         config.snapshots().forEach((name, section) -> {
-            out.append("\n[").append(name).append("]\n");
+            out.blank().section("snapname", name);
             writeSection(out, section);
         });
-        return out.toString();
+        return out.text();
     }
 
-    private static void writeSection(StringBuilder out, CtSection section) {
+    private static void writeSection(ConfigWriter out, CtSection section) {
         for (String line : descriptionLines(section.description())) {
-            out.append('#').append(encodeText(line)).append('\n');
+            out.comment("description", encodeText(line));
         }
-        section.options().forEach((key, value) -> {
-            if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) {
-                throw new IllegalArgumentException("detected invalid newline inside property '" + key + "'");
-            }
-            out.append(key).append(": ").append(value).append('\n');
-        });
+        section.options().forEach(out::keyValue);
         for (CtSection.RawKey raw : section.lxc()) {
-            out.append(raw.key()).append(": ").append(raw.value()).append('\n');
+            out.keyValue(raw.key(), raw.value());
         }
     }
 
@@ -139,21 +135,7 @@ public final class CtConfigCodec {
 
     /** Proxmox's {@code decode_text}: {@code %XX} unescaped, then read as UTF-8. */
     public static String decodeText(String text) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        byte[] raw = text.getBytes(StandardCharsets.UTF_8);
-        for (int i = 0; i < raw.length; i++) {
-            if (raw[i] == '%' && i + 2 < raw.length && hex(raw[i + 1]) >= 0 && hex(raw[i + 2]) >= 0) {
-                bytes.write(hex(raw[i + 1]) << 4 | hex(raw[i + 2]));
-                i += 2;
-            } else {
-                bytes.write(raw[i]);
-            }
-        }
-        return bytes.toString(StandardCharsets.UTF_8);
-    }
-
-    private static int hex(byte b) {
-        return Character.digit((char) b, 16);
+        return ConfigWriter.decodeText(text);
     }
 
     private static final class Builder {

@@ -134,7 +134,7 @@ public final class CtOptions {
                 .description("CPU weight for a container, will be clamped to [1, 10000] in cgroup v2 (default: cgroup v1: 1024, cgroup v2: 100)."));
         o.put("debug", Schema.bool().defaultValue(false)
                 .description("Try to be more verbose. For now this only enables debug log-level on start."));
-        o.put("description", Schema.string().maxLength(8192)
+        o.put("description", Schema.string().maxLength(8192).multiLine()
                 .optional().description("Description for the Container. Shown in the web-interface CT's summary. "
                         + "This is saved as comment inside the configuration file."));
         o.put("entrypoint", Schema.string().pattern("[^\\x00-\\x08\\x0a-\\x1F\\x7F]+").defaultValue("/sbin/init")

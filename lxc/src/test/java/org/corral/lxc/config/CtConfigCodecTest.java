@@ -8,6 +8,8 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import org.corral.core.config.ConfigWriter;
+import org.corral.core.error.ParameterError;
 import org.junit.jupiter.api.Test;
 
 class CtConfigCodecTest {
@@ -74,8 +76,9 @@ class CtConfigCodecTest {
     }
 
     @Test
-    void newlineInsideAValueIsRefused() {
-        CtConfig config = CtConfig.of(CtSection.of(Map.of("hostname", "a\nb")));
-        assertThatThrownBy(() -> CtConfigCodec.write(config)).hasMessageContaining("invalid newline inside property 'hostname'");
+    void newlineInsideAValueIsRefusedNamingTheOption() {
+        CtConfig config = CtConfig.of(CtSection.of(Map.of("hostname", "a\nlxc.apparmor.profile: unconfined")));
+        assertThatThrownBy(() -> CtConfigCodec.write(config)).isInstanceOf(ParameterError.class)
+                .satisfies(e -> assertThat(((ParameterError) e).errors()).containsEntry("hostname", ConfigWriter.CONTROL_CHARACTERS));
     }
 }

@@ -77,7 +77,7 @@ public final class VmAgentApi implements ApiModule {
         methods.add(base(ApiMethod.post(AGENT + "/exec").name("exec").description("Executes the given command in the vm via the guest-agent and returns an object with the pid.")
                 .permission(Check.path("/vms/{vmid}", Privilege.VM_GUESTAGENT_UNRESTRICTED))
                 .parameter("command", Schema.string().description("The command as a list of program + arguments (separated by NUL or spaces)."))
-                .parameter("input-data", Schema.string().maxLength(65536).optional().description("Data to pass as 'input-data' to the guest."))
+                .parameter("input-data", Schema.string().maxLength(65536).multiLine().optional().description("Data to pass as 'input-data' to the guest."))
                 .returns(Schema.object().property("pid", Schema.integer().description("The PID of the process started by the guest-agent.")))
                 .handler(r -> {
                     ApiParams.checkNode(r, service.node());
@@ -107,7 +107,7 @@ public final class VmAgentApi implements ApiModule {
         methods.add(base(ApiMethod.post(AGENT + "/file-write").name("file-write").description("Writes the given file via guest agent.")
                 .permission(Check.pathAny("/vms/{vmid}", Privilege.VM_GUESTAGENT_FILEWRITE, Privilege.VM_GUESTAGENT_UNRESTRICTED))
                 .parameter("file", Schema.string().description("The path to the file."))
-                .parameter("content", Schema.string().maxLength(61440).description("The content to write into the file."))
+                .parameter("content", Schema.string().maxLength(61440).multiLine().description("The content to write into the file."))
                 .parameter("encode", Schema.bool().defaultValue(true).description("If set, the content will be encoded as base64 (required by QEMU)."))
                 .returns(Schema.nullValue())
                 .handler(r -> {

@@ -40,7 +40,7 @@ public final class VmCloneApi implements ApiModule {
                         .parameter("vmid", ApiParams.vmid())
                         .parameter("newid", ApiParams.vmid().description("VMID for the clone."))
                         .parameter("name", Schema.string().format(Formats.DNS_NAME).optional().description("Set a name for the new VM."))
-                        .parameter("description", Schema.string().optional().description("Description for the new VM."))
+                        .parameter("description", Schema.string().multiLine().optional().description("Description for the new VM."))
                         .parameter("pool", Schema.string().format(Formats.PVE_POOLID).optional().description("Add the new VM to the specified pool."))
                         .parameter("snapname", Schema.string().format(Formats.PVE_CONFIGID).maxLength(40).optional()
                                 .description("The name of the snapshot."))

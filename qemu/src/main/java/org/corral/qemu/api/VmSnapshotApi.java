@@ -51,7 +51,7 @@ public final class VmSnapshotApi implements ApiModule {
                         .permission(Check.path("/vms/{vmid}", Privilege.VM_SNAPSHOT))
                         .parameter("snapname", snapname())
                         .parameter("vmstate", Schema.bool().defaultValue(false).description("Save the vmstate"))
-                        .parameter("description", Schema.string().maxLength(8192).optional().description("A textual description or comment."))
+                        .parameter("description", Schema.string().maxLength(8192).multiLine().optional().description("A textual description or comment."))
                         .returns(ApiParams.upid())
                         .handler(this::create)),
                 base(ApiMethod.get(SNAP + "/{snapname}").name("snapshot_cmd_idx").description("Directory index.")
@@ -81,7 +81,7 @@ public final class VmSnapshotApi implements ApiModule {
                 base(ApiMethod.put(SNAP + "/{snapname}/config").name("update_snapshot_config").description("Update snapshot metadata.")
                         .permission(Check.path("/vms/{vmid}", Privilege.VM_SNAPSHOT))
                         .parameter("snapname", snapname())
-                        .parameter("description", Schema.string().maxLength(8192).optional().description("A textual description or comment."))
+                        .parameter("description", Schema.string().maxLength(8192).multiLine().optional().description("A textual description or comment."))
                         .returns(Schema.nullValue())
                         .handler(r -> {
                             ApiParams.checkNode(r, service.node());

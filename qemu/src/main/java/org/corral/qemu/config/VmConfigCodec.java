@@ -1,12 +1,11 @@
 package org.corral.qemu.config;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.corral.core.config.ConfigWriter;
 
 /**
  * Reads and writes {@code qemu-server/<vmid>.conf} the way qemu-server does: description as
@@ -18,7 +17,6 @@ public final class VmConfigCodec {
     private static final Pattern SPECIAL = Pattern.compile("\\[special:[a-z]+]\\s*", Pattern.CASE_INSENSITIVE);
     private static final Pattern SNAPSHOT = Pattern.compile("\\[([a-zA-Z][a-zA-Z0-9_\\-]+)]\\s*");
     private static final Pattern OPTION = Pattern.compile("([a-z][a-z_\\-]*\\d*):\\s*(.*?)\\s*");
-    private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
 
     private VmConfigCodec() {}
 
@@ -64,7 +62,7 @@ public final class VmConfigCodec {
             }
             if (line.startsWith("#")) {
                 description = description == null ? new StringBuilder() : description;
-                description.append(decodeText(line.substring(1))).append('\n');
+                description.append(ConfigWriter.decodeText(line.substring(1))).append('\n');
                 continue;
             }
             Matcher option = OPTION.matcher(line);
@@ -75,7 +73,7 @@ public final class VmConfigCodec {
             String value = option.group(2);
             if (key.equals(VmConfig.DESCRIPTION)) {
                 description = description == null ? new StringBuilder() : description;
-                description.append(decodeText(value));
+                description.append(ConfigWriter.decodeText(value));
                 continue;
             }
             if (key.equals("cdrom")) {
@@ -93,72 +91,34 @@ public final class VmConfigCodec {
         }
     }
 
+    /** The file text; a key or value that would break its line is a ParameterError naming the key. */
     public static String write(VmConfig config) {
-        StringBuilder out = new StringBuilder();
+        ConfigWriter out = new ConfigWriter();
         section(out, config.options(), false);
         if (!config.pending().isEmpty()) {
-            out.append("\n[PENDING]\n");
+            out.blank().section("pending", "PENDING");
             section(out, config.pending(), true);
         }
         config.snapshots().forEach((name, values) -> {
-            out.append("\n[").append(name).append("]\n");
+            out.blank().section("snapname", name);
             section(out, values, false);
         });
-        return out.toString();
+        return out.text();
     }
 
-    private static void section(StringBuilder out, Map<String, String> values, boolean pending) {
+    private static void section(ConfigWriter out, Map<String, String> values, boolean pending) {
         String description = values.get(VmConfig.DESCRIPTION);
         if (description != null) {
             if (!description.isEmpty()) {
-                for (String line : description.split("\n")) {
-                    out.append('#').append(encodeText(line)).append('\n');
-                }
+                out.description(description);
             } else if (pending) {
-                out.append("#\n");
+                out.comment(VmConfig.DESCRIPTION, "");
             }
         }
         values.forEach((key, value) -> {
             if (!key.equals(VmConfig.DESCRIPTION)) {
-                out.append(key).append(": ").append(value).append('\n');
+                out.keyValue(key, value);
             }
         });
-    }
-
-    /** Proxmox's encode_text: control characters, ':' and non-ASCII bytes (UTF-8) as %XX. */
-    public static String encodeText(String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length);
-        for (byte b : bytes) {
-            int c = b & 0xff;
-            boolean safe = c >= 0x20 && c <= 0x39 || c >= 0x3b && c <= 0x7e;
-            if (safe) {
-                out.write(c);
-            } else {
-                out.write('%');
-                out.write(HEX[c >> 4]);
-                out.write(HEX[c & 0xf]);
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    /** Proxmox's decode_text: %XX escapes back to bytes, read as UTF-8. */
-    public static String decodeText(String text) {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        ByteArrayOutputStream out = new ByteArrayOutputStream(bytes.length);
-        for (int i = 0; i < bytes.length; i++) {
-            if (bytes[i] == '%' && i + 2 < bytes.length && hex(bytes[i + 1]) >= 0 && hex(bytes[i + 2]) >= 0) {
-                out.write(hex(bytes[i + 1]) << 4 | hex(bytes[i + 2]));
-                i += 2;
-            } else {
-                out.write(bytes[i]);
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    private static int hex(byte b) {
-        return Character.digit(b, 16);
     }
 }

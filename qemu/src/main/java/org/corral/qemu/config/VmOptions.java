@@ -283,7 +283,7 @@ public final class VmOptions {
         put(o, "cpu", Category.CPU, Schema.propertyString(CPU).optional().description("Emulated CPU type."));
         put(o, "cpulimit", Category.CPU, Schema.number().minimum(0).maximum(128).optional().description("Limit of CPU usage."));
         put(o, "cpuunits", Category.CPU, Schema.integer().minimum(1).maximum(262144).optional().description("CPU weight for a VM."));
-        put(o, "description", Category.GENERAL, Schema.string().maxLength(8192).optional()
+        put(o, "description", Category.GENERAL, Schema.string().maxLength(8192).multiLine().optional()
                 .description("Description for the VM. Shown in the web-interface VM's summary. This is saved as comment inside the configuration file."));
         put(o, "efidisk0", Category.DRIVE, Schema.propertyString(EFIDISK).optional()
                 .description("Configure a disk for storing EFI vars. Use the special syntax STORAGE_ID:SIZE_IN_GiB to allocate a new volume."));
@@ -318,7 +318,7 @@ public final class VmOptions {
                 .description("Amount of memory shares for auto-ballooning."));
         put(o, "smbios1", Category.HWTYPE, Schema.propertyString(SMBIOS1).optional().description("Specify SMBIOS type 1 fields."));
         put(o, "sockets", Category.CPU, Schema.integer().minimum(1).optional().description("The number of CPU sockets."));
-        put(o, "sshkeys", Category.CLOUDINIT, Schema.string().optional()
+        put(o, "sshkeys", Category.CLOUDINIT, Schema.string().multiLine().optional()
                 .description("cloud-init: Setup public SSH keys (one key per line, OpenSSH format), URL-encoded."));
         put(o, "startdate", Category.GENERAL, Schema.string().pattern("(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)")
                 .optional().description("Set the initial date of the real time clock."));

@@ -93,7 +93,7 @@ public final class ClusterApi implements ApiModule {
         o.put("registered-tags", Schema.string().pattern("[a-z0-9_+.\\-;, ]*").maxLength(4096).optional()
                 .description("A list of tags that require a `Sys.Modify` on '/' to set and delete."));
         o.put("user-tag-access", Schema.string().maxLength(4096).optional().description("Privilege options for user-settable tags"));
-        o.put("description", Schema.string().maxLength(64 * 1024).optional().description("Datacenter description."));
+        o.put("description", Schema.string().maxLength(64 * 1024).multiLine().optional().description("Datacenter description."));
         o.put("allow-private-download", Schema.bool().optional().description("Corral: let download-url fetch from loopback, "
                 + "link-local and private addresses (refused by default)."));
         return o;

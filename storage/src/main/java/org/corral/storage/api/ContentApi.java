@@ -114,7 +114,7 @@ public final class ContentApi implements ApiModule {
                         .parameter("storage", ApiSupport.storage())
                         .parameter("volume", volume())
                         .lastVariableTakesRestOfPath()
-                        .parameter("notes", Schema.string().maxLength(64 * 1024).optional().description("The new notes."))
+                        .parameter("notes", Schema.string().maxLength(64 * 1024).multiLine().optional().description("The new notes."))
                         .parameter("protected", Schema.bool().optional().description("Protection status. Protected volumes can't be deleted."))
                         .handler(this::update),
                 ApiMethod.delete("/nodes/{node}/storage/{storage}/content/{volume}")

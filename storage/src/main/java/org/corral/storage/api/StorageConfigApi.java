@@ -137,6 +137,8 @@ public final class StorageConfigApi implements ApiModule {
         StoragePlugin plugin = storages.plugins().find(type).orElseThrow(() -> new ParameterError("type", "unknown storage type '" + type + "'"));
         OptionRules.Result result = OptionRules.create(plugin, id, options(r));
         StorageConfig config = new StorageConfig(type, id, result.options());
+        // refused before storage.cfg changes, so a bad password leaves no half-made storage
+        result.password().ifPresent(StorageService::passwordFile);
         storages.updateConfig(cfg -> {
             if (cfg.get(id).isPresent()) {
                 throw new Conflict("storage ID '" + id + "' already defined");
@@ -164,6 +166,7 @@ public final class StorageConfigApi implements ApiModule {
             StorageConfig current = cfg.get(id).orElseThrow(() -> new NotFound("storage '" + id + "' does not exist"));
             StoragePlugin plugin = storages.plugin(current);
             result[0] = OptionRules.update(plugin, current, given, delete);
+            result[0].password().ifPresent(StorageService::passwordFile);
             return cfg.with(new StorageConfig(current.type(), id, result[0].options()));
         });
         if (given.containsKey("password")) {

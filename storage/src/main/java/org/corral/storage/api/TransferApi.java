@@ -9,8 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.corral.core.access.Privilege;
@@ -218,15 +220,29 @@ public final class TransferApi implements ApiModule {
             throw new PermissionDenied("Permission check failed (" + nodePath + ", Sys.AccessNetwork)");
         }
         Optional<MessageDigest> digest = digest(r);
-        URI url;
+        URI url = null;
         boolean allowPrivate = storages.allowPrivateDownloads();
+        Map<String, String> errors = new LinkedHashMap<>();
         try {
             url = UrlPolicy.parse(r.string("url"));
             UrlPolicy.checkHost(url, allowPrivate);
         } catch (IllegalArgumentException e) {
-            throw new ParameterError("url", e.getMessage());
+            errors.put("url", e.getMessage());
         }
-        Target target = target(r, r.string("filename"));
+        Target target = null;
+        try {
+            target = target(r, r.string("filename"));
+        } catch (ParameterError e) {
+            errors.putAll(e.errors());
+        }
+        // both checks answer together, so a bad file name is named whatever the URL
+        if (!errors.isEmpty()) {
+            throw new ParameterError(errors);
+        }
+        return startDownload(r, url, allowPrivate, target, digest);
+    }
+
+    private Object startDownload(ApiRequest r, URI url, boolean allowPrivate, Target target, Optional<MessageDigest> digest) {
         boolean verifyCertificates = r.bool("verify-certificates");
         Optional<String> expected = r.optionalString("checksum");
         Upid upid = storages.tasks().start("download", target.name(), r.auth().authid(), ctx -> {
