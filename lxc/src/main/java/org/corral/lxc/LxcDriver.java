@@ -25,6 +25,8 @@ import java.util.function.Consumer;
 import org.corral.core.error.Conflict;
 import org.corral.core.json.Json;
 import org.corral.core.node.Node;
+import org.corral.core.process.ProcessResult;
+import org.corral.core.process.ProcessRunner;
 import org.corral.lxc.config.CtOptions;
 import org.corral.lxc.config.CtSection;
 import org.corral.lxc.config.MountPoint;
@@ -93,7 +95,7 @@ public final class LxcDriver {
         if (!Files.exists(containerDir(vmid).resolve("config"))) {
             return new Info(State.STOPPED, OptionalLong.empty());
         }
-        Command.Result result = lxc("lxc-info", vmid, "-s", "-p");
+        ProcessResult result = lxc("lxc-info", vmid, "-s", "-p");
         if (!result.ok()) {
             return new Info(State.STOPPED, OptionalLong.empty());
         }
@@ -137,7 +139,7 @@ public final class LxcDriver {
         if (!Files.isDirectory(lxcPath())) {
             return List.of();
         }
-        Command.Result result = Command.of("lxc-ls", "-P", lxcPath().toString(), "--running", "-1").timeout(TOOL_TIMEOUT).run();
+        ProcessResult result = ProcessRunner.of("lxc-ls", "-P", lxcPath().toString(), "--running", "-1").timeout(TOOL_TIMEOUT).run();
         List<Integer> ids = new ArrayList<>();
         for (String name : result.stdout().split("\\s+")) {
             if (name.matches("\\d+")) {
@@ -267,7 +269,7 @@ public final class LxcDriver {
         Path logFile = containerDir(vmid).resolve("lxc.log");
         Files.deleteIfExists(logFile);
         String level = conf.getBool("debug", false) ? "DEBUG" : "ERROR";
-        Command.Result result = Command.of("lxc-start", "-P", lxcPath().toString(), "-n", Integer.toString(vmid), "-d",
+        ProcessResult result = ProcessRunner.of("lxc-start", "-P", lxcPath().toString(), "-n", Integer.toString(vmid), "-d",
                 "-o", logFile.toString(), "-l", level).timeout(timeout).run();
         if (!result.ok()) {
             throw new IllegalStateException("startup for container '" + vmid + "' failed" + errors(logFile, result));
@@ -281,7 +283,7 @@ public final class LxcDriver {
                 progress.accept("WARN: " + n.key() + ": firewall=1 has no effect yet (no firewall on this node)"));
     }
 
-    private static String errors(Path logFile, Command.Result result) {
+    private static String errors(Path logFile, ProcessResult result) {
         List<String> lines = new ArrayList<>();
         try {
             if (Files.exists(logFile)) {
@@ -332,7 +334,7 @@ public final class LxcDriver {
         if (!isRunning(vmid)) {
             return;
         }
-        Command.Result result = lxc("lxc-stop", vmid, "-k");
+        ProcessResult result = lxc("lxc-stop", vmid, "-k");
         if (!result.ok() && isRunning(vmid)) {
             throw new IllegalStateException("stopping CT " + vmid + " failed: " + result.describeFailure());
         }
@@ -350,7 +352,7 @@ public final class LxcDriver {
         if (state(vmid) == State.FROZEN) {
             lxc("lxc-unfreeze", vmid);
         }
-        Command.of("lxc-stop", "-P", lxcPath().toString(), "-n", Integer.toString(vmid), "-t", Long.toString(Math.max(1, timeout.toSeconds())),
+        ProcessRunner.of("lxc-stop", "-P", lxcPath().toString(), "-n", Integer.toString(vmid), "-t", Long.toString(Math.max(1, timeout.toSeconds())),
                 "--nokill").timeout(timeout.plusSeconds(30)).run();
         if (!isRunning(vmid)) {
             cpuSamples.remove(vmid);
@@ -399,9 +401,10 @@ public final class LxcDriver {
         List<String> cmd = new ArrayList<>(List.of("lxc-attach", "-P", lxcPath().toString(), "-n", Integer.toString(vmid),
                 "--clear-env", "--set-var", "PATH=" + PATH, "--set-var", "HOME=/root", "--set-var", "TERM=dumb", "--"));
         cmd.addAll(argv);
-        Command command = Command.of(cmd).timeout(timeout).cap(cap);
+        // SIGKILL at once: the API promises exit code 137 after a timeout
+        ProcessRunner command = ProcessRunner.of(cmd).timeout(timeout).cap(cap).killGrace(Duration.ZERO);
         input.ifPresent(command::stdin);
-        Command.Result result = command.run();
+        ProcessResult result = command.run();
         return new ExecResult(result.exitCode(), result.stdout(), result.stderr(), result.truncated(), result.timedOut());
     }
 
@@ -425,7 +428,7 @@ public final class LxcDriver {
         if (info.pid().isEmpty()) {
             throw new Conflict("CT " + vmid + " not running");
         }
-        Command.Result result = Command.of("nsenter", "-t", Long.toString(info.pid().getAsLong()), "-n", "ip", "-j", "addr", "show")
+        ProcessResult result = ProcessRunner.of("nsenter", "-t", Long.toString(info.pid().getAsLong()), "-n", "ip", "-j", "addr", "show")
                 .timeout(TOOL_TIMEOUT).run().check();
         List<Map<String, Object>> out = new ArrayList<>();
         for (JsonNode dev : Json.read(result.stdout())) {
@@ -489,9 +492,9 @@ public final class LxcDriver {
         }
     }
 
-    private Command.Result lxc(String tool, int vmid, String... args) {
+    private ProcessResult lxc(String tool, int vmid, String... args) {
         List<String> cmd = new ArrayList<>(List.of(tool, "-P", lxcPath().toString(), "-n", Integer.toString(vmid)));
         cmd.addAll(List.of(args));
-        return Command.of(cmd).timeout(TOOL_TIMEOUT).run();
+        return ProcessRunner.of(cmd).timeout(TOOL_TIMEOUT).run();
     }
 }

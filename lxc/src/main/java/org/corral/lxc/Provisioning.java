@@ -23,6 +23,7 @@ import org.corral.core.error.Conflict;
 import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
 import org.corral.core.error.PermissionDenied;
+import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.TaskContext;
 import org.corral.lxc.config.CtConfig;
 import org.corral.lxc.config.CtConfigCodec;
@@ -279,7 +280,7 @@ public final class Provisioning {
                     if (description.isEmpty()) {
                         description = recovered.description();
                     }
-                    Command.of("rm", "-rf", "--one-file-system", files.resolve("/etc/vzdump").toString())
+                    ProcessRunner.of("rm", "-rf", "--one-file-system", files.resolve("/etc/vzdump").toString())
                             .timeout(Duration.ofMinutes(1)).run();
                 }
                 options.putAll(volumes);
@@ -515,7 +516,7 @@ public final class Provisioning {
 
     /** Copies a directory tree with owners, modes, links and extended attributes (reflinks where possible). */
     static void copyTree(Path from, Path to) {
-        Command.of("cp", "-a", "--reflink=auto", "--one-file-system", from + "/.", to + "/").timeout(EXTRACT_TIMEOUT).run().check();
+        ProcessRunner.of("cp", "-a", "--reflink=auto", "--one-file-system", from + "/.", to + "/").timeout(EXTRACT_TIMEOUT).run().check();
     }
 
     // ---- resize

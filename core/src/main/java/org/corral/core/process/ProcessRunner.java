@@ -87,6 +87,7 @@ public final class ProcessRunner {
         return this;
     }
 
+    /** Time between SIGTERM and SIGKILL when the tree is killed; zero sends SIGKILL at once. */
     public ProcessRunner killGrace(Duration value) {
         this.killGrace = requireNonNull(value, "value is null");
         return this;
@@ -336,9 +337,13 @@ public final class ProcessRunner {
 
         /** SIGTERM to the tree, SIGKILL to what is left after the grace; answers whether the thread was interrupted meanwhile. */
         boolean kill() {
-            Set<ProcessHandle> first = members();
-            first.forEach(ProcessHandle::destroy);
-            boolean interrupted = awaitGone(first, grace);
+            Set<ProcessHandle> first = Set.of();
+            boolean interrupted = false;
+            if (grace.isPositive()) {
+                first = members();
+                first.forEach(ProcessHandle::destroy);
+                interrupted = awaitGone(first, grace);
+            }
             Set<ProcessHandle> rest = members();
             first.stream().filter(Tree::running).forEach(rest::add);
             if (!rest.isEmpty()) {
