@@ -4,11 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,7 +19,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.corral.core.error.Conflict;
@@ -61,6 +60,7 @@ public final class LxcDriver {
     private final SubIds subIds;
     private final HostNetwork network;
     private final LxcConfigWriter writer;
+    private final ReachableMounts reachable;
     private final Map<Integer, long[]> cpuSamples = new ConcurrentHashMap<>();
 
     public LxcDriver(Node node, HostFacts host, ContainerStorage storage, SubIds subIds, HostNetwork network) {
@@ -70,6 +70,7 @@ public final class LxcDriver {
         this.subIds = requireNonNull(subIds, "subIds is null");
         this.network = requireNonNull(network, "network is null");
         this.writer = new LxcConfigWriter(host);
+        this.reachable = new ReachableMounts(lxcPath());
     }
 
     public HostFacts host() {
@@ -160,15 +161,22 @@ public final class LxcDriver {
 
     // ---- config generation
 
-    /** Writes {@code RUN/lxc/VMID/config} and its seccomp rules from the container's config. */
+    /**
+     * Writes {@code RUN/lxc/VMID/config} and its seccomp rules from the container's config; an
+     * unprivileged container's volumes below directories closed to others are bound where it
+     * can reach them first (see {@link ReachableMounts}).
+     */
     public Path writeConfig(int vmid, CtSection conf) throws IOException {
         MountPoint rootMp = MountPoint.parse("rootfs", conf.get("rootfs").orElseThrow(
                 () -> new IllegalStateException("CT " + vmid + " has no rootfs")));
-        Path rootfs = hostPath(rootMp);
+        boolean unprivileged = conf.getBool("unprivileged", false);
+        Path rootfs = unprivileged ? reachable.reach(vmid, "rootfs", hostPath(rootMp)) : hostPath(rootMp);
         List<LxcConfigWriter.ResolvedMount> mounts = new ArrayList<>();
         for (String key : mountKeys(conf)) {
             MountPoint mp = MountPoint.parse(key, conf.get(key).orElseThrow());
-            mounts.add(new LxcConfigWriter.ResolvedMount(mp, hostPath(mp)));
+            Path source = hostPath(mp);
+            mounts.add(new LxcConfigWriter.ResolvedMount(mp,
+                    unprivileged && mp.type() == MountPoint.Type.VOLUME ? reachable.reach(vmid, key, source) : source));
         }
         Path dir = containerDir(vmid);
         Files.createDirectories(dir);
@@ -198,14 +206,29 @@ public final class LxcDriver {
      */
     static void checkReachable(int vmid, List<Path> paths) throws IOException {
         for (Path path : paths) {
-            for (Path dir = path.toAbsolutePath().getParent(); dir != null; dir = dir.getParent()) {
-                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
-                if (!perms.contains(PosixFilePermission.OTHERS_EXECUTE)) {
-                    throw new IllegalStateException("CT " + vmid + ": the unprivileged container's root (uid " + LxcConfigWriter.ID_MAP_BASE
-                            + ") can't reach '" + path + "': directory '" + dir + "' is closed to others (mode "
-                            + PosixFilePermissions.toString(perms) + "); allow it with chmod o+x");
-                }
+            Optional<Path> closed = ReachableMounts.closedDirectory(path);
+            if (closed.isPresent()) {
+                throw new IllegalStateException("CT " + vmid + ": the unprivileged container's root (uid " + LxcConfigWriter.ID_MAP_BASE
+                        + ") can't reach '" + path + "': directory '" + closed.get() + "' is closed to others (mode "
+                        + PosixFilePermissions.toString(Files.getPosixFilePermissions(closed.get())) + "); allow it with chmod o+x");
             }
+        }
+    }
+
+    /**
+     * {@code source}, or where it is bound for an unprivileged container whose root can't reach
+     * it (a storage below a directory closed to others); {@link #releaseMounts} removes the binds.
+     */
+    public Path reachable(int vmid, String name, Path source) throws IOException {
+        return reachable.reach(vmid, name, source);
+    }
+
+    /** Removes the binds {@link #reachable} and start made for the container; call it once the container is stopped. */
+    public void releaseMounts(int vmid) {
+        try {
+            reachable.release(vmid);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read the mount table", e);
         }
     }
 
@@ -252,6 +275,17 @@ public final class LxcDriver {
         if (isRunning(vmid)) {
             throw new Conflict("CT " + vmid + " already running");
         }
+        try {
+            startStopped(vmid, conf, progress, timeout);
+        } catch (IOException | RuntimeException e) {
+            if (!isRunning(vmid)) {
+                releaseQuietly(vmid);
+            }
+            throw e;
+        }
+    }
+
+    private void startStopped(int vmid, CtSection conf, Consumer<String> progress, Duration timeout) throws IOException {
         List<NetConfig> nets = nets(conf);
         List<String> problems = network.problems(nets);
         if (!problems.isEmpty()) {
@@ -329,9 +363,10 @@ public final class LxcDriver {
         }
     }
 
-    /** Kills the container at once ({@code lxc-stop -k}). */
+    /** Kills the container at once ({@code lxc-stop -k}); its binds go with it, also when it had stopped on its own. */
     public void stop(int vmid) {
         if (!isRunning(vmid)) {
+            releaseQuietly(vmid);
             return;
         }
         ProcessResult result = lxc("lxc-stop", vmid, "-k");
@@ -339,6 +374,15 @@ public final class LxcDriver {
             throw new IllegalStateException("stopping CT " + vmid + " failed: " + result.describeFailure());
         }
         cpuSamples.remove(vmid);
+        releaseQuietly(vmid);
+    }
+
+    private void releaseQuietly(int vmid) {
+        try {
+            reachable.release(vmid);
+        } catch (IOException | RuntimeException e) {
+            log.warn("Could not remove the binds of CT {}: {}", vmid, e.getMessage());
+        }
     }
 
     /**
@@ -347,6 +391,7 @@ public final class LxcDriver {
      */
     public void shutdown(int vmid, Duration timeout, boolean force) {
         if (!isRunning(vmid)) {
+            releaseQuietly(vmid);
             return;
         }
         if (state(vmid) == State.FROZEN) {
@@ -356,6 +401,7 @@ public final class LxcDriver {
                 "--nokill").timeout(timeout.plusSeconds(30)).run();
         if (!isRunning(vmid)) {
             cpuSamples.remove(vmid);
+            releaseQuietly(vmid);
             return;
         }
         if (!force) {
@@ -383,6 +429,11 @@ public final class LxcDriver {
     /** Removes the generated config of a container that no longer exists. */
     public void forget(int vmid) throws IOException {
         Path dir = containerDir(vmid);
+        reachable.release(vmid);
+        if (!ReachableMounts.mountsBelow(dir).isEmpty()) {
+            // never delete into a bound volume
+            throw new IOException("CT " + vmid + ": " + ReachableMounts.mountsBelow(dir) + " still mounted below " + dir);
+        }
         if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             try (var files = Files.walk(dir)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {

@@ -260,8 +260,16 @@ public final class Provisioning {
                     ctx.log("added root:%d:%d to /etc/subuid and /etc/subgid", LxcConfigWriter.ID_MAP_BASE, LxcConfigWriter.ID_MAP_SIZE);
                 }
                 ctx.log("extracting archive '%s'", archive);
-                TemplateArchive.extract(archive, rootfs, unprivileged, EXTRACT_TIMEOUT, ignoreUnpackErrors)
-                        .ifPresent(error -> ctx.warn("ignored unpack errors: %s", error));
+                // the namespace's root writes through a path it can reach, also for a storage below a private directory
+                Path target = unprivileged ? service.driver().reachable(vmid, "rootfs", rootfs) : rootfs;
+                try {
+                    TemplateArchive.extract(archive, target, unprivileged, EXTRACT_TIMEOUT, ignoreUnpackErrors)
+                            .ifPresent(error -> ctx.warn("ignored unpack errors: %s", error));
+                } finally {
+                    if (!target.equals(rootfs)) {
+                        service.driver().releaseMounts(vmid);
+                    }
+                }
                 int rootId = unprivileged ? (int) LxcConfigWriter.ID_MAP_BASE : 0;
                 RootfsFiles files = new RootfsFiles(rootfs, rootId, rootId);
                 CtConfig current = configs().load(vmid).config();
@@ -352,6 +360,8 @@ public final class Provisioning {
                 ctx.log("stopped CT %d", vmid);
             }
             CtConfig current = configs().lock(vmid, "destroyed").config();
+            // a container that stopped on its own may have left its volumes bound
+            service.driver().releaseMounts(vmid);
             List<String> volumes = new ArrayList<>(Power.volumes(current.main()));
             current.snapshots().values().forEach(s -> Power.volumes(s).stream().filter(v -> !volumes.contains(v)).forEach(volumes::add));
             if (destroyUnreferenced) {
