@@ -324,16 +324,7 @@ public final class ProcessRunner {
     }
 
     /** The child and everything it started: its descendants and, when it leads a session, every member of that session. */
-    static final class Tree {
-        private final Process process;
-        private final boolean session;
-        private final Duration grace;
-
-        Tree(Process process, boolean session, Duration grace) {
-            this.process = process;
-            this.session = session;
-            this.grace = grace;
-        }
+    record Tree(Process process, boolean session, Duration grace) {
 
         /** SIGTERM to the tree, SIGKILL to what is left after the grace; answers whether the thread was interrupted meanwhile. */
         boolean kill() {
