@@ -261,6 +261,11 @@ public final class LxcBench {
         }
 
         @Override
+        public boolean quorate() {
+            return true;
+        }
+
+        @Override
         public void sync() {}
 
         @Override

@@ -270,6 +270,11 @@ public final class StorageBench {
         }
 
         @Override
+        public boolean quorate() {
+            return true;
+        }
+
+        @Override
         public void sync() {}
 
         @Override

@@ -236,6 +236,12 @@ public final class ZkConfigStore implements ConfigStore {
     }
 
     @Override
+    public boolean quorate() {
+        // a member that lost its quorum drops its clients, so a live connection means a quorum
+        return client.getZookeeperClient().isConnected();
+    }
+
+    @Override
     public void sync() {
         CompletableFuture<Integer> done = new CompletableFuture<>();
         call("sync", "", () -> client.sync()

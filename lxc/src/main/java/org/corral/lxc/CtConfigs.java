@@ -13,6 +13,7 @@ import org.corral.core.config.ConfigFile;
 import org.corral.core.config.ConfigStore;
 import org.corral.core.config.Digest;
 import org.corral.core.config.StaleVersionException;
+import org.corral.core.guest.GuestIds;
 import org.corral.core.error.Conflict;
 import org.corral.core.error.NotFound;
 import org.corral.lxc.config.CtConfig;
@@ -37,11 +38,13 @@ public final class CtConfigs {
 
     private final String node;
     private final ConfigStore store;
+    private final GuestIds ids;
     private final Map<Integer, ReentrantLock> mutexes = new ConcurrentHashMap<>();
 
     public CtConfigs(String node, ConfigStore store) {
         this.node = requireNonNull(node, "node is null");
         this.store = requireNonNull(store, "store is null");
+        this.ids = new GuestIds(store);
     }
 
     public String path(int vmid) {
@@ -89,15 +92,11 @@ public final class CtConfigs {
         }
     }
 
-    /** Writes a new container's first config; refuses when the file exists. */
+    /** Writes a new container's first config under the cluster's VMID reservation; refuses when any guest holds the VMID. */
     public Loaded create(int vmid, CtConfig config) {
         String text = CtConfigCodec.write(config);
-        try {
-            int version = store.write(path(vmid), text, ConfigStore.NEW);
-            return new Loaded(vmid, config, version, Digest.sha1Hex(text));
-        } catch (StaleVersionException e) {
-            throw new Conflict("CT " + vmid + " already exists");
-        }
+        int version = ids.reserve(node, GuestIds.Kind.LXC, vmid, text);
+        return new Loaded(vmid, config, version, Digest.sha1Hex(text));
     }
 
     public void delete(int vmid) {
@@ -144,21 +143,13 @@ public final class CtConfigs {
         }
     }
 
-    /** Whether any node holds a guest (container or VM) with this id: VMIDs are cluster-wide. */
-    public Optional<String> ownerOf(int vmid) {
-        for (String other : store.list("nodes")) {
-            for (String dir : new String[] {"lxc", "qemu-server"}) {
-                if (store.read("nodes/" + other + "/" + dir + "/" + vmid + ".conf").isPresent()) {
-                    return Optional.of(other + (dir.equals("lxc") ? "/CT" : "/VM"));
-                }
-            }
-        }
-        return Optional.empty();
+    /** Refuses a VMID that a VM or container of any node uses. */
+    public void checkUnused(int vmid) {
+        ids.checkUnused(vmid);
     }
 
     /** The VMIDs of this node's containers, ascending. */
     public List<Integer> list() {
-        return store.list("nodes/" + node + "/lxc").stream().filter(n -> n.matches("\\d+\\.conf"))
-                .map(n -> Integer.parseInt(n.substring(0, n.length() - 5))).sorted().toList();
+        return ids.list(node, GuestIds.Kind.LXC);
     }
 }

@@ -105,13 +105,6 @@ public final class Provisioning {
         return net.format();
     }
 
-    private void checkVmidFree(int vmid) {
-        configs().ownerOf(vmid).ifPresent(owner -> {
-            String[] parts = owner.split("/");
-            throw new Conflict(parts[1] + " " + vmid + " already exists on node '" + parts[0] + "'");
-        });
-    }
-
     private void checkStorageAccess(ApiRequest request, String volid) {
         String sid = storage().storageOf(volid);
         String path = "/storage/" + sid;
@@ -197,7 +190,7 @@ public final class Provisioning {
         } catch (IOException e) {
             throw new ParameterError("ostemplate", "unable to read '" + ostemplate + "': " + e.getMessage());
         }
-        checkVmidFree(vmid);
+        configs().checkUnused(vmid);
         options.replaceAll((k, v) -> CtOptions.isNet(k) ? normalizeNet(k, v, Optional.empty()) : v);
         Optional<List<CtSection.RawKey>> raw = ConfigEditor.rawKeys(request);
         if (raw.isPresent() && !request.auth().isRoot()) {
@@ -471,7 +464,7 @@ public final class Provisioning {
         if (hasBind && !request.auth().isRoot()) {
             throw new PermissionDenied("Only root can clone a container with bind or device mount points.");
         }
-        checkVmidFree(newid);
+        configs().checkUnused(newid);
         Map<String, String> options = new TreeMap<>(from.options());
         options.keySet().removeIf(k -> CtOptions.isUnused(k) || k.equals("lock") || k.equals("parent") || k.equals("snaptime")
                 || k.equals("snapstate") || k.equals("template") || CtOptions.isMountPoint(k));

@@ -6,9 +6,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Comparator;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.corral.core.fixture.FixtureCache;
 import org.corral.core.process.ProcessResult;
 import org.corral.core.process.ProcessRunner;
 import org.corral.lxc.template.BusyboxTemplate;
@@ -19,17 +19,13 @@ public final class Fixtures {
 
     private Fixtures() {}
 
-    /** The busybox template, built once and kept under ~/.cache/corral/lxc. */
-    public static synchronized Path busyboxTemplate() throws IOException {
-        Path cache = Path.of(System.getProperty("user.home"), ".cache", "corral", "lxc");
-        Files.createDirectories(cache);
-        try (Stream<Path> list = Files.list(cache)) {
-            Optional<Path> cached = list.filter(p -> p.getFileName().toString().matches("busybox-.*-corral_1_amd64\\.tar\\.gz")).findFirst();
-            if (cached.isPresent()) {
-                return cached.get();
+    /** The busybox template, built once per machine into the fixture cache. */
+    public static Path busyboxTemplate() {
+        return FixtureCache.obtain("lxc", dir -> {
+            try (Stream<Path> list = Files.list(dir)) {
+                return list.filter(p -> p.getFileName().toString().matches("busybox-.*-corral_1_amd64\\.tar\\.gz")).findFirst();
             }
-        }
-        return new BusyboxTemplate().build(cache);
+        }, dir -> new BusyboxTemplate().build(dir));
     }
 
     /** A work directory every user can traverse: an unprivileged container's root must reach its rootfs. */

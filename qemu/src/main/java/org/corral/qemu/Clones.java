@@ -11,6 +11,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import org.corral.core.error.ApiException;
+import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
 import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.TaskContext;
@@ -128,7 +129,7 @@ public final class Clones {
         if (request.snapshot().isPresent()) {
             Map<String, String> section = config.snapshots().get(request.snapshot().get());
             if (section == null) {
-                throw new ApiException(500, "snapshot '" + request.snapshot().get() + "' does not exist");
+                throw new NotFound("snapshot '" + request.snapshot().get() + "' does not exist");
             }
             return VmConfig.of(section);
         }

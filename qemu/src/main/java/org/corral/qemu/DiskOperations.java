@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import org.corral.core.error.ApiException;
+import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
 import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.TaskContext;
@@ -40,7 +41,7 @@ public final class DiskOperations {
             throw new ParameterError("disk", "invalid disk '" + key + "'");
         }
         Drive drive = config.get(key).map(v -> Drive.parse(key, v))
-                .orElseThrow(() -> new ApiException(500, "disk '" + key + "' does not exist"));
+                .orElseThrow(() -> new NotFound("disk '" + key + "' does not exist"));
         if (drive.isCdrom()) {
             throw new ApiException(500, "you can't resize or move a cdrom ('" + key + "')");
         }

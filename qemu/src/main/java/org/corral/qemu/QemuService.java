@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.corral.core.error.ApiException;
+import org.corral.core.error.NotFound;
 import org.corral.qemu.api.VmAgentApi;
 import org.corral.qemu.api.VmApi;
 import org.corral.qemu.api.VmCloneApi;
@@ -182,7 +183,7 @@ public final class QemuService implements AutoCloseable {
         VmConfig config = configs.load(vmid).config();
         Map<String, String> section = snapshot.map(s -> (Map<String, String>) config.snapshots().get(s)).orElse(config.options());
         if (section == null) {
-            throw new ApiException(500, "snapshot '" + snapshot.get() + "' does not exist");
+            throw new NotFound("snapshot '" + snapshot.get() + "' does not exist");
         }
         for (Drive drive : VmConfig.drives(section).values()) {
             if (drive.isCdrom() || !drive.isVolume()) {

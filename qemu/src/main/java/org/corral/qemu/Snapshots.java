@@ -13,6 +13,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantLock;
 import org.corral.core.error.ApiException;
+import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
 import org.corral.core.json.Json;
 import org.corral.core.task.TaskContext;
@@ -232,7 +233,7 @@ public final class Snapshots {
     public SortedMap<String, String> section(int vmid, String name) {
         SortedMap<String, String> section = configs.load(vmid).config().snapshots().get(name);
         if (section == null) {
-            throw new ApiException(500, "snapshot '" + name + "' does not exist");
+            throw new NotFound("snapshot '" + name + "' does not exist");
         }
         return section;
     }
@@ -241,7 +242,7 @@ public final class Snapshots {
         configs.update(vmid, c -> {
             SortedMap<String, String> section = c.snapshots().get(name);
             if (section == null) {
-                throw new ApiException(500, "snapshot '" + name + "' does not exist");
+                throw new NotFound("snapshot '" + name + "' does not exist");
             }
             TreeMap<String, String> next = new TreeMap<>(section);
             description.ifPresentOrElse(d -> next.put("description", d), () -> next.remove("description"));

@@ -3,7 +3,6 @@ package org.corral.qemu;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
@@ -11,7 +10,9 @@ import org.corral.core.config.ConfigFile;
 import org.corral.core.config.ConfigStore;
 import org.corral.core.config.Digest;
 import org.corral.core.config.StaleVersionException;
+import org.corral.core.guest.GuestIds;
 import org.corral.core.error.ApiException;
+import org.corral.core.error.NotFound;
 import org.corral.core.error.Conflict;
 import org.corral.core.node.Node;
 import org.corral.qemu.config.VmConfig;
@@ -27,10 +28,12 @@ public final class VmConfigs {
 
     private final Node node;
     private final ConfigStore store;
+    private final GuestIds ids;
 
     public VmConfigs(Node node, ConfigStore store) {
         this.node = requireNonNull(node, "node is null");
         this.store = requireNonNull(store, "store is null");
+        this.ids = new GuestIds(store);
     }
 
     /** A config as read, with what a compare-and-set write needs. */
@@ -64,7 +67,7 @@ public final class VmConfigs {
     }
 
     public ApiException missing(int vmid) {
-        return new ApiException(500, "Configuration file '" + path(vmid) + "' does not exist");
+        return new NotFound("Configuration file '" + path(vmid) + "' does not exist");
     }
 
     /**
@@ -102,14 +105,9 @@ public final class VmConfigs {
         return next;
     }
 
-    /** Writes a new config; refuses when the VMID is taken by any guest of the cluster. */
+    /** Writes a new config under the cluster's VMID reservation; refuses when any guest holds the VMID. */
     public void create(int vmid, VmConfig config) {
-        checkUnused(vmid);
-        try {
-            store.write(path(vmid), VmConfigCodec.write(config), ConfigStore.NEW);
-        } catch (StaleVersionException e) {
-            throw taken(vmid);
-        }
+        ids.reserve(node.name(), GuestIds.Kind.QEMU, vmid, VmConfigCodec.write(config));
     }
 
     public void delete(int vmid) {
@@ -119,29 +117,12 @@ public final class VmConfigs {
 
     /** Refuses a VMID that a VM or container of any node uses. */
     public void checkUnused(int vmid) {
-        for (String other : store.list("nodes")) {
-            for (String dir : List.of("qemu-server", "lxc")) {
-                if (store.read("nodes/" + other + "/" + dir + "/" + vmid + ".conf").isPresent()) {
-                    throw taken(vmid);
-                }
-            }
-        }
-    }
-
-    private static Conflict taken(int vmid) {
-        return new Conflict("unable to create VM " + vmid + " - VM " + vmid + " already exists");
+        ids.checkUnused(vmid);
     }
 
     /** VMIDs of the VMs on this node, ascending. */
     public List<Integer> list() {
-        List<Integer> ids = new ArrayList<>();
-        for (String name : store.list("nodes/" + node.name() + "/qemu-server")) {
-            if (name.matches("\\d+\\.conf")) {
-                ids.add(Integer.parseInt(name.substring(0, name.length() - ".conf".length())));
-            }
-        }
-        ids.sort(Integer::compare);
-        return ids;
+        return ids.list(node.name(), GuestIds.Kind.QEMU);
     }
 
     /** Takes the cluster-wide lock of one VM for a read-modify-write that spans more than one store call. */

@@ -22,6 +22,7 @@ import java.util.UUID;
 import org.corral.core.api.ApiRequest;
 import org.corral.core.config.Digest;
 import org.corral.core.error.ApiException;
+import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
 import org.corral.core.json.Json;
 import org.corral.core.process.ProcessRunner;
@@ -706,7 +707,7 @@ public final class VmEditor {
         if (snapshot.isPresent()) {
             Map<String, String> section = config.snapshots().get(snapshot.get());
             if (section == null) {
-                throw new ApiException(500, "snapshot '" + snapshot.get() + "' does not exist");
+                throw new NotFound("snapshot '" + snapshot.get() + "' does not exist");
             }
             values = section;
         } else if (current) {

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import org.corral.access.AccessControl;
 import org.corral.access.AccessSettings;
 import org.corral.cluster.ClusterStore;
@@ -32,7 +31,6 @@ import org.corral.qemu.QemuService;
 import org.corral.core.console.ConsoleProxies;
 import org.corral.server.api.RunningGuests;
 import java.util.Map;
-import org.corral.server.api.ApiIndex;
 import org.corral.server.api.CertificateApi;
 import org.corral.server.api.ClusterApi;
 import org.corral.server.api.GuestIndex;
@@ -139,23 +137,20 @@ public final class CorralDaemon implements AutoCloseable {
             resources.add(guests);
             AuditLog audit = new AuditLog(node.localDir().resolve("log/audit.log"), node.name(), clock);
 
-            AtomicReference<ApiRegistry> registry = new AtomicReference<>();
-            ApiIndex index = new ApiIndex(registry::get);
             SslContextFactory.Server tls = NodeTls.sslContextFactory(served);
-            NodeApi nodeApi = new NodeApi(node, HostStatus.local(), clock, index,
+            NodeApi nodeApi = new NodeApi(node, HostStatus.local(), clock,
                     CertificateInfo.fingerprint(served.certificate()));
             List<ApiModule> modules = new ArrayList<>(List.of(
                     nodeApi,
-                    new ClusterApi(node, store, guests, nodeApi, storage, running, audit, index),
+                    new ClusterApi(node, store, guests, nodeApi, storage, running, audit),
                     new TaskApi(node, tasks),
-                    new CertificateApi(node, store, index, key -> serve(tls, key))));
+                    new CertificateApi(node, store, key -> serve(tls, key))));
             modules.addAll(access.apiModules());
             modules.addAll(storage.apiModules());
             modules.addAll(containers.apiModules());
             modules.addAll(vms.apiModules());
-            registry.set(new ApiRegistry(modules));
-            this.registry = registry.get();
-            ObjectNode openApi = OpenApi.document(registry.get(), "Corral API", Versions.CORRAL_VERSION);
+            this.registry = new ApiRegistry(modules);
+            ObjectNode openApi = OpenApi.document(registry, "Corral API", Versions.CORRAL_VERSION);
 
             this.localSecret = HexFormat.of().formatHex(randomBytes());
             RequestAuthenticator authenticator = new RequestAuthenticator() {
@@ -174,7 +169,7 @@ public final class CorralDaemon implements AutoCloseable {
                     return access.authenticateToken(value, clientAddress);
                 }
             };
-            this.http = new ApiHttpServer(new ApiDispatcher(registry.get(), access), authenticator, audit, localSecret,
+            this.http = new ApiHttpServer(new ApiDispatcher(registry, access), authenticator, audit, localSecret,
                     () -> openApi, tls, options.bind(), options.port());
             http.start();
             resources.add(http);

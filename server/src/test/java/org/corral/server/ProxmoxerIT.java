@@ -17,8 +17,17 @@ class ProxmoxerIT {
 
     @Test
     void proxmoxerLogsInCreatesUsersTokensAclsAndIsRefusedWhereItShouldBe() throws Exception {
-        Path script = dataDir.resolve("access_e2e.py");
-        try (var in = getClass().getResourceAsStream("/e2e/access_e2e.py")) {
+        runScript("access_e2e.py");
+    }
+
+    @Test
+    void proxmoxerSeesProxmoxAnswersForMissingObjectsAndSlashedVolumeIds() throws Exception {
+        runScript("answers_e2e.py");
+    }
+
+    private void runScript(String name) throws Exception {
+        Path script = dataDir.resolve(name);
+        try (var in = getClass().getResourceAsStream("/e2e/" + name)) {
             Files.write(script, in.readAllBytes());
         }
         try (CorralDaemon daemon = CorralDaemon.start(new CorralDaemon.Options("e2enode", dataDir.resolve("data"), "127.0.0.1", 0,

@@ -3,7 +3,6 @@ package org.corral.access.api;
 import static java.util.Objects.requireNonNull;
 
 import java.util.List;
-import java.util.Map;
 import org.corral.access.AccessService;
 import org.corral.access.Authenticator;
 import org.corral.core.api.ApiMethod;
@@ -16,7 +15,6 @@ import org.corral.core.schema.Schema;
 
 /** GET /access and the login: GET and POST /access/ticket. */
 public final class AccessApi implements ApiModule {
-    private static final List<String> SUBDIRS = List.of("users", "groups", "roles", "acl", "domains", "ticket", "password");
 
     private final AccessService access;
     private final Authenticator authenticator;
@@ -33,8 +31,7 @@ public final class AccessApi implements ApiModule {
                         .name("index")
                         .description("Directory index.")
                         .permission(Check.authenticated())
-                        .returns(Schema.array(Schema.object().property("subdir", Schema.string())))
-                        .handler(r -> SUBDIRS.stream().map(s -> Map.of("subdir", s)).toList()),
+                        .directoryIndex("subdir"),
                 ApiMethod.get("/access/ticket")
                         .name("get_ticket")
                         .description("Dummy. Useful for formatters which want to provide a login page.")

@@ -27,6 +27,9 @@ public final class ApiMethod {
     private boolean extension;
     private String uploadPart;
     private boolean webSocket;
+    private boolean restOfPath;
+    private String indexKey;
+    private List<Map<String, String>> index = List.of();
     private final Map<String, Schema> parameters = new LinkedHashMap<>();
     private Schema returns = Schema.nullValue();
     private ApiHandler handler;
@@ -113,6 +116,42 @@ public final class ApiMethod {
         return this;
     }
 
+    /**
+     * The last path variable takes the rest of the path, slashes included, as Proxmox's router
+     * lets it: clients send volume ids such as {@code local:iso/x.iso} without encoding the slash.
+     */
+    public ApiMethod lastVariableTakesRestOfPath() {
+        this.restOfPath = true;
+        return this;
+    }
+
+    /**
+     * A directory index: answers {@code [{key: child}, ...]} for the literal path segments that
+     * the registry's declarations have right below this path, so it never lists a child that
+     * does not exist. {@code check} runs first (for example: the guest exists).
+     */
+    public ApiMethod directoryIndex(String key, ApiRequestCheck check) {
+        this.indexKey = requireNonNull(key, "key is null");
+        requireNonNull(check, "check is null");
+        this.returns = Schema.array(Schema.object().property(key, Schema.string()));
+        this.handler = request -> {
+            check.check(request);
+            return index;
+        };
+        return this;
+    }
+
+    /** As {@link #directoryIndex(String, ApiRequestCheck)} with no check. */
+    public ApiMethod directoryIndex(String key) {
+        return directoryIndex(key, request -> {});
+    }
+
+    /** A check a directory index runs before it answers. */
+    @FunctionalInterface
+    public interface ApiRequestCheck {
+        void check(ApiRequest request) throws Exception;
+    }
+
     public ApiMethod parameter(String paramName, Schema schema) {
         requireNonNull(paramName, "paramName is null");
         if (parameters.put(paramName, requireNonNull(schema, "schema is null")) != null) {
@@ -187,6 +226,19 @@ public final class ApiMethod {
         return handler;
     }
 
+    public boolean lastVariableTakesRest() {
+        return restOfPath;
+    }
+
+    Optional<String> indexKey() {
+        return Optional.ofNullable(indexKey);
+    }
+
+    /** Called once by the registry with the children its declarations have below this path. */
+    void indexChildren(List<String> children) {
+        this.index = children.stream().map(child -> Map.of(indexKey, child)).toList();
+    }
+
     /** Problems with the declaration itself; the registry refuses to start with any. */
     List<String> declarationErrors() {
         List<String> errors = new ArrayList<>();
@@ -203,6 +255,9 @@ public final class ApiMethod {
             } else if (schema.isOptional()) {
                 errors.add(this + ": path variable '" + variable + "' is optional");
             }
+        }
+        if (restOfPath && (pathVariables.isEmpty() || !path.endsWith("{" + pathVariables.getLast() + "}"))) {
+            errors.add(this + ": only a last path variable can take the rest of the path");
         }
         if (check instanceof Check.OnPath onPath) {
             Matcher m = Check.VARIABLE.matcher(onPath.template());

@@ -1,6 +1,7 @@
 package org.corral.core.api;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -17,6 +18,7 @@ import java.util.TreeSet;
 public final class ApiRegistry {
     private final List<ApiMethod> methods;
     private final Map<HttpVerb, Map<Integer, List<Route>>> routes = new HashMap<>();
+    private final Map<HttpVerb, List<Route>> restOfPathRoutes = new HashMap<>();
 
     public ApiRegistry(List<? extends ApiModule> modules) {
         List<ApiMethod> all = new ArrayList<>();
@@ -41,9 +43,16 @@ public final class ApiRegistry {
             Route route = new Route(method, segments(method.path()));
             routes.computeIfAbsent(method.verb(), v -> new HashMap<>())
                     .computeIfAbsent(route.segments.length, n -> new ArrayList<>()).add(route);
+            if (method.lastVariableTakesRest()) {
+                restOfPathRoutes.computeIfAbsent(method.verb(), v -> new ArrayList<>()).add(route);
+            }
+            method.indexKey().ifPresent(key -> method.indexChildren(children(method.path()).stream()
+                    .filter(name -> !name.startsWith("{"))
+                    .toList()));
         }
         // literal segments win over variables, left to right
         routes.values().forEach(bySize -> bySize.values().forEach(list -> list.sort(Route::compareSpecificity)));
+        restOfPathRoutes.values().forEach(list -> list.sort(Route::compareSpecificity));
     }
 
     public List<ApiMethod> methods() {
@@ -60,6 +69,14 @@ public final class ApiRegistry {
             Map<String, String> values = route.bind(parts);
             if (values != null) {
                 return Optional.of(new Match(route.method, values));
+            }
+        }
+        for (Route route : restOfPathRoutes.getOrDefault(verb, List.of())) {
+            if (parts.length > route.segments.length) {
+                Map<String, String> values = route.bindRest(parts);
+                if (values != null) {
+                    return Optional.of(new Match(route.method, values));
+                }
             }
         }
         return Optional.empty();
@@ -118,6 +135,14 @@ public final class ApiRegistry {
                 }
             }
             return values == null ? Map.of() : values;
+        }
+
+        /** Binds a longer path: the last variable takes the remaining segments joined by '/'. */
+        Map<String, String> bindRest(String[] parts) {
+            int last = segments.length - 1;
+            String[] head = Arrays.copyOf(parts, segments.length);
+            head[last] = String.join("/", Arrays.asList(parts).subList(last, parts.length));
+            return bind(head);
         }
 
         static int compareSpecificity(Route a, Route b) {

@@ -37,6 +37,12 @@ public interface ConfigStore extends AutoCloseable {
     void sync();
 
     /**
+     * Whether this client is connected to a quorum now, so that writes can succeed: what
+     * {@code /cluster/status} reports as {@code quorate}.
+     */
+    boolean quorate();
+
+    /**
      * Calls {@code listener} with the path of every file created, changed or deleted under
      * {@code prefix}. Close the handle to stop.
      */

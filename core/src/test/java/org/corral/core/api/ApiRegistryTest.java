@@ -84,4 +84,41 @@ class ApiRegistryTest {
         assertThatThrownBy(() -> dispatcher.dispatch(HttpVerb.POST, "/nodes/pve1/qemu/..%2f/status/start", Map.of(), user))
                 .isInstanceOf(ParameterError.class).hasMessageContaining("vmid");
     }
+
+    private static ApiMethod volume(HttpVerb verb) {
+        ApiMethod m = verb == HttpVerb.GET ? ApiMethod.get("/nodes/{node}/storage/{storage}/content/{volume}")
+                : ApiMethod.delete("/nodes/{node}/storage/{storage}/content/{volume}");
+        return m.permission(Check.authenticated())
+                .parameter("node", Schema.string())
+                .parameter("storage", Schema.string())
+                .parameter("volume", Schema.string())
+                .handler(r -> r.string("volume"));
+    }
+
+    @Test
+    void lastVariableTakesTheRestOfThePathOnlyWhereDeclared() {
+        ApiRegistry registry = new ApiRegistry(List.of(() -> List.of(volume(HttpVerb.GET).lastVariableTakesRestOfPath(), volume(HttpVerb.DELETE))));
+        assertThat(registry.match(HttpVerb.GET, "/nodes/pve1/storage/local/content/local:iso/sub/x.iso").orElseThrow().pathValues())
+                .containsEntry("volume", "local:iso/sub/x.iso").containsEntry("storage", "local");
+        assertThat(registry.match(HttpVerb.GET, "/nodes/pve1/storage/local/content/local:iso%2Fx.iso").orElseThrow().pathValues())
+                .containsEntry("volume", "local:iso%2Fx.iso");
+        assertThat(registry.match(HttpVerb.DELETE, "/nodes/pve1/storage/local/content/local:iso/x.iso")).isEmpty();
+    }
+
+    @Test
+    void restOfPathOnAPathNotEndingInAVariableStopsStartUp() {
+        ApiModule module = () -> List.of(tasks().lastVariableTakesRestOfPath());
+        assertThatThrownBy(() -> new ApiRegistry(List.of(module))).hasMessageContaining("only a last path variable");
+    }
+
+    @Test
+    void directoryIndexListsExactlyTheDeclaredLiteralChildren() throws Exception {
+        ApiMethod index = ApiMethod.get("/nodes/{node}").permission(Check.authenticated())
+                .parameter("node", Schema.string().format(Formats.PVE_NODE))
+                .directoryIndex("name");
+        ApiRegistry registry = new ApiRegistry(List.of(() -> List.of(index, start(), tasks(), volume(HttpVerb.GET))));
+        Object answer = index.handler().handle(null);
+        assertThat(answer).isEqualTo(List.of(Map.of("name", "qemu"), Map.of("name", "storage"), Map.of("name", "tasks")));
+        assertThat(registry.methods()).contains(index);
+    }
 }

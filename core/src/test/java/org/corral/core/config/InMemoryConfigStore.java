@@ -99,6 +99,11 @@ public final class InMemoryConfigStore implements ConfigStore {
     }
 
     @Override
+    public boolean quorate() {
+        return true;
+    }
+
+    @Override
     public void sync() {
     }
 

@@ -6,7 +6,6 @@ import static org.corral.lxc.api.ApiParams.CT;
 import static org.corral.lxc.api.ApiParams.VM_PATH;
 
 import java.util.List;
-import java.util.Map;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiMethod;
 import org.corral.core.api.ApiModule;
@@ -77,12 +76,9 @@ public final class LxcIndexApi implements ApiModule {
     private ApiMethod index() {
         return ApiParams.ct(ApiMethod.get(CT).name("vmdiridx").description("Directory index")
                         .permission(Check.authenticated()))
-                .returns(Schema.array(Schema.object().property("subdir", Schema.string().description("Sub-directory."))))
-                .handler(r -> {
+                .directoryIndex("subdir", r -> {
                     service.checkNode(r.string("node"));
                     service.configs().load(r.vmId("vmid"));
-                    return List.of("config", "pending", "status", "snapshot", "clone", "template", "resize", "move_volume", "feature",
-                            "termproxy", "vncproxy", "vncwebsocket", "interfaces", "exec").stream().map(s -> Map.of("subdir", s)).toList();
                 });
     }
 

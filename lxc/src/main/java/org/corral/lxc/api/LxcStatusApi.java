@@ -5,7 +5,6 @@ import static org.corral.lxc.api.ApiParams.CT;
 import static org.corral.lxc.api.ApiParams.VM_PATH;
 
 import java.util.List;
-import java.util.Map;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiMethod;
 import org.corral.core.api.ApiModule;
@@ -31,12 +30,9 @@ public final class LxcStatusApi implements ApiModule {
     private ApiMethod index() {
         return ApiParams.ct(ApiMethod.get(CT + "/status").name("vmcmdidx").description("Directory index")
                         .permission(Check.authenticated()))
-                .returns(Schema.array(Schema.object().property("subdir", Schema.string().description("Sub-directory."))))
-                .handler(r -> {
+                .directoryIndex("subdir", r -> {
                     service.checkNode(r.string("node"));
                     service.configs().load(r.vmId("vmid"));
-                    return List.of("current", "start", "stop", "shutdown", "reboot", "suspend", "resume").stream()
-                            .map(s -> Map.of("subdir", s)).toList();
                 });
     }
 

@@ -12,6 +12,7 @@ import org.corral.core.api.ApiModule;
 import org.corral.core.api.ApiRequest;
 import org.corral.core.api.Check;
 import org.corral.core.error.ApiException;
+import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
 import org.corral.core.json.Json;
 import org.corral.core.schema.Formats;
@@ -30,10 +31,6 @@ import tools.jackson.databind.node.ObjectNode;
 public final class VmApi implements ApiModule {
     private static final String BASE = "/nodes/{node}/qemu";
     private static final String VM = BASE + "/{vmid}";
-    private static final List<String> SUBDIRS = List.of("config", "pending", "cloudinit", "unlink", "vncproxy", "termproxy", "migrate",
-            "resize", "move", "rrd", "rrddata", "monitor", "agent", "snapshot", "spiceproxy", "sendkey", "firewall", "status", "clone",
-            "template", "feature", "move_disk", "vncwebsocket");
-
     private final QemuService service;
     private final VmEditor editor;
 
@@ -74,8 +71,10 @@ public final class VmApi implements ApiModule {
                 .proxyToNode()
                 .parameter("node", ApiParams.node())
                 .parameter("vmid", ApiParams.vmid())
-                .returns(Schema.array(Schema.object()))
-                .handler(this::index));
+                .directoryIndex("subdir", r -> {
+                    ApiParams.checkNode(r, service.node());
+                    service.configs().load(r.vmId("vmid"));
+                }));
         methods.add(ApiMethod.delete(VM).name("destroy_vm")
                 .description("Destroy the VM and all used/owned volumes. Removes any VM specific permissions and firewall rules.")
                 .permission(Check.path("/vms/{vmid}", Privilege.VM_ALLOCATE))
@@ -235,13 +234,6 @@ public final class VmApi implements ApiModule {
         return editor.create(request, vmid, ApiParams.options(request), request.bool("start"));
     }
 
-    private Object index(ApiRequest request) {
-        ApiParams.checkNode(request, service.node());
-        service.configs().load(request.vmId("vmid"));
-        ArrayNode out = Json.array();
-        SUBDIRS.forEach(s -> out.addObject().put("subdir", s));
-        return out;
-    }
 
     private Object destroy(ApiRequest request) {
         ApiParams.checkNode(request, service.node());
@@ -261,7 +253,7 @@ public final class VmApi implements ApiModule {
         if (request.has("snapshot")) {
             Map<String, String> section = config.snapshots().get(request.string("snapshot"));
             if (section == null) {
-                throw new ApiException(500, "snapshot '" + request.string("snapshot") + "' does not exist");
+                throw new NotFound("snapshot '" + request.string("snapshot") + "' does not exist");
             }
             config = VmConfig.of(section);
         }

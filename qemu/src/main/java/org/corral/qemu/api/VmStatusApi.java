@@ -12,14 +12,12 @@ import org.corral.core.api.ApiModule;
 import org.corral.core.api.ApiRequest;
 import org.corral.core.api.Check;
 import org.corral.core.error.PermissionDenied;
-import org.corral.core.json.Json;
 import org.corral.core.schema.Formats;
 import org.corral.core.schema.Schema;
 import org.corral.core.task.TaskBody;
 import org.corral.qemu.QemuDriver;
 import org.corral.qemu.QemuService;
 import org.corral.qemu.VmConfigs;
-import tools.jackson.databind.node.ArrayNode;
 
 /** {@code /nodes/{node}/qemu/{vmid}/status}: current state, start, stop, shutdown, reboot, reset, suspend, resume. */
 public final class VmStatusApi implements ApiModule {
@@ -36,14 +34,9 @@ public final class VmStatusApi implements ApiModule {
         List<ApiMethod> methods = new ArrayList<>();
         methods.add(base(ApiMethod.get(STATUS).name("vmcmdidx").description("Directory index")
                 .permission(Check.authenticated())
-                .returns(Schema.array(Schema.object()))
-                .handler(r -> {
+                .directoryIndex("subdir", r -> {
                     ApiParams.checkNode(r, service.node());
-                    ArrayNode out = Json.array();
-                    for (String cmd : List.of("current", "start", "stop", "reset", "shutdown", "suspend", "reboot", "resume")) {
-                        out.addObject().put("subdir", cmd);
-                    }
-                    return out;
+                    service.configs().load(r.vmId("vmid"));
                 })));
         methods.add(base(ApiMethod.get(STATUS + "/current").name("vm_status").description("Get virtual machine status.")
                 .permission(Check.path("/vms/{vmid}", Privilege.VM_AUDIT))

@@ -4,13 +4,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -23,10 +20,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
+import org.corral.core.fixture.FixtureCache;
 
 /**
  * The test guest: a bootable ISO with Debian's cloud kernel and a busybox-static initramfs, built
- * once into {@code ~/.cache/corral/qemu-guest/} and reused. Its init loads the disk drivers,
+ * once per machine into the fixture cache ({@link FixtureCache}) and reused. Its init loads the disk drivers,
  * prints the first disk's previous marker, writes a new one, and then prints
  * {@code CORRAL-GUEST-READY disk=... tick=N carrier=0|1|none} on the serial console every half
  * second (carrier: the link state of eth0). It powers off on the ACPI power button.
@@ -42,29 +40,16 @@ public final class GuestImage {
     private GuestImage() {}
 
     public static Path cacheDir() {
-        return Path.of(System.getProperty("user.home"), ".cache", "corral", "qemu-guest");
+        return FixtureCache.dir("qemu-guest");
     }
 
-    /** The ISO, built first if the cache has none. Safe against concurrent test JVMs. */
-    @SuppressWarnings("try") // the file lock is held, not used
+    /** The ISO, built first if the cache has none: once per machine, however many threads and JVMs ask. */
     public static Path iso() {
-        Path dir = cacheDir();
-        Path iso = dir.resolve("corral-guest-" + VERSION + ".iso");
-        if (Files.exists(iso)) {
+        return FixtureCache.file("qemu-guest", "corral-guest-" + VERSION + ".iso", dir -> {
+            Path iso = dir.resolve("corral-guest-" + VERSION + ".iso");
+            build(dir, iso);
             return iso;
-        }
-        try {
-            Files.createDirectories(dir);
-            try (FileChannel lockFile = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                    FileLock ignored = lockFile.lock()) {
-                if (!Files.exists(iso)) {
-                    build(dir, iso);
-                }
-            }
-            return iso;
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not build the test guest ISO in " + dir, e);
-        }
+        });
     }
 
     private static void build(Path cache, Path iso) throws IOException {

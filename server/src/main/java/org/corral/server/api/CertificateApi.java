@@ -25,14 +25,12 @@ import org.corral.server.tls.CustomCertificate;
 public final class CertificateApi implements ApiModule {
     private final Node node;
     private final ConfigStore store;
-    private final ApiIndex index;
     private final Consumer<CertifiedKey> serve;
 
     /** {@code serve} switches the HTTPS listener to a certificate at once. */
-    public CertificateApi(Node node, ConfigStore store, ApiIndex index, Consumer<CertifiedKey> serve) {
+    public CertificateApi(Node node, ConfigStore store, Consumer<CertifiedKey> serve) {
         this.node = requireNonNull(node, "node is null");
         this.store = requireNonNull(store, "store is null");
-        this.index = requireNonNull(index, "index is null");
         this.serve = requireNonNull(serve, "serve is null");
     }
 
@@ -65,11 +63,7 @@ public final class CertificateApi implements ApiModule {
                         .permission(Check.authenticated())
                         .proxyToNode()
                         .parameter("node", nodeParam())
-                        .returns(Schema.array(Schema.object()))
-                        .handler(r -> {
-                            LocalNode.require(node, r);
-                            return index.children("/nodes/{node}/certificates", "name");
-                        }),
+                        .directoryIndex("name", r -> LocalNode.require(node, r)),
                 ApiMethod.get("/nodes/{node}/certificates/info")
                         .name("info")
                         .description("Get information about node's certificates.")

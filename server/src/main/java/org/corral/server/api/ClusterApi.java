@@ -41,10 +41,9 @@ public final class ClusterApi implements ApiModule {
     private final StorageService storage;
     private final RunningGuests running;
     private final AuditLog audit;
-    private final ApiIndex index;
 
     public ClusterApi(Node node, ConfigStore store, GuestIndex guests, NodeApi nodes, StorageService storage,
-            RunningGuests running, AuditLog audit, ApiIndex index) {
+            RunningGuests running, AuditLog audit) {
         this.node = requireNonNull(node, "node is null");
         this.store = requireNonNull(store, "store is null");
         this.guests = requireNonNull(guests, "guests is null");
@@ -52,7 +51,6 @@ public final class ClusterApi implements ApiModule {
         this.storage = requireNonNull(storage, "storage is null");
         this.running = requireNonNull(running, "running is null");
         this.audit = requireNonNull(audit, "audit is null");
-        this.index = requireNonNull(index, "index is null");
     }
 
     /** The datacenter.cfg options Corral knows, in Proxmox's names and formats. */
@@ -119,8 +117,7 @@ public final class ClusterApi implements ApiModule {
                         .name("index")
                         .description("Cluster index.")
                         .permission(Check.authenticated())
-                        .returns(Schema.array(Schema.object()))
-                        .handler(r -> index.children("/cluster", "name")),
+                        .directoryIndex("name"),
                 ApiMethod.get("/cluster/status")
                         .name("get_status")
                         .description("Get cluster status information.")
@@ -171,7 +168,7 @@ public final class ClusterApi implements ApiModule {
         cluster.put("id", "cluster");
         cluster.put("name", CLUSTER_NAME);
         cluster.put("nodes", 1);
-        cluster.put("quorate", 1);
+        cluster.put("quorate", store.quorate() ? 1 : 0);
         cluster.put("version", 1);
         Map<String, Object> self = new LinkedHashMap<>();
         self.put("type", "node");

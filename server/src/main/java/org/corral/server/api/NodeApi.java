@@ -29,15 +29,13 @@ public final class NodeApi implements ApiModule {
     private final Node node;
     private final HostStatus host;
     private final Clock clock;
-    private final ApiIndex index;
     private final String sslFingerprint;
     private volatile Sample lastSample;
 
-    public NodeApi(Node node, HostStatus host, Clock clock, ApiIndex index, String sslFingerprint) {
+    public NodeApi(Node node, HostStatus host, Clock clock, String sslFingerprint) {
         this.node = requireNonNull(node, "node is null");
         this.host = requireNonNull(host, "host is null");
         this.clock = requireNonNull(clock, "clock is null");
-        this.index = requireNonNull(index, "index is null");
         this.sslFingerprint = requireNonNull(sslFingerprint, "sslFingerprint is null");
     }
 
@@ -73,11 +71,7 @@ public final class NodeApi implements ApiModule {
                         .permission(Check.authenticated())
                         .proxyToNode()
                         .parameter("node", nodeParam())
-                        .returns(Schema.array(Schema.object()))
-                        .handler(r -> {
-                            LocalNode.require(node, r);
-                            return index.children("/nodes/{node}", "name");
-                        }),
+                        .directoryIndex("name", r -> LocalNode.require(node, r)),
                 ApiMethod.get("/nodes/{node}/status")
                         .name("status")
                         .description("Read node status.")
@@ -185,9 +179,11 @@ public final class NodeApi implements ApiModule {
 
     private Map<String, Object> status() {
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("cpu", host.cpu());
-        out.put("wait", 0);
-        out.put("idle", 0);
+        host.cpuShares().ifPresent(shares -> {
+            out.put("cpu", shares.cpu());
+            out.put("wait", shares.iowait());
+            out.put("idle", shares.idle());
+        });
         out.put("uptime", host.uptime());
         out.put("loadavg", host.loadavg());
         out.put("kversion", host.kernelVersion());
@@ -196,7 +192,7 @@ public final class NodeApi implements ApiModule {
         out.put("memory", host.memory());
         out.put("swap", host.swap());
         out.put("rootfs", host.rootfs());
-        out.put("ksm", Map.of("shared", 0));
+        host.ksmShared().ifPresent(shared -> out.put("ksm", Map.of("shared", shared)));
         out.put("boot-info", Map.of("mode", Files.isDirectory(Path.of("/sys/firmware/efi")) ? "efi" : "legacy-bios"));
         out.put("current-kernel", Map.of("sysname", System.getProperty("os.name"), "release", System.getProperty("os.version"),
                 "machine", System.getProperty("os.arch")));

@@ -87,11 +87,7 @@ public final class TaskApi implements ApiModule {
                         .proxyToNode()
                         .parameter("node", nodeParam())
                         .parameter("upid", upidParam())
-                        .returns(Schema.array(Schema.object()))
-                        .handler(r -> {
-                            visible(r);
-                            return List.of(Map.of("name", "log"), Map.of("name", "status"));
-                        }),
+                        .directoryIndex("name", r -> visible(r)),
                 ApiMethod.delete("/nodes/{node}/tasks/{upid}")
                         .name("stop_task")
                         .description("Stop a task. The task's owner, or Sys.Modify on /nodes/{node}.")

@@ -1,5 +1,7 @@
 package org.corral.server.host;
 
+import static java.util.Objects.requireNonNull;
+
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
@@ -7,41 +9,89 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** Figures about this host, read from /proc and the root file system, as Proxmox reports them. */
 public final class HostStatus {
+    /** USER_HZ is 100 on Linux: a second of one CPU. */
+    private static final long MIN_WINDOW_JIFFIES = 100;
+    /** KSM counts base pages, 4 KiB on x86_64. */
+    private static final long PAGE_SIZE = 4096;
+
     private final Path proc;
     private final Path root;
-    private final AtomicReference<long[]> lastCpu = new AtomicReference<>();
-    private volatile double cpuUsage;
+    private final Path sys;
+    private final AtomicReference<CpuTimes> reference = new AtomicReference<>();
+    private volatile CpuShares lastShares;
 
-    public HostStatus(Path proc, Path root) {
-        this.proc = proc;
-        this.root = root;
+    public HostStatus(Path proc, Path sys, Path root) {
+        this.proc = requireNonNull(proc, "proc is null");
+        this.sys = requireNonNull(sys, "sys is null");
+        this.root = requireNonNull(root, "root is null");
     }
 
     public static HostStatus local() {
-        return new HostStatus(Path.of("/proc"), Path.of("/"));
+        return new HostStatus(Path.of("/proc"), Path.of("/sys"), Path.of("/"));
     }
 
-    /** CPU busy fraction (0..1) since the previous call, over all CPUs. */
+    /** Shares (0..1) of all CPUs' time: busy, waiting for I/O, idle. */
+    public record CpuShares(double cpu, double iowait, double idle) {}
+
+    /** Jiffies from the first line of /proc/stat: all, idle and iowait. */
+    private record CpuTimes(long total, long idle, long iowait) {}
+
+    /** CPU busy fraction (0..1) over all CPUs, measured over the last second or more. */
     public double cpu() {
+        return cpuShares().map(CpuShares::cpu).orElse(0.0);
+    }
+
+    /**
+     * Busy, iowait and idle shares from /proc/stat between the reference sample and now; the
+     * reference moves on once a second has passed, so callers close together see the same window.
+     * The first call measures since boot. Empty when /proc/stat cannot be read.
+     */
+    public Optional<CpuShares> cpuShares() {
+        CpuTimes now;
         try {
             String[] f = Files.readAllLines(proc.resolve("stat")).getFirst().trim().split("\\s+");
-            long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
             long total = 0;
+            // user nice system idle iowait irq softirq steal; guest time is already in user and nice
             for (int i = 1; i < Math.min(f.length, 9); i++) {
                 total += Long.parseLong(f[i]);
             }
-            long[] now = {total, idle};
-            long[] before = lastCpu.getAndSet(now);
-            if (before != null && now[0] > before[0]) {
-                cpuUsage = 1.0 - (double) (now[1] - before[1]) / (now[0] - before[0]);
-            }
-            return cpuUsage;
+            now = new CpuTimes(total, Long.parseLong(f[4]), Long.parseLong(f[5]));
         } catch (IOException | RuntimeException e) {
-            return 0;
+            return Optional.empty();
+        }
+        CpuTimes before = reference.get();
+        if (before == null || now.total() - before.total() >= MIN_WINDOW_JIFFIES * cpus()) {
+            reference.compareAndSet(before, now);
+            if (before != null) {
+                lastShares = shares(before, now);
+            }
+        }
+        CpuShares last = lastShares;
+        return Optional.of(last != null ? last : shares(new CpuTimes(0, 0, 0), now));
+    }
+
+    private static CpuShares shares(CpuTimes before, CpuTimes now) {
+        double total = now.total() - before.total();
+        if (total <= 0) {
+            return new CpuShares(0, 0, 1);
+        }
+        double idle = (now.idle() - before.idle()) / total;
+        double wait = (now.iowait() - before.iowait()) / total;
+        return new CpuShares(Math.max(0, 1 - idle - wait), wait, idle);
+    }
+
+    /** Memory that KSM deduplicates now, in bytes; empty where the kernel has no KSM. */
+    public Optional<Long> ksmShared() {
+        try {
+            long pages = Long.parseLong(Files.readString(sys.resolve("kernel/mm/ksm/pages_sharing")).trim());
+            return Optional.of(pages * PAGE_SIZE);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
         }
     }
 

@@ -96,7 +96,8 @@ public final class ApiHttpServer implements AutoCloseable {
             cfg.routes.addEndpoint(new Endpoint(HandlerType.GET, "/api2/openapi.json",
                     ctx -> ctx.contentType("application/json").result(Json.write(openApi.get()))));
             cfg.routes.error(404, ctx -> {
-                if (ctx.path().startsWith("/api2/")) {
+                // only when no endpoint answered: a handler's own answer must reach the client as it is
+                if (ctx.path().startsWith("/api2/") && ctx.attribute(ANSWERED) == null) {
                     boolean extjs = ctx.path().startsWith("/api2/extjs/");
                     String path = ctx.path().replaceFirst("^/api2/[a-z]+", "");
                     fail(ctx, new ApiException(501, "Method '" + ctx.method() + " " + path + "' not implemented"), extjs);
@@ -188,6 +189,7 @@ public final class ApiHttpServer implements AutoCloseable {
     }
 
     private static final String CONSOLE = "corral.console";
+    private static final String ANSWERED = "corral.answered";
 
     /** Before the websocket upgrade: the same authentication and checks as any call, then the console is claimed. */
     private void claimConsole(Context ctx, ApiMethod method) {
@@ -373,6 +375,7 @@ public final class ApiHttpServer implements AutoCloseable {
     }
 
     private static void fail(Context ctx, ApiException e, boolean extjs) {
+        ctx.attribute(ANSWERED, Boolean.TRUE);
         if (ctx.res().isCommitted()) {
             // a streamed answer broke off: the client sees the connection end early
             log.warn("Streamed answer of {} broke off: {}", ctx.path(), e.getMessage());

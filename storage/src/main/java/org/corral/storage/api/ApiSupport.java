@@ -1,8 +1,6 @@
 package org.corral.storage.api;
 
-import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.corral.core.api.ApiRequest;
@@ -87,7 +85,4 @@ final class ApiSupport {
         return out;
     }
 
-    static List<Map<String, Object>> subdirs(String... names) {
-        return Arrays.stream(names).map(n -> Map.<String, Object>of("subdir", n)).toList();
-    }
 }

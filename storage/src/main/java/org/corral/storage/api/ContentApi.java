@@ -96,6 +96,7 @@ public final class ContentApi implements ApiModule {
                         .parameter("node", ApiSupport.node())
                         .parameter("storage", ApiSupport.storage())
                         .parameter("volume", volume())
+                        .lastVariableTakesRestOfPath()
                         .returns(Schema.object()
                                 .property("path", Schema.string().description("The Path"))
                                 .property("size", Schema.integer().description("Volume size in bytes."))
@@ -112,6 +113,7 @@ public final class ContentApi implements ApiModule {
                         .parameter("node", ApiSupport.node())
                         .parameter("storage", ApiSupport.storage())
                         .parameter("volume", volume())
+                        .lastVariableTakesRestOfPath()
                         .parameter("notes", Schema.string().maxLength(64 * 1024).optional().description("The new notes."))
                         .parameter("protected", Schema.bool().optional().description("Protection status. Protected volumes can't be deleted."))
                         .handler(this::update),
@@ -124,6 +126,7 @@ public final class ContentApi implements ApiModule {
                         .parameter("node", ApiSupport.node())
                         .parameter("storage", ApiSupport.storage())
                         .parameter("volume", volume())
+                        .lastVariableTakesRestOfPath()
                         .parameter("delay", Schema.integer().minimum(1).maximum(30).optional()
                                 .description("Time to wait for the task to finish. We return 'null' if the task finish within that time."))
                         .returns(Schema.string().optional().description("The task UPID, or null if it finished within 'delay'."))

@@ -73,11 +73,9 @@ public final class NodeStorageApi implements ApiModule {
                         .proxyToNode()
                         .parameter("node", ApiSupport.node())
                         .parameter("storage", ApiSupport.storage())
-                        .returns(Schema.array(Schema.object().property("subdir", Schema.string())))
-                        .handler(r -> {
+                        .directoryIndex("subdir", r -> {
                             ApiSupport.requireLocalNode(storages.node(), r);
                             storages.storage(r.string("storage"));
-                            return ApiSupport.subdirs("content", "download-url", "status", "upload");
                         }),
                 ApiMethod.get("/nodes/{node}/storage/{storage}/status")
                         .name("read_status")

@@ -96,7 +96,10 @@ class NodeStorageApiTest {
         Map<String, Object> status = (Map<String, Object>) storage.call(HttpVerb.GET, "/nodes/pve1/storage/local/status", Map.of());
 
         assertThat(status).containsEntry("type", "dir").containsEntry("active", 1).doesNotContainKey("storage");
-        assertThat(storage.call(HttpVerb.GET, "/nodes/pve1/storage/local", Map.of())).asList().hasSize(4);
+        // the index lists what is declared below it, nothing else
+        assertThat(storage.call(HttpVerb.GET, "/nodes/pve1/storage/local", Map.of())).asList()
+                .containsExactly(Map.of("subdir", "content"), Map.of("subdir", "download-url"), Map.of("subdir", "export"),
+                        Map.of("subdir", "import"), Map.of("subdir", "status"), Map.of("subdir", "upload"));
     }
 
     @Test
