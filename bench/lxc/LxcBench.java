@@ -27,10 +27,10 @@ import org.corral.core.config.ConfigStore;
 import org.corral.core.config.StaleVersionException;
 import org.corral.core.console.ConsoleProxies;
 import org.corral.core.node.Node;
+import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.TaskManager;
 import org.corral.core.task.TaskStatus;
 import org.corral.core.task.Upid;
-import org.corral.lxc.Command;
 import org.corral.lxc.LxcService;
 import org.corral.lxc.template.BusyboxTemplate;
 import org.corral.storage.StorageConfig;
@@ -70,7 +70,7 @@ public final class LxcBench {
             run("mkfs.btrfs", "-q", "-f", loop);
             run("mount", loop, mount.toString());
             Files.setPosixFilePermissions(mount, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Command.of("ip", "link", "del", bridge).run();
+            ProcessRunner.of("ip", "link", "del", bridge).run();
             run("ip", "link", "add", bridge, "type", "bridge");
             run("ip", "addr", "add", "10.249.0.1/16", "dev", bridge);
             run("ip", "link", "set", bridge, "up");
@@ -143,10 +143,10 @@ public final class LxcBench {
                 }
             }
             tasks.close();
-            Command.of("ip", "link", "del", bridge).run();
-            Command.of("umount", mount.toString()).run();
+            ProcessRunner.of("ip", "link", "del", bridge).run();
+            ProcessRunner.of("umount", mount.toString()).run();
             if (loop != null) {
-                Command.of("losetup", "-d", loop).run();
+                ProcessRunner.of("losetup", "-d", loop).run();
             }
             try (Stream<Path> walk = Files.walk(work)) {
                 for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
@@ -202,7 +202,7 @@ public final class LxcBench {
     }
 
     private static String run(String... command) {
-        return Command.of(command).timeout(Duration.ofMinutes(2)).run().check().stdout();
+        return ProcessRunner.of(command).timeout(Duration.ofMinutes(2)).run().check().stdout();
     }
 
     private static double median(List<Double> values) {

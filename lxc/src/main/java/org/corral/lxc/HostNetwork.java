@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import org.corral.core.process.ProcessResult;
+import org.corral.core.process.ProcessRunner;
 import org.corral.lxc.config.NetConfig;
 
 /**
@@ -97,23 +99,23 @@ public final class HostNetwork {
         long burst = Math.max(bitsPerSecond / 8 / 10, 16 * 1024);
         run("tc", "qdisc", "replace", "dev", dev, "root", "tbf", "rate", bitsPerSecond + "bit", "burst", Long.toString(burst),
                 "latency", "25ms");
-        Command.Result ingress = Command.of("tc", "qdisc", "replace", "dev", dev, "handle", "ffff:", "ingress")
+        ProcessResult ingress = ProcessRunner.of("tc", "qdisc", "replace", "dev", dev, "handle", "ffff:", "ingress")
                 .timeout(Duration.ofSeconds(10)).run();
         if (!ingress.ok()) {
             return false;
         }
-        Command.Result police = Command.of("tc", "filter", "replace", "dev", dev, "parent", "ffff:", "protocol", "all", "prio", "50",
+        ProcessResult police = ProcessRunner.of("tc", "filter", "replace", "dev", dev, "parent", "ffff:", "protocol", "all", "prio", "50",
                 "u32", "match", "u32", "0", "0", "police", "rate", bitsPerSecond + "bit", "burst", Long.toString(burst),
                 "mtu", "64kb", "drop").timeout(Duration.ofSeconds(10)).run();
         if (!police.ok()) {
-            Command.of("tc", "qdisc", "del", "dev", dev, "handle", "ffff:", "ingress").timeout(Duration.ofSeconds(10)).run();
+            ProcessRunner.of("tc", "qdisc", "del", "dev", dev, "handle", "ffff:", "ingress").timeout(Duration.ofSeconds(10)).run();
             return false;
         }
         return true;
     }
 
     private static void run(String... command) {
-        Command.of(command).timeout(Duration.ofSeconds(10)).run().check();
+        ProcessRunner.of(command).timeout(Duration.ofSeconds(10)).run().check();
     }
 
     /** Bytes through a host-side device: {@code rx} is what the container sent. */

@@ -4,11 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,12 +19,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.corral.core.error.Conflict;
 import org.corral.core.json.Json;
 import org.corral.core.node.Node;
+import org.corral.core.process.ProcessResult;
+import org.corral.core.process.ProcessRunner;
 import org.corral.lxc.config.CtOptions;
 import org.corral.lxc.config.CtSection;
 import org.corral.lxc.config.MountPoint;
@@ -59,6 +60,7 @@ public final class LxcDriver {
     private final SubIds subIds;
     private final HostNetwork network;
     private final LxcConfigWriter writer;
+    private final ReachableMounts reachable;
     private final Map<Integer, long[]> cpuSamples = new ConcurrentHashMap<>();
 
     public LxcDriver(Node node, HostFacts host, ContainerStorage storage, SubIds subIds, HostNetwork network) {
@@ -68,6 +70,7 @@ public final class LxcDriver {
         this.subIds = requireNonNull(subIds, "subIds is null");
         this.network = requireNonNull(network, "network is null");
         this.writer = new LxcConfigWriter(host);
+        this.reachable = new ReachableMounts(lxcPath());
     }
 
     public HostFacts host() {
@@ -93,7 +96,7 @@ public final class LxcDriver {
         if (!Files.exists(containerDir(vmid).resolve("config"))) {
             return new Info(State.STOPPED, OptionalLong.empty());
         }
-        Command.Result result = lxc("lxc-info", vmid, "-s", "-p");
+        ProcessResult result = lxc("lxc-info", vmid, "-s", "-p");
         if (!result.ok()) {
             return new Info(State.STOPPED, OptionalLong.empty());
         }
@@ -137,7 +140,7 @@ public final class LxcDriver {
         if (!Files.isDirectory(lxcPath())) {
             return List.of();
         }
-        Command.Result result = Command.of("lxc-ls", "-P", lxcPath().toString(), "--running", "-1").timeout(TOOL_TIMEOUT).run();
+        ProcessResult result = ProcessRunner.of("lxc-ls", "-P", lxcPath().toString(), "--running", "-1").timeout(TOOL_TIMEOUT).run();
         List<Integer> ids = new ArrayList<>();
         for (String name : result.stdout().split("\\s+")) {
             if (name.matches("\\d+")) {
@@ -158,15 +161,22 @@ public final class LxcDriver {
 
     // ---- config generation
 
-    /** Writes {@code RUN/lxc/VMID/config} and its seccomp rules from the container's config. */
+    /**
+     * Writes {@code RUN/lxc/VMID/config} and its seccomp rules from the container's config; an
+     * unprivileged container's volumes below directories closed to others are bound where it
+     * can reach them first (see {@link ReachableMounts}).
+     */
     public Path writeConfig(int vmid, CtSection conf) throws IOException {
         MountPoint rootMp = MountPoint.parse("rootfs", conf.get("rootfs").orElseThrow(
                 () -> new IllegalStateException("CT " + vmid + " has no rootfs")));
-        Path rootfs = hostPath(rootMp);
+        boolean unprivileged = conf.getBool("unprivileged", false);
+        Path rootfs = unprivileged ? reachable.reach(vmid, "rootfs", hostPath(rootMp)) : hostPath(rootMp);
         List<LxcConfigWriter.ResolvedMount> mounts = new ArrayList<>();
         for (String key : mountKeys(conf)) {
             MountPoint mp = MountPoint.parse(key, conf.get(key).orElseThrow());
-            mounts.add(new LxcConfigWriter.ResolvedMount(mp, hostPath(mp)));
+            Path source = hostPath(mp);
+            mounts.add(new LxcConfigWriter.ResolvedMount(mp,
+                    unprivileged && mp.type() == MountPoint.Type.VOLUME ? reachable.reach(vmid, key, source) : source));
         }
         Path dir = containerDir(vmid);
         Files.createDirectories(dir);
@@ -196,14 +206,29 @@ public final class LxcDriver {
      */
     static void checkReachable(int vmid, List<Path> paths) throws IOException {
         for (Path path : paths) {
-            for (Path dir = path.toAbsolutePath().getParent(); dir != null; dir = dir.getParent()) {
-                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
-                if (!perms.contains(PosixFilePermission.OTHERS_EXECUTE)) {
-                    throw new IllegalStateException("CT " + vmid + ": the unprivileged container's root (uid " + LxcConfigWriter.ID_MAP_BASE
-                            + ") can't reach '" + path + "': directory '" + dir + "' is closed to others (mode "
-                            + PosixFilePermissions.toString(perms) + "); allow it with chmod o+x");
-                }
+            Optional<Path> closed = ReachableMounts.closedDirectory(path);
+            if (closed.isPresent()) {
+                throw new IllegalStateException("CT " + vmid + ": the unprivileged container's root (uid " + LxcConfigWriter.ID_MAP_BASE
+                        + ") can't reach '" + path + "': directory '" + closed.get() + "' is closed to others (mode "
+                        + PosixFilePermissions.toString(Files.getPosixFilePermissions(closed.get())) + "); allow it with chmod o+x");
             }
+        }
+    }
+
+    /**
+     * {@code source}, or where it is bound for an unprivileged container whose root can't reach
+     * it (a storage below a directory closed to others); {@link #releaseMounts} removes the binds.
+     */
+    public Path reachable(int vmid, String name, Path source) throws IOException {
+        return reachable.reach(vmid, name, source);
+    }
+
+    /** Removes the binds {@link #reachable} and start made for the container; call it once the container is stopped. */
+    public void releaseMounts(int vmid) {
+        try {
+            reachable.release(vmid);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read the mount table", e);
         }
     }
 
@@ -250,6 +275,17 @@ public final class LxcDriver {
         if (isRunning(vmid)) {
             throw new Conflict("CT " + vmid + " already running");
         }
+        try {
+            startStopped(vmid, conf, progress, timeout);
+        } catch (IOException | RuntimeException e) {
+            if (!isRunning(vmid)) {
+                releaseQuietly(vmid);
+            }
+            throw e;
+        }
+    }
+
+    private void startStopped(int vmid, CtSection conf, Consumer<String> progress, Duration timeout) throws IOException {
         List<NetConfig> nets = nets(conf);
         List<String> problems = network.problems(nets);
         if (!problems.isEmpty()) {
@@ -267,7 +303,7 @@ public final class LxcDriver {
         Path logFile = containerDir(vmid).resolve("lxc.log");
         Files.deleteIfExists(logFile);
         String level = conf.getBool("debug", false) ? "DEBUG" : "ERROR";
-        Command.Result result = Command.of("lxc-start", "-P", lxcPath().toString(), "-n", Integer.toString(vmid), "-d",
+        ProcessResult result = ProcessRunner.of("lxc-start", "-P", lxcPath().toString(), "-n", Integer.toString(vmid), "-d",
                 "-o", logFile.toString(), "-l", level).timeout(timeout).run();
         if (!result.ok()) {
             throw new IllegalStateException("startup for container '" + vmid + "' failed" + errors(logFile, result));
@@ -281,7 +317,7 @@ public final class LxcDriver {
                 progress.accept("WARN: " + n.key() + ": firewall=1 has no effect yet (no firewall on this node)"));
     }
 
-    private static String errors(Path logFile, Command.Result result) {
+    private static String errors(Path logFile, ProcessResult result) {
         List<String> lines = new ArrayList<>();
         try {
             if (Files.exists(logFile)) {
@@ -327,16 +363,26 @@ public final class LxcDriver {
         }
     }
 
-    /** Kills the container at once ({@code lxc-stop -k}). */
+    /** Kills the container at once ({@code lxc-stop -k}); its binds go with it, also when it had stopped on its own. */
     public void stop(int vmid) {
         if (!isRunning(vmid)) {
+            releaseQuietly(vmid);
             return;
         }
-        Command.Result result = lxc("lxc-stop", vmid, "-k");
+        ProcessResult result = lxc("lxc-stop", vmid, "-k");
         if (!result.ok() && isRunning(vmid)) {
             throw new IllegalStateException("stopping CT " + vmid + " failed: " + result.describeFailure());
         }
         cpuSamples.remove(vmid);
+        releaseQuietly(vmid);
+    }
+
+    private void releaseQuietly(int vmid) {
+        try {
+            reachable.release(vmid);
+        } catch (IOException | RuntimeException e) {
+            log.warn("Could not remove the binds of CT {}: {}", vmid, e.getMessage());
+        }
     }
 
     /**
@@ -345,15 +391,17 @@ public final class LxcDriver {
      */
     public void shutdown(int vmid, Duration timeout, boolean force) {
         if (!isRunning(vmid)) {
+            releaseQuietly(vmid);
             return;
         }
         if (state(vmid) == State.FROZEN) {
             lxc("lxc-unfreeze", vmid);
         }
-        Command.of("lxc-stop", "-P", lxcPath().toString(), "-n", Integer.toString(vmid), "-t", Long.toString(Math.max(1, timeout.toSeconds())),
+        ProcessRunner.of("lxc-stop", "-P", lxcPath().toString(), "-n", Integer.toString(vmid), "-t", Long.toString(Math.max(1, timeout.toSeconds())),
                 "--nokill").timeout(timeout.plusSeconds(30)).run();
         if (!isRunning(vmid)) {
             cpuSamples.remove(vmid);
+            releaseQuietly(vmid);
             return;
         }
         if (!force) {
@@ -381,6 +429,11 @@ public final class LxcDriver {
     /** Removes the generated config of a container that no longer exists. */
     public void forget(int vmid) throws IOException {
         Path dir = containerDir(vmid);
+        reachable.release(vmid);
+        if (!ReachableMounts.mountsBelow(dir).isEmpty()) {
+            // never delete into a bound volume
+            throw new IOException("CT " + vmid + ": " + ReachableMounts.mountsBelow(dir) + " still mounted below " + dir);
+        }
         if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             try (var files = Files.walk(dir)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
@@ -399,9 +452,10 @@ public final class LxcDriver {
         List<String> cmd = new ArrayList<>(List.of("lxc-attach", "-P", lxcPath().toString(), "-n", Integer.toString(vmid),
                 "--clear-env", "--set-var", "PATH=" + PATH, "--set-var", "HOME=/root", "--set-var", "TERM=dumb", "--"));
         cmd.addAll(argv);
-        Command command = Command.of(cmd).timeout(timeout).cap(cap);
+        // SIGKILL at once: the API promises exit code 137 after a timeout
+        ProcessRunner command = ProcessRunner.of(cmd).timeout(timeout).cap(cap).killGrace(Duration.ZERO);
         input.ifPresent(command::stdin);
-        Command.Result result = command.run();
+        ProcessResult result = command.run();
         return new ExecResult(result.exitCode(), result.stdout(), result.stderr(), result.truncated(), result.timedOut());
     }
 
@@ -425,7 +479,7 @@ public final class LxcDriver {
         if (info.pid().isEmpty()) {
             throw new Conflict("CT " + vmid + " not running");
         }
-        Command.Result result = Command.of("nsenter", "-t", Long.toString(info.pid().getAsLong()), "-n", "ip", "-j", "addr", "show")
+        ProcessResult result = ProcessRunner.of("nsenter", "-t", Long.toString(info.pid().getAsLong()), "-n", "ip", "-j", "addr", "show")
                 .timeout(TOOL_TIMEOUT).run().check();
         List<Map<String, Object>> out = new ArrayList<>();
         for (JsonNode dev : Json.read(result.stdout())) {
@@ -489,9 +543,9 @@ public final class LxcDriver {
         }
     }
 
-    private Command.Result lxc(String tool, int vmid, String... args) {
+    private ProcessResult lxc(String tool, int vmid, String... args) {
         List<String> cmd = new ArrayList<>(List.of(tool, "-P", lxcPath().toString(), "-n", Integer.toString(vmid)));
         cmd.addAll(List.of(args));
-        return Command.of(cmd).timeout(TOOL_TIMEOUT).run();
+        return ProcessRunner.of(cmd).timeout(TOOL_TIMEOUT).run();
     }
 }

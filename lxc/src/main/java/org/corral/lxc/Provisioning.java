@@ -23,6 +23,7 @@ import org.corral.core.error.Conflict;
 import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
 import org.corral.core.error.PermissionDenied;
+import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.TaskContext;
 import org.corral.lxc.config.CtConfig;
 import org.corral.lxc.config.CtConfigCodec;
@@ -252,8 +253,16 @@ public final class Provisioning {
                     ctx.log("added root:%d:%d to /etc/subuid and /etc/subgid", LxcConfigWriter.ID_MAP_BASE, LxcConfigWriter.ID_MAP_SIZE);
                 }
                 ctx.log("extracting archive '%s'", archive);
-                TemplateArchive.extract(archive, rootfs, unprivileged, EXTRACT_TIMEOUT, ignoreUnpackErrors)
-                        .ifPresent(error -> ctx.warn("ignored unpack errors: %s", error));
+                // the namespace's root writes through a path it can reach, also for a storage below a private directory
+                Path target = unprivileged ? service.driver().reachable(vmid, "rootfs", rootfs) : rootfs;
+                try {
+                    TemplateArchive.extract(archive, target, unprivileged, EXTRACT_TIMEOUT, ignoreUnpackErrors)
+                            .ifPresent(error -> ctx.warn("ignored unpack errors: %s", error));
+                } finally {
+                    if (!target.equals(rootfs)) {
+                        service.driver().releaseMounts(vmid);
+                    }
+                }
                 int rootId = unprivileged ? (int) LxcConfigWriter.ID_MAP_BASE : 0;
                 RootfsFiles files = new RootfsFiles(rootfs, rootId, rootId);
                 CtConfig current = configs().load(vmid).config();
@@ -272,7 +281,7 @@ public final class Provisioning {
                     if (description.isEmpty()) {
                         description = recovered.description();
                     }
-                    Command.of("rm", "-rf", "--one-file-system", files.resolve("/etc/vzdump").toString())
+                    ProcessRunner.of("rm", "-rf", "--one-file-system", files.resolve("/etc/vzdump").toString())
                             .timeout(Duration.ofMinutes(1)).run();
                 }
                 options.putAll(volumes);
@@ -344,6 +353,8 @@ public final class Provisioning {
                 ctx.log("stopped CT %d", vmid);
             }
             CtConfig current = configs().lock(vmid, "destroyed").config();
+            // a container that stopped on its own may have left its volumes bound
+            service.driver().releaseMounts(vmid);
             List<String> volumes = new ArrayList<>(Power.volumes(current.main()));
             current.snapshots().values().forEach(s -> Power.volumes(s).stream().filter(v -> !volumes.contains(v)).forEach(volumes::add));
             if (destroyUnreferenced) {
@@ -508,7 +519,7 @@ public final class Provisioning {
 
     /** Copies a directory tree with owners, modes, links and extended attributes (reflinks where possible). */
     static void copyTree(Path from, Path to) {
-        Command.of("cp", "-a", "--reflink=auto", "--one-file-system", from + "/.", to + "/").timeout(EXTRACT_TIMEOUT).run().check();
+        ProcessRunner.of("cp", "-a", "--reflink=auto", "--one-file-system", from + "/.", to + "/").timeout(EXTRACT_TIMEOUT).run().check();
     }
 
     // ---- resize

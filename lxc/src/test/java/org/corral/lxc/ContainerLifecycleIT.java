@@ -14,6 +14,7 @@ import org.corral.core.console.ConsoleKind;
 import org.corral.core.console.ConsoleProxies;
 import org.corral.core.error.Conflict;
 import org.corral.core.error.PermissionDenied;
+import org.corral.core.process.ProcessRunner;
 import org.corral.lxc.config.CtConfigCodec;
 import org.corral.lxc.config.CtSection;
 import org.junit.jupiter.api.AfterEach;
@@ -184,7 +185,7 @@ class ContainerLifecycleIT {
         lxc.run(HttpVerb.DELETE, ct(CT), Map.of("purge", "1", "destroy-unreferenced-disks", "1"));
         assertThat(lxc.store().list("nodes/pve1/lxc")).isEmpty();
         assertThat(lxc.allVolumes()).isEmpty();
-        assertThat(Command.of("btrfs", "subvolume", "list", btrfs.mountPoint().toString()).run().check().stdout()).isBlank();
+        assertThat(ProcessRunner.of("btrfs", "subvolume", "list", btrfs.mountPoint().toString()).run().check().stdout()).isBlank();
         assertThat(lxc.service().driver().containerDir(CT)).doesNotExist();
     }
 

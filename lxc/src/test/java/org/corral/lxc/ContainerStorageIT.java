@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.corral.core.api.HttpVerb;
 import org.corral.core.error.Conflict;
+import org.corral.core.process.ProcessRunner;
 import org.corral.lxc.config.CtConfigCodec;
 import org.corral.lxc.config.CtSection;
 import org.corral.lxc.config.MountPoint;
@@ -110,19 +111,19 @@ class ContainerStorageIT {
         lxc.run(HttpVerb.DELETE, lxc.ct(9302), Map.of("force", "1", "purge", "1"));
         lxc.run(HttpVerb.DELETE, lxc.ct(9303), Map.of("purge", "1"));
         assertThat(lxc.allVolumes()).isEmpty();
-        assertThat(Command.of("btrfs", "subvolume", "list", btrfs.mountPoint().toString()).run().check().stdout()).isBlank();
+        assertThat(ProcessRunner.of("btrfs", "subvolume", "list", btrfs.mountPoint().toString()).run().check().stdout()).isBlank();
     }
 
     @Test
     void backupArchiveRestoresWithItsConfigurationOntoANewVolume() throws Exception {
         Path staging = Files.createDirectories(work.resolve("backup-staging"));
-        Command.of("tar", "xzf", Fixtures.busyboxTemplate().toString(), "-C", staging.toString()).run().check();
+        ProcessRunner.of("tar", "xzf", Fixtures.busyboxTemplate().toString(), "-C", staging.toString()).run().check();
         Files.createDirectories(staging.resolve("etc/vzdump"));
         Files.writeString(staging.resolve("etc/vzdump/pct.conf"), "#restored from backup\narch: amd64\nhostname: restored\nmemory: 200\n"
                 + "ostype: unmanaged\nrootfs: old:9000/subvol-9000-disk-0.subvol,size=1G\nswap: 0\nunprivileged: 1\n");
         Files.writeString(staging.resolve("root/marker"), "from backup\n");
         Path dump = Files.createDirectories(work.resolve("local/dump"));
-        Command.of("tar", "--numeric-owner", "-czf", dump.resolve("vzdump-lxc-9000-2026_01_01-00_00_00.tar.gz").toString(),
+        ProcessRunner.of("tar", "--numeric-owner", "-czf", dump.resolve("vzdump-lxc-9000-2026_01_01-00_00_00.tar.gz").toString(),
                 "-C", staging.toString(), ".").run().check();
 
         lxc.run(HttpVerb.POST, "/nodes/pve1/lxc", Map.of("vmid", "9304", "restore", "1", "rootfs", "tank:0.25",

@@ -9,6 +9,8 @@ import java.util.Comparator;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.corral.core.fixture.FixtureCache;
+import org.corral.core.process.ProcessResult;
+import org.corral.core.process.ProcessRunner;
 import org.corral.lxc.template.BusyboxTemplate;
 
 /** Shared pieces of the integration tests: the cached busybox template, loop btrfs, bridges, work dirs. */
@@ -55,14 +57,14 @@ public final class Fixtures {
             this.image = dir.resolve("btrfs.img");
             this.mountPoint = dir.resolve("btrfs");
             Files.createDirectories(mountPoint);
-            Command.of("truncate", "-s", Long.toString(sizeBytes), image.toString()).timeout(TIMEOUT).run().check();
-            this.device = Command.of("losetup", "--find", "--show", image.toString()).timeout(TIMEOUT).run().check().stdout().trim();
+            ProcessRunner.of("truncate", "-s", Long.toString(sizeBytes), image.toString()).timeout(TIMEOUT).run().check();
+            this.device = ProcessRunner.of("losetup", "--find", "--show", image.toString()).timeout(TIMEOUT).run().check().stdout().trim();
             try {
-                Command.of("mkfs.btrfs", "-q", "-f", device).timeout(TIMEOUT).run().check();
-                Command.of("mount", device, mountPoint.toString()).timeout(TIMEOUT).run().check();
+                ProcessRunner.of("mkfs.btrfs", "-q", "-f", device).timeout(TIMEOUT).run().check();
+                ProcessRunner.of("mount", device, mountPoint.toString()).timeout(TIMEOUT).run().check();
                 Files.setPosixFilePermissions(mountPoint, PosixFilePermissions.fromString("rwxr-xr-x"));
             } catch (RuntimeException | IOException e) {
-                Command.of("losetup", "-d", device).timeout(TIMEOUT).run();
+                ProcessRunner.of("losetup", "-d", device).timeout(TIMEOUT).run();
                 throw e;
             }
         }
@@ -73,11 +75,11 @@ public final class Fixtures {
 
         @Override
         public void close() throws IOException {
-            Command.Result umount = Command.of("umount", mountPoint.toString()).timeout(TIMEOUT).run();
+            ProcessResult umount = ProcessRunner.of("umount", mountPoint.toString()).timeout(TIMEOUT).run();
             if (!umount.ok()) {
-                Command.of("umount", "-l", mountPoint.toString()).timeout(TIMEOUT).run();
+                ProcessRunner.of("umount", "-l", mountPoint.toString()).timeout(TIMEOUT).run();
             }
-            Command.of("losetup", "-d", device).timeout(TIMEOUT).run();
+            ProcessRunner.of("losetup", "-d", device).timeout(TIMEOUT).run();
             Files.deleteIfExists(image);
         }
     }
@@ -88,10 +90,10 @@ public final class Fixtures {
 
         public TestBridge(String name, String cidr) {
             this.name = name;
-            Command.of("ip", "link", "del", name).timeout(TIMEOUT).run();
-            Command.of("ip", "link", "add", name, "type", "bridge").timeout(TIMEOUT).run().check();
-            Command.of("ip", "addr", "add", cidr, "dev", name).timeout(TIMEOUT).run().check();
-            Command.of("ip", "link", "set", name, "up").timeout(TIMEOUT).run().check();
+            ProcessRunner.of("ip", "link", "del", name).timeout(TIMEOUT).run();
+            ProcessRunner.of("ip", "link", "add", name, "type", "bridge").timeout(TIMEOUT).run().check();
+            ProcessRunner.of("ip", "addr", "add", cidr, "dev", name).timeout(TIMEOUT).run().check();
+            ProcessRunner.of("ip", "link", "set", name, "up").timeout(TIMEOUT).run().check();
         }
 
         public String name() {
@@ -100,7 +102,7 @@ public final class Fixtures {
 
         @Override
         public void close() {
-            Command.of("ip", "link", "del", name).timeout(TIMEOUT).run();
+            ProcessRunner.of("ip", "link", "del", name).timeout(TIMEOUT).run();
         }
     }
 }

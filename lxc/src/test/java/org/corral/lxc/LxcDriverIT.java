@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.corral.core.process.ProcessRunner;
 import org.corral.lxc.config.CtSection;
 import org.corral.lxc.template.TemplateArchive;
 import org.junit.jupiter.api.Test;
@@ -47,7 +48,7 @@ class LxcDriverIT {
             LxcDriver.ExecResult ip = driver.exec(vmid, List.of("ip", "-4", "addr", "show", "eth0"), Optional.empty(),
                     Duration.ofSeconds(10), 4096);
             assertThat(ip.stdout()).contains("10.251.0.2/24");
-            assertThat(Command.of("tc", "qdisc", "show", "dev", "veth" + vmid + "i0").run().stdout()).contains("tbf");
+            assertThat(ProcessRunner.of("tc", "qdisc", "show", "dev", "veth" + vmid + "i0").run().stdout()).contains("tbf");
 
             driver.shutdown(vmid, Duration.ofSeconds(10), true);
             assertThat(driver.state(vmid)).isEqualTo(LxcDriver.State.STOPPED);

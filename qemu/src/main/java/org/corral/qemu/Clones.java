@@ -13,6 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
+import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.TaskContext;
 import org.corral.qemu.config.Drive;
 import org.corral.qemu.config.MacAddresses;
@@ -37,14 +38,12 @@ public final class Clones {
     private final VmConfigs configs;
     private final VmRuntime runtime;
     private final Volumes volumes;
-    private final Exec exec;
     private final MacAddresses macs = new MacAddresses();
 
-    public Clones(VmConfigs configs, VmRuntime runtime, Volumes volumes, Exec exec) {
+    public Clones(VmConfigs configs, VmRuntime runtime, Volumes volumes) {
         this.configs = requireNonNull(configs, "configs is null");
         this.runtime = requireNonNull(runtime, "runtime is null");
         this.volumes = requireNonNull(volumes, "volumes is null");
-        this.exec = requireNonNull(exec, "exec is null");
     }
 
     /** Checks a template conversion before its task starts. */
@@ -282,7 +281,7 @@ public final class Clones {
             command.addAll(List.of("-U", "-l", "snapshot.name=" + snapshot.get()));
         }
         command.addAll(List.of("-f", volumes.format(drive.file()), "-O", targetFormat, volumes.path(drive.file()).toString(), targetPath));
-        exec.run(command);
+        ProcessRunner.of(command).task(ctx).output();
     }
 
     /** Mirrors a running drive into the target and cancels the job once in sync: the copy is complete, the VM keeps its disk. */

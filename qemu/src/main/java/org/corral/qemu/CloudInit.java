@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.corral.core.config.Digest;
+import org.corral.core.process.ProcessRunner;
 import org.corral.core.schema.Formats;
 import org.corral.qemu.config.NetDevice;
 import org.corral.qemu.config.PropertyStrings;
@@ -40,11 +41,9 @@ public final class CloudInit {
         }
     }
 
-    private final Exec exec;
     private final Path resolvConf;
 
-    public CloudInit(Exec exec, Path resolvConf) {
-        this.exec = requireNonNull(exec, "exec is null");
+    public CloudInit(Path resolvConf) {
         this.resolvConf = requireNonNull(resolvConf, "resolvConf is null");
     }
 
@@ -194,8 +193,8 @@ public final class CloudInit {
                 Files.writeString(dir.resolve("vendor-data"), files.vendorData().get());
             }
             Files.deleteIfExists(iso);
-            exec.run(List.of("xorriso", "-as", "mkisofs", "-quiet", "-iso-level", "3", "-J", "-R", "-V", "cidata", "-o", iso.toString(),
-                    dir.toString()));
+            ProcessRunner.of("xorriso", "-as", "mkisofs", "-quiet", "-iso-level", "3", "-J", "-R", "-V", "cidata", "-o", iso.toString(),
+                    dir.toString()).output();
         } catch (IOException e) {
             throw new UncheckedIOException("unable to build the cloud-init ISO " + iso, e);
         } finally {
@@ -216,6 +215,6 @@ public final class CloudInit {
 
     /** Writes an ISO into the drive's volume in the volume's format. */
     public void writeToVolume(Path iso, Path volume, String format) {
-        exec.run(List.of("qemu-img", "convert", "-f", "raw", "-O", format, iso.toString(), volume.toString()));
+        ProcessRunner.of("qemu-img", "convert", "-f", "raw", "-O", format, iso.toString(), volume.toString()).output();
     }
 }

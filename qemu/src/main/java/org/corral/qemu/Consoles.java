@@ -16,6 +16,7 @@ import org.corral.core.error.ApiException;
 import org.corral.core.error.PermissionDenied;
 import org.corral.core.json.Json;
 import org.corral.core.node.Node;
+import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.TaskManager;
 import org.corral.qemu.config.PropertyStrings;
 import org.corral.qemu.config.VmConfig;
@@ -38,16 +39,14 @@ public final class Consoles {
     private final ConsoleProxies proxies;
     private final TaskManager tasks;
     private final ConfigStore store;
-    private final Exec exec;
 
-    public Consoles(Node node, VmConfigs configs, VmRuntime runtime, ConsoleProxies proxies, TaskManager tasks, Exec exec) {
+    public Consoles(Node node, VmConfigs configs, VmRuntime runtime, ConsoleProxies proxies, TaskManager tasks) {
         this.node = requireNonNull(node, "node is null");
         this.configs = requireNonNull(configs, "configs is null");
         this.runtime = requireNonNull(runtime, "runtime is null");
         this.proxies = requireNonNull(proxies, "proxies is null");
         this.tasks = requireNonNull(tasks, "tasks is null");
         this.store = configs.store();
-        this.exec = requireNonNull(exec, "exec is null");
     }
 
     public String guestPath(int vmid) {
@@ -123,7 +122,7 @@ public final class Consoles {
 
     private boolean spiceSupported() {
         try {
-            return exec.run(List.of(QemuCommandLine.QEMU, "-spice", "help")).contains("spice options");
+            return ProcessRunner.of(QemuCommandLine.QEMU, "-spice", "help").output().contains("spice options");
         } catch (RuntimeException e) {
             return false;
         }

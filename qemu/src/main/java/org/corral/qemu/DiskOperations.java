@@ -11,6 +11,7 @@ import java.util.TreeMap;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
+import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.TaskContext;
 import org.corral.qemu.config.Drive;
 import org.corral.qemu.config.Sizes;
@@ -27,13 +28,11 @@ public final class DiskOperations {
     private final VmConfigs configs;
     private final VmRuntime runtime;
     private final Volumes volumes;
-    private final Exec exec;
 
-    public DiskOperations(VmConfigs configs, VmRuntime runtime, Volumes volumes, Exec exec) {
+    public DiskOperations(VmConfigs configs, VmRuntime runtime, Volumes volumes) {
         this.configs = requireNonNull(configs, "configs is null");
         this.runtime = requireNonNull(runtime, "runtime is null");
         this.volumes = requireNonNull(volumes, "volumes is null");
-        this.exec = requireNonNull(exec, "exec is null");
     }
 
     /** The disk a resize or move acts on; refuses a missing drive or a cdrom. */
@@ -121,8 +120,8 @@ public final class DiskOperations {
                 if (runtime.isRunning(vmid)) {
                     mirror(vmid, key, volumes.path(target).toString(), volumes.format(target), ctx);
                 } else {
-                    exec.run(List.of("qemu-img", "convert", "-n", "-f", sourceFormat, "-O", volumes.format(target),
-                            volumes.path(source).toString(), volumes.path(target).toString()));
+                    ProcessRunner.of("qemu-img", "convert", "-n", "-f", sourceFormat, "-O", volumes.format(target),
+                            volumes.path(source).toString(), volumes.path(target).toString()).task(ctx).output();
                 }
             } catch (RuntimeException e) {
                 if (target != null) {

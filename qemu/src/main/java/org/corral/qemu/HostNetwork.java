@@ -6,9 +6,12 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.corral.core.error.ParameterError;
+import org.corral.core.process.ProcessException;
+import org.corral.core.process.ProcessRunner;
 import org.corral.qemu.config.NetDevice;
 
 /**
@@ -19,12 +22,7 @@ import org.corral.qemu.config.NetDevice;
 public final class HostNetwork {
     private static final Path SYS_NET = Path.of("/sys/class/net");
     private static final long BURST = 1024 * 1024;
-
-    private final Exec exec;
-
-    public HostNetwork(Exec exec) {
-        this.exec = requireNonNull(exec, "exec is null");
-    }
+    private static final Duration TOOL_TIMEOUT = Duration.ofSeconds(30);
 
     /** Refuses a NIC whose bridge does not exist on this host. */
     public void checkBridge(String key, NetDevice net) {
@@ -41,30 +39,34 @@ public final class HostNetwork {
         checkBridge(net.key(), net);
         Optional<String> mtu = net.get("mtu").map(m -> m.equals("1") ? read(SYS_NET.resolve(bridge).resolve("mtu")) : m);
         if (mtu.isPresent()) {
-            exec.run(List.of("ip", "link", "set", "dev", tap, "mtu", mtu.get()));
+            run(List.of("ip", "link", "set", "dev", tap, "mtu", mtu.get()));
         }
-        exec.run(List.of("ip", "link", "set", "dev", tap, "master", bridge));
+        run(List.of("ip", "link", "set", "dev", tap, "master", bridge));
         Optional<String> tag = net.get("tag");
         if (tag.isPresent() || net.get("trunks").isPresent()) {
             if (!"1".equals(read(SYS_NET.resolve(bridge).resolve("bridge/vlan_filtering")))) {
                 throw new ParameterError(net.key(), "VLAN tag on bridge '" + bridge + "', which is not VLAN aware (vlan_filtering=0)");
             }
-            exec.run(List.of("bridge", "vlan", "del", "dev", tap, "vid", "1-4094"));
+            run(List.of("bridge", "vlan", "del", "dev", tap, "vid", "1-4094"));
             if (tag.isPresent()) {
-                exec.run(List.of("bridge", "vlan", "add", "dev", tap, "vid", tag.get(), "pvid", "untagged"));
+                run(List.of("bridge", "vlan", "add", "dev", tap, "vid", tag.get(), "pvid", "untagged"));
             }
             for (String trunk : net.get("trunks").map(t -> t.split(";")).orElse(new String[0])) {
-                exec.run(List.of("bridge", "vlan", "add", "dev", tap, "vid", trunk));
+                run(List.of("bridge", "vlan", "add", "dev", tap, "vid", trunk));
             }
         }
-        exec.run(List.of("ip", "link", "set", "dev", tap, "up"));
+        run(List.of("ip", "link", "set", "dev", tap, "up"));
         net.get("rate").ifPresent(rate -> {
             try {
                 rateLimit(tap, rate);
-            } catch (Exec.CommandFailed e) {
+            } catch (ProcessException e) {
                 warn.accept(net.key() + ": rate limit not applied - " + e.getMessage());
             }
         });
+    }
+
+    private static void run(List<String> command) {
+        ProcessRunner.of(command).timeout(TOOL_TIMEOUT).run().check();
     }
 
     /** Proxmox's tap_rate_limit: police what the guest sends, shape what it receives; rate in MB/s. */
@@ -73,11 +75,11 @@ public final class HostNetwork {
         if (rate <= 0) {
             return;
         }
-        exec.run(List.of("tc", "qdisc", "add", "dev", tap, "root", "handle", "1:", "htb", "default", "1"));
-        exec.run(List.of("tc", "class", "add", "dev", tap, "parent", "1:", "classid", "1:1", "htb", "rate", rate + "bps",
+        run(List.of("tc", "qdisc", "add", "dev", tap, "root", "handle", "1:", "htb", "default", "1"));
+        run(List.of("tc", "class", "add", "dev", tap, "parent", "1:", "classid", "1:1", "htb", "rate", rate + "bps",
                 "burst", BURST + "b"));
-        exec.run(List.of("tc", "qdisc", "add", "dev", tap, "handle", "ffff:", "ingress"));
-        exec.run(List.of("tc", "filter", "add", "dev", tap, "parent", "ffff:", "protocol", "all", "u32", "match", "u32", "0", "0",
+        run(List.of("tc", "qdisc", "add", "dev", tap, "handle", "ffff:", "ingress"));
+        run(List.of("tc", "filter", "add", "dev", tap, "parent", "ffff:", "protocol", "all", "u32", "match", "u32", "0", "0",
                 "police", "rate", rate + "bps", "burst", BURST + "b", "mtu", "64kb", "drop"));
     }
 

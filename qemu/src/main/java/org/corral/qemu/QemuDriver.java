@@ -20,6 +20,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.Conflict;
 import org.corral.core.json.Json;
+import org.corral.core.process.ProcessException;
+import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.TaskContext;
 import org.corral.qemu.config.Drive;
 import org.corral.qemu.config.NetDevice;
@@ -39,6 +41,7 @@ import tools.jackson.databind.node.ObjectNode;
  * bridges; the daemon speaks to it only through QMP.
  */
 public final class QemuDriver {
+    private static final Duration HOOK_TIMEOUT = Duration.ofMinutes(5);
     private static final Logger log = LoggerFactory.getLogger(QemuDriver.class);
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(60);
@@ -67,7 +70,6 @@ public final class QemuDriver {
     private final CloudInit cloudInit;
     private final HostNetwork network;
     private final Clock clock;
-    private final Exec hookExec = new Exec(Duration.ofMinutes(5));
     private final Map<Integer, CpuSample> cpuSamples = new ConcurrentHashMap<>();
     private final Map<Long, String> runningMachine = new ConcurrentHashMap<>();
 
@@ -233,11 +235,10 @@ public final class QemuDriver {
         }
         ctx.log("GUEST HOOK: %s", phase);
         try {
-            String out = hookExec.run(List.of(path.toString(), Integer.toString(vmid), phase)).strip();
-            if (!out.isEmpty()) {
-                ctx.log(out);
-            }
-        } catch (Exec.CommandFailed e) {
+            // its output goes to the task log as it comes, as in Proxmox
+            ProcessRunner.of(path.toString(), Integer.toString(vmid), phase).stdoutLines(ctx::log).timeout(HOOK_TIMEOUT).task(ctx)
+                    .run().check();
+        } catch (ProcessException e) {
             if (phase.equals("pre-start")) {
                 throw new ApiException(500, "hookscript error for " + vmid + " on " + phase + ": " + e.getMessage());
             }

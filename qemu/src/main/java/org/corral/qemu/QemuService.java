@@ -43,7 +43,6 @@ public final class QemuService implements AutoCloseable {
     private final VmConfigs configs;
     private final VmRuntime runtime;
     private final QemuDriver driver;
-    private final Exec exec;
     private final VmEditor editor;
     private final DiskOperations disks;
     private final Snapshots snapshots;
@@ -63,16 +62,15 @@ public final class QemuService implements AutoCloseable {
         this.consoles = requireNonNull(consoles, "consoles is null");
         this.volumes = requireNonNull(volumes, "volumes is null");
         this.clock = requireNonNull(clock, "clock is null");
-        this.exec = Exec.standard();
         this.configs = new VmConfigs(node, requireNonNull(store, "store is null"));
         this.runtime = new VmRuntime(node);
         this.driver = new QemuDriver(configs, runtime, volumes, requireNonNull(kvm, "kvm is null"),
-                new CloudInit(exec, Path.of("/etc/resolv.conf")), new HostNetwork(exec), clock);
-        this.editor = new VmEditor(configs, driver, volumes, new HostNetwork(exec), tasks, exec, clock, Path.of("/usr/share/OVMF"));
-        this.disks = new DiskOperations(configs, runtime, volumes, exec);
+                new CloudInit(Path.of("/etc/resolv.conf")), new HostNetwork(), clock);
+        this.editor = new VmEditor(configs, driver, volumes, new HostNetwork(), tasks, clock, Path.of("/usr/share/OVMF"));
+        this.disks = new DiskOperations(configs, runtime, volumes);
         this.snapshots = new Snapshots(configs, driver, volumes, clock);
-        this.clones = new Clones(configs, runtime, volumes, exec);
-        this.consoleService = new Consoles(node, configs, runtime, consoles, tasks, exec);
+        this.clones = new Clones(configs, runtime, volumes);
+        this.consoleService = new Consoles(node, configs, runtime, consoles, tasks);
     }
 
     public Node node() {

@@ -25,6 +25,7 @@ import org.corral.core.error.ApiException;
 import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
 import org.corral.core.json.Json;
+import org.corral.core.process.ProcessRunner;
 import org.corral.core.schema.Schema;
 import org.corral.core.task.TaskContext;
 import org.corral.core.task.TaskManager;
@@ -60,19 +61,17 @@ public final class VmEditor {
     private final Volumes volumes;
     private final HostNetwork network;
     private final TaskManager tasks;
-    private final Exec exec;
     private final Clock clock;
     private final Path ovmfDir;
     private final MacAddresses macs = new MacAddresses();
 
-    public VmEditor(VmConfigs configs, QemuDriver driver, Volumes volumes, HostNetwork network, TaskManager tasks, Exec exec,
-            Clock clock, Path ovmfDir) {
+    public VmEditor(VmConfigs configs, QemuDriver driver, Volumes volumes, HostNetwork network, TaskManager tasks, Clock clock,
+            Path ovmfDir) {
         this.configs = requireNonNull(configs, "configs is null");
         this.driver = requireNonNull(driver, "driver is null");
         this.volumes = requireNonNull(volumes, "volumes is null");
         this.network = requireNonNull(network, "network is null");
         this.tasks = requireNonNull(tasks, "tasks is null");
-        this.exec = requireNonNull(exec, "exec is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.ovmfDir = requireNonNull(ovmfDir, "ovmfDir is null");
     }
@@ -322,7 +321,7 @@ public final class VmEditor {
 
     private String qemuVersion() {
         try {
-            String out = exec.run(List.of(QemuCommandLine.QEMU, "--version"));
+            String out = ProcessRunner.of(QemuCommandLine.QEMU, "--version").output();
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("version (\\d+\\.\\d+\\.\\d+)").matcher(out);
             return m.find() ? m.group(1) : "unknown";
         } catch (RuntimeException e) {
@@ -360,7 +359,8 @@ public final class VmEditor {
                 volid = volumes.alloc(storage, vmid, format, Optional.empty(), size);
                 allocated.add(volid);
                 String fmt = volumes.format(volid);
-                exec.run(List.of("qemu-img", "convert", "-n", "-f", "raw", "-O", fmt, template.toString(), volumes.path(volid).toString()));
+                ProcessRunner.of("qemu-img", "convert", "-n", "-f", "raw", "-O", fmt, template.toString(), volumes.path(volid).toString())
+                        .task(ctx).output();
                 drive = drive.with("file", volid).with("size", Sizes.format(size));
                 ctx.log("%s: created EFI vars disk %s", drive.key(), volid);
             } else if (drive.get("import-from").isPresent()) {
@@ -371,8 +371,8 @@ public final class VmEditor {
                 volid = volumes.alloc(storage, vmid, format, Optional.empty(), size);
                 allocated.add(volid);
                 ctx.log("%s: importing %s (%s, %s) to %s", drive.key(), source, image.format(), Sizes.format(size), volid);
-                exec.run(List.of("qemu-img", "convert", "-n", "-f", image.format(), "-O", volumes.format(volid), sourcePath.toString(),
-                        volumes.path(volid).toString()));
+                ProcessRunner.of("qemu-img", "convert", "-n", "-f", image.format(), "-O", volumes.format(volid), sourcePath.toString(),
+                        volumes.path(volid).toString()).task(ctx).output();
                 drive = drive.with("file", volid).with("size", Sizes.format(size)).without("import-from");
             } else {
                 size = Sizes.parse(drive.file().substring(storage.length() + 1) + "G");
@@ -392,7 +392,7 @@ public final class VmEditor {
     record ImageInfo(String format, long virtualSize) {}
 
     ImageInfo imageInfo(Path path) {
-        tools.jackson.databind.JsonNode info = Json.read(exec.run(List.of("qemu-img", "info", "-U", "--output=json", path.toString())));
+        tools.jackson.databind.JsonNode info = Json.read(ProcessRunner.of("qemu-img", "info", "-U", "--output=json", path.toString()).output());
         String format = info.path("format").asString("raw");
         if (!List.of("raw", "qcow2", "vmdk", "qed", "vdi", "vhdx", "vpc").contains(format)) {
             throw new ApiException(400, "import-from: unsupported image format '" + format + "'");

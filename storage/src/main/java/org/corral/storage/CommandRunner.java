@@ -1,6 +1,7 @@
 package org.corral.storage;
 
 import java.util.List;
+import org.corral.core.process.ProcessRunner;
 
 /**
  * Runs a host command and answers its standard output. Plugins of storages this machine may lack
@@ -10,8 +11,8 @@ import java.util.List;
 public interface CommandRunner {
     String run(List<String> command);
 
-    /** Runs commands for real, through {@link Exec}. */
+    /** Runs commands for real, through {@link ProcessRunner}. */
     static CommandRunner system() {
-        return Exec::run;
+        return command -> ProcessRunner.of(command).output();
     }
 }

@@ -4,12 +4,19 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A started task: the context its body sees, and the state the manager needs to stop and end it. */
 final class RunningTask implements TaskContext {
+    private static final Logger logger = LoggerFactory.getLogger(RunningTask.class);
     private final Upid upid;
     private final TaskLog.Writer log;
     private final AtomicInteger warnings = new AtomicInteger();
@@ -17,6 +24,7 @@ final class RunningTask implements TaskContext {
     private volatile boolean stopRequested;
     private Thread thread; // guarded by this
     private boolean ending; // guarded by this
+    private final Set<Runnable> stopActions = new LinkedHashSet<>(); // guarded by this
 
     RunningTask(Upid upid, TaskLog.Writer log) {
         this.upid = requireNonNull(upid, "upid is null");
@@ -70,6 +78,23 @@ final class RunningTask implements TaskContext {
         }
     }
 
+    @Override
+    public StopHook onStop(Runnable action) {
+        requireNonNull(action, "action is null");
+        synchronized (this) {
+            if (!stopRequested) {
+                stopActions.add(action);
+                return () -> {
+                    synchronized (this) {
+                        stopActions.remove(action);
+                    }
+                };
+            }
+        }
+        runQuietly(action);
+        return () -> { };
+    }
+
     TaskLog.Writer logWriter() {
         return log;
     }
@@ -82,16 +107,34 @@ final class RunningTask implements TaskContext {
         this.thread = requireNonNull(thread, "thread is null");
     }
 
-    /** Flags the task and interrupts its thread; false once the task is ending and can no longer be stopped. */
-    synchronized boolean requestStop() {
-        if (ending) {
-            return false;
+    /**
+     * Flags the task, interrupts its thread and runs its stop actions; false once the task is
+     * ending and can no longer be stopped.
+     */
+    boolean requestStop() {
+        List<Runnable> actions;
+        synchronized (this) {
+            if (ending) {
+                return false;
+            }
+            stopRequested = true;
+            if (thread != null) {
+                thread.interrupt();
+            }
+            actions = new ArrayList<>(stopActions);
+            stopActions.clear();
         }
-        stopRequested = true;
-        if (thread != null) {
-            thread.interrupt();
-        }
+        // outside the lock: an action may take a moment (killing a process tree)
+        actions.forEach(RunningTask::runQuietly);
         return true;
+    }
+
+    private static void runQuietly(Runnable action) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            logger.warn("A stop action failed", e);
+        }
     }
 
     /** Claims the right to record the task's end; exactly one caller (its thread or close) gets it. */

@@ -24,4 +24,21 @@ public interface TaskContext {
 
     /** Throws {@link TaskStoppedException} once someone asked the task to stop. */
     void checkStopped();
+
+    /**
+     * Runs {@code action} when someone asks the task to stop (at once if they did already), on the
+     * stopper's thread; closing the answer forgets it. A body's helper threads and child processes
+     * do not see the task thread's interrupt, this reaches them. A context that is never stopped
+     * keeps this default, which registers nothing.
+     */
+    default StopHook onStop(Runnable action) {
+        return () -> { };
+    }
+
+    /** A registered stop action; closing it forgets the action. */
+    @FunctionalInterface
+    interface StopHook extends AutoCloseable {
+        @Override
+        void close();
+    }
 }

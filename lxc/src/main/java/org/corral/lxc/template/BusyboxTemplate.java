@@ -16,7 +16,8 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.corral.lxc.Command;
+import org.corral.core.process.ProcessResult;
+import org.corral.core.process.ProcessRunner;
 
 /**
  * Builds a tiny container template from the host's static busybox ({@code busybox-static}):
@@ -61,7 +62,7 @@ public final class BusyboxTemplate {
         Path partial = outputDir.resolve("." + target.getFileName() + ".partial");
         try {
             populate(staging);
-            Command.of("tar", "--numeric-owner", "--owner=0", "--group=0", compression.tarFlag().orElseThrow(),
+            ProcessRunner.of("tar", "--numeric-owner", "--owner=0", "--group=0", compression.tarFlag().orElseThrow(),
                             "-cf", partial.toString(), "-C", staging.toString(), ".")
                     .timeout(Duration.ofMinutes(5)).run().check();
             Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -87,7 +88,7 @@ public final class BusyboxTemplate {
     }
 
     private String version() {
-        Command.Result result = Command.of(busybox.toString()).timeout(Duration.ofSeconds(10)).run();
+        ProcessResult result = ProcessRunner.of(busybox.toString()).timeout(Duration.ofSeconds(10)).run();
         Matcher m = VERSION.matcher(result.stdout() + result.stderr());
         return m.find() ? m.group(1) : "0";
     }
@@ -98,12 +99,12 @@ public final class BusyboxTemplate {
             Files.createDirectories(root.resolve(dir));
         }
         // Java's permission sets have no sticky bit
-        Command.of("chmod", "1777", root.resolve("tmp").toString()).timeout(Duration.ofSeconds(10)).run().check();
+        ProcessRunner.of("chmod", "1777", root.resolve("tmp").toString()).timeout(Duration.ofSeconds(10)).run().check();
         Files.setPosixFilePermissions(root.resolve("root"), PosixFilePermissions.fromString("rwx------"));
         Path binary = root.resolve("bin/busybox");
         Files.copy(busybox, binary);
         Files.setPosixFilePermissions(binary, PosixFilePermissions.fromString("rwxr-xr-x"));
-        List<String> applets = Command.of(busybox.toString(), "--list-full").timeout(Duration.ofSeconds(10)).run().check()
+        List<String> applets = ProcessRunner.of(busybox.toString(), "--list-full").timeout(Duration.ofSeconds(10)).run().check()
                 .stdout().lines().map(String::trim).filter(a -> !a.isEmpty()).toList();
         for (String applet : applets) {
             Path link = root.resolve(applet);

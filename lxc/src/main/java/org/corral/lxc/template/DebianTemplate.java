@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.corral.lxc.Command;
+import org.corral.core.process.ProcessRunner;
 
 /**
  * Builds a Debian container template with {@code debootstrap} from Debian's packages, named as
@@ -76,7 +76,7 @@ public final class DebianTemplate {
 
     /** Runs debootstrap (slow: minutes, needs the mirror) and writes the template into {@code outputDir}. */
     public Path build(Path outputDir) throws IOException {
-        if (!Command.available("debootstrap")) {
+        if (!ProcessRunner.available("debootstrap")) {
             throw new IOException("debootstrap is not installed");
         }
         Files.createDirectories(outputDir);
@@ -84,9 +84,9 @@ public final class DebianTemplate {
         Path staging = Files.createTempDirectory(outputDir, ".debian-staging-");
         Path partial = outputDir.resolve("." + spec.fileName() + ".partial");
         try {
-            Command.of(debootstrapCommand(staging)).timeout(timeout).run().check();
+            ProcessRunner.of(debootstrapCommand(staging)).timeout(timeout).run().check();
             trim(staging);
-            Command.of("tar", "--numeric-owner", "--zstd", "--one-file-system", "--xattrs", "-cf", partial.toString(),
+            ProcessRunner.of("tar", "--numeric-owner", "--zstd", "--one-file-system", "--xattrs", "-cf", partial.toString(),
                     "-C", staging.toString(), ".").timeout(timeout).run().check();
             Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return target;

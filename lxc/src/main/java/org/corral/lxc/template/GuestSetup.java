@@ -13,8 +13,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import org.corral.core.process.ProcessRunner;
 import org.corral.core.schema.Formats;
-import org.corral.lxc.Command;
 import org.corral.lxc.config.CtOptions;
 import org.corral.lxc.config.CtSection;
 import org.corral.lxc.config.NetConfig;
@@ -262,7 +262,7 @@ public final class GuestSetup {
 
     /** Each container gets its own host keys, as Proxmox makes them at create; templates ship none. */
     private void generateSshHostKeys() throws IOException {
-        if (!files.exists("/etc/ssh/sshd_config") || !Command.available("ssh-keygen")) {
+        if (!files.exists("/etc/ssh/sshd_config") || !ProcessRunner.available("ssh-keygen")) {
             return;
         }
         Path scratch = Files.createTempDirectory("corral-sshkeys-");
@@ -272,7 +272,7 @@ public final class GuestSetup {
                 if (files.exists("/etc/ssh/" + name)) {
                     continue;
                 }
-                Command.of("ssh-keygen", "-q", "-t", type, "-N", "", "-C", "root@" + files.root().getFileName(),
+                ProcessRunner.of("ssh-keygen", "-q", "-t", type, "-N", "", "-C", "root@" + files.root().getFileName(),
                         "-f", scratch.resolve(name).toString()).timeout(Duration.ofMinutes(1)).run().check();
                 files.write("/etc/ssh/" + name, Files.readString(scratch.resolve(name), StandardCharsets.ISO_8859_1), "rw-------");
                 files.write("/etc/ssh/" + name + ".pub", Files.readString(scratch.resolve(name + ".pub"), StandardCharsets.ISO_8859_1),

@@ -11,7 +11,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.corral.lxc.Command;
+import org.corral.core.process.ProcessResult;
+import org.corral.core.process.ProcessRunner;
 import org.corral.lxc.LxcConfigWriter;
 
 /**
@@ -158,7 +159,7 @@ public final class TemplateArchive {
                 "--warning=no-xattr-write", "-C", rootfs.toString(), "--skip-old-files", "--anchored", "--exclude", "./dev/*"));
         // tar reads the archive from stdin: the namespace's root may not be allowed to open it
         try (InputStream in = Files.newInputStream(archive)) {
-            Command.Result result = Command.of(cmd).stdin(in).timeout(timeout).run();
+            ProcessResult result = ProcessRunner.of(cmd).stdin(in).timeout(timeout).run();
             if (!result.ok()) {
                 if (ignoreErrors && !result.timedOut()) {
                     return Optional.of(result.describeFailure());

@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.zip.GZIPOutputStream;
-import org.corral.lxc.Command;
+import org.corral.core.process.ProcessRunner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,7 +23,7 @@ class TemplateArchiveTest {
         Path src = Files.createDirectories(dir.resolve("src"));
         Files.writeString(src.resolve("hello"), "hi\n");
         Path out = dir.resolve(name);
-        Command.of("tar", flag, "-cf", out.toString(), "-C", src.toString(), ".").timeout(Duration.ofSeconds(30)).run().check();
+        ProcessRunner.of("tar", flag, "-cf", out.toString(), "-C", src.toString(), ".").timeout(Duration.ofSeconds(30)).run().check();
         return out;
     }
 

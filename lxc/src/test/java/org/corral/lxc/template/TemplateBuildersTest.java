@@ -8,7 +8,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.corral.lxc.Command;
+import org.corral.core.process.ProcessRunner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,7 +21,7 @@ class TemplateBuildersTest {
         Path template = new BusyboxTemplate().build(dir, TemplateArchive.Compression.ZSTD);
         assertThat(template.getFileName().toString()).matches("busybox-[0-9.]+-corral_1_amd64\\.tar\\.zst");
         assertThat(TemplateArchive.check(template)).isEqualTo(TemplateArchive.Compression.ZSTD);
-        String listing = Command.of("tar", "--zstd", "-tvf", template.toString()).timeout(Duration.ofSeconds(30)).run().check().stdout();
+        String listing = ProcessRunner.of("tar", "--zstd", "-tvf", template.toString()).timeout(Duration.ofSeconds(30)).run().check().stdout();
         assertThat(listing).contains("./bin/busybox", "./sbin/init -> ../bin/busybox", "./etc/inittab", "drwxr-xr-x 0/0               0");
         try (var left = Files.list(dir)) {
             assertThat(left.toList()).containsExactly(template);

@@ -12,6 +12,7 @@ import org.corral.core.error.ApiException;
 import org.corral.core.error.Conflict;
 import org.corral.core.error.ParameterError;
 import org.corral.core.error.PermissionDenied;
+import org.corral.core.process.ProcessRunner;
 import org.corral.qemu.config.VmConfigCodec;
 import org.corral.qemu.it.ApiClient;
 import org.corral.qemu.it.TestNode;
@@ -247,8 +248,8 @@ class VmConfigApiTest {
         api.put("/nodes/pve1/qemu/220/cloudinit", Map.of());
         java.nio.file.Path iso = node.service().volumes().path("local:220/vm-220-cloudinit.raw");
         java.nio.file.Path out = node.dir().resolve("user-data");
-        new org.corral.qemu.Exec(Duration.ofSeconds(30)).run(List.of("xorriso", "-osirrox", "on", "-indev", iso.toString(),
-                "-extract", "/user-data", out.toString()));
+        ProcessRunner.of("xorriso", "-osirrox", "on", "-indev", iso.toString(),
+                "-extract", "/user-data", out.toString()).output();
         assertThat(java.nio.file.Files.readString(out)).startsWith("#cloud-config\n").contains("hostname: ci1")
                 .contains("fqdn: ci1.example.com").contains("user: admin").contains("password: $6$");
         String network = (String) api.get("/nodes/pve1/qemu/220/cloudinit/dump", Map.of("type", "network"));
@@ -262,14 +263,13 @@ class VmConfigApiTest {
     @Test
     void importFromCopiesTheSourceImageIntoANewDisk() throws Exception {
         java.nio.file.Path source = node.dir().resolve("source.qcow2");
-        var exec = new org.corral.qemu.Exec(Duration.ofSeconds(30));
-        exec.run(List.of("qemu-img", "create", "-q", "-f", "qcow2", source.toString(), "48M"));
-        exec.run(List.of("qemu-io", "-c", "write -P 0x5a 0 1M", source.toString()));
+        ProcessRunner.of("qemu-img", "create", "-q", "-f", "qcow2", source.toString(), "48M").output();
+        ProcessRunner.of("qemu-io", "-c", "write -P 0x5a 0 1M", source.toString()).output();
         create(221, Map.of("memory", "128", "scsi0", "local:0,import-from=" + source));
         String drive = node.service().configs().load(221).config().get("scsi0").orElseThrow();
         assertThat(drive).isEqualTo("local:221/vm-221-disk-0.raw,size=48M");
-        exec.run(List.of("qemu-img", "compare", "-f", "qcow2", "-F", "raw", source.toString(),
-                node.service().volumes().path("local:221/vm-221-disk-0.raw").toString()));
+        ProcessRunner.of("qemu-img", "compare", "-f", "qcow2", "-F", "raw", source.toString(),
+                node.service().volumes().path("local:221/vm-221-disk-0.raw").toString()).output();
         var ops = ApiClient.user("ops@pve");
         api.grant("ops@pve", "/vms/222", Privilege.VM_ALLOCATE, Privilege.VM_CONFIG_DISK);
         api.grant("ops@pve", "/storage/local", Privilege.DATASTORE_ALLOCATE_SPACE);

@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.corral.qemu.Exec;
+import org.corral.core.process.ProcessRunner;
 import org.corral.qemu.config.VmConfig;
 import org.corral.storage.StorageConfig;
 import org.junit.jupiter.api.AfterAll;
@@ -24,7 +24,6 @@ import org.junit.jupiter.api.Test;
  */
 class BtrfsIT {
     static final Duration BOOT = Duration.ofSeconds(90);
-    static final Exec EXEC = new Exec(Duration.ofMinutes(1));
     static Path base;
     static Path mount;
     static String loop;
@@ -40,11 +39,11 @@ class BtrfsIT {
         try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "rw")) {
             file.setLength(4L << 30);
         }
-        loop = EXEC.run(List.of("losetup", "--find", "--show", image.toString())).strip();
-        EXEC.run(List.of("mkfs.btrfs", "-q", loop));
+        loop = ProcessRunner.of("losetup", "--find", "--show", image.toString()).output().strip();
+        ProcessRunner.of("mkfs.btrfs", "-q", loop).output();
         mount = base.resolve("mnt");
         Files.createDirectories(mount);
-        EXEC.run(List.of("mount", loop, mount.toString()));
+        ProcessRunner.of("mount", loop, mount.toString()).output();
         mounted = true;
     }
 
@@ -53,16 +52,16 @@ class BtrfsIT {
         try {
             if (mounted) {
                 try {
-                    EXEC.run(List.of("umount", mount.toString()));
+                    ProcessRunner.of("umount", mount.toString()).output();
                 } catch (RuntimeException e) {
                     // something still holds it open: detach it lazily rather than leave it mounted
-                    EXEC.run(List.of("umount", "-l", mount.toString()));
+                    ProcessRunner.of("umount", "-l", mount.toString()).output();
                 }
             }
         } finally {
             try {
                 if (loop != null) {
-                    EXEC.run(List.of("losetup", "-d", loop));
+                    ProcessRunner.of("losetup", "-d", loop).output();
                 }
             } finally {
                 if (base != null) {

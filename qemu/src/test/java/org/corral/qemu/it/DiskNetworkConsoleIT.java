@@ -15,7 +15,7 @@ import org.corral.core.console.ConsoleKind;
 import org.corral.core.console.ConsoleProxies;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.PermissionDenied;
-import org.corral.qemu.Exec;
+import org.corral.core.process.ProcessRunner;
 import org.corral.qemu.config.VmConfig;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
@@ -23,7 +23,6 @@ import tools.jackson.databind.JsonNode;
 /** Online disk changes (resize, limits, cdrom, move), NICs on a test bridge, and the VNC and serial consoles. */
 class DiskNetworkConsoleIT {
     static final Duration BOOT = Duration.ofSeconds(90);
-    static final Exec EXEC = new Exec(Duration.ofSeconds(30));
 
     static JsonNode block(ApiClient api, TestNode node, int vmid, String device) {
         for (JsonNode b : node.service().driver().runtime().command(vmid, "query-block")) {
@@ -99,9 +98,9 @@ class DiskNetworkConsoleIT {
     @Test
     void nicsJoinTheirBridgeAndConsolesReachVncAndTheSerialPort() throws Exception {
         String bridge = "cqbr" + ProcessHandle.current().pid() % 100000;
-        EXEC.run(List.of("ip", "link", "add", bridge, "type", "bridge"));
+        ProcessRunner.of("ip", "link", "add", bridge, "type", "bridge").output();
         try (TestNode node = new TestNode("pve1")) {
-            EXEC.run(List.of("ip", "link", "set", bridge, "up"));
+            ProcessRunner.of("ip", "link", "set", bridge, "up").output();
             ApiClient api = new ApiClient(node.service());
             Map<String, String> params = new java.util.LinkedHashMap<>(node.guestVm());
             params.put("net0", "virtio,bridge=" + bridge + ",rate=5");
@@ -114,7 +113,7 @@ class DiskNetworkConsoleIT {
             Path tap = Path.of("/sys/class/net/tap100i0");
             assertThat(Files.readSymbolicLink(tap.resolve("master")).getFileName().toString()).isEqualTo(bridge);
             assertThat(Long.decode(Files.readString(tap.resolve("flags")).strip()) & 1).as("IFF_UP").isEqualTo(1);
-            assertThat(EXEC.run(List.of("tc", "qdisc", "show", "dev", "tap100i0"))).contains("htb");
+            assertThat(ProcessRunner.of("tc", "qdisc", "show", "dev", "tap100i0").output()).contains("htb");
             JsonNode status = (JsonNode) api.get("/nodes/pve1/qemu/100/status/current", Map.of());
             assertThat(status.path("nics").has("tap100i0")).isTrue();
 
@@ -153,7 +152,7 @@ class DiskNetworkConsoleIT {
             node.requireOk((String) api.post("/nodes/pve1/qemu/100/status/stop", Map.of()), Duration.ofSeconds(30));
             assertThat(Files.exists(tap)).isFalse();
         } finally {
-            EXEC.run(List.of("ip", "link", "del", bridge));
+            ProcessRunner.of("ip", "link", "del", bridge).output();
         }
     }
 

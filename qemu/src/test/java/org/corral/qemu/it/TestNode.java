@@ -16,10 +16,10 @@ import org.corral.cluster.ClusterStore;
 import org.corral.core.config.ConfigStore;
 import org.corral.core.console.ConsoleProxies;
 import org.corral.core.node.Node;
+import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.TaskManager;
 import org.corral.core.task.TaskStatus;
 import org.corral.core.task.Upid;
-import org.corral.qemu.Exec;
 import org.corral.qemu.KvmProbe;
 import org.corral.qemu.QemuService;
 import org.corral.qemu.disk.StorageVolumes;
@@ -196,8 +196,8 @@ public final class TestNode implements AutoCloseable {
     public String firstSector(String volid) throws IOException {
         Path raw = dir.resolve("sector-" + System.nanoTime() + ".raw");
         try {
-            new Exec(Duration.ofMinutes(1)).run(java.util.List.of("qemu-img", "dd", "-U", "-f", volumes.format(volid), "-O", "raw", "bs=512",
-                    "count=1", "if=" + volumes.path(volid), "of=" + raw));
+            ProcessRunner.of("qemu-img", "dd", "-U", "-f", volumes.format(volid), "-O", "raw", "bs=512",
+                    "count=1", "if=" + volumes.path(volid), "of=" + raw).output();
             return new String(Files.readAllBytes(raw), StandardCharsets.ISO_8859_1).replace("\0", "").strip();
         } finally {
             Files.deleteIfExists(raw);

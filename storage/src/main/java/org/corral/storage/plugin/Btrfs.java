@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.corral.storage.Exec;
+import org.corral.core.process.ProcessRunner;
 
 /** The {@code btrfs} commands the btrfs storage uses. */
 final class Btrfs {
@@ -22,11 +22,11 @@ final class Btrfs {
     record Qgroup(long referenced, long exclusive, Optional<Long> limit) {}
 
     static void createSubvolume(Path path) {
-        Exec.run(List.of("btrfs", "subvolume", "create", path.toString()));
+        ProcessRunner.of("btrfs", "subvolume", "create", path.toString()).output();
     }
 
     static void deleteSubvolume(Path path) {
-        Exec.run(List.of("btrfs", "subvolume", "delete", path.toString()));
+        ProcessRunner.of("btrfs", "subvolume", "delete", path.toString()).output();
     }
 
     static void snapshot(Path source, Path target, boolean readOnly) {
@@ -35,7 +35,7 @@ final class Btrfs {
             command.add("-r");
         }
         command.addAll(List.of(source.toString(), target.toString()));
-        Exec.run(command);
+        ProcessRunner.of(command).output();
     }
 
     static boolean isSubvolume(Path path) {
@@ -48,26 +48,26 @@ final class Btrfs {
     }
 
     static void setReadOnly(Path subvolume, boolean readOnly) {
-        Exec.run(List.of("btrfs", "property", "set", "-ts", subvolume.toString(), "ro", Boolean.toString(readOnly)));
+        ProcessRunner.of("btrfs", "property", "set", "-ts", subvolume.toString(), "ro", Boolean.toString(readOnly)).output();
     }
 
     /** Turns quota groups on for the file system holding {@code path}; does nothing when they are on. */
     static void enableQuota(Path path) {
         if (qgroup(path).isEmpty()) {
-            Exec.run(List.of("btrfs", "quota", "enable", path.toString()));
+            ProcessRunner.of("btrfs", "quota", "enable", path.toString()).output();
         }
     }
 
     /** Limits the data a subvolume refers to; empty removes the limit. */
     static void limit(Path subvolume, Optional<Long> bytes) {
-        Exec.run(List.of("btrfs", "qgroup", "limit", bytes.map(String::valueOf).orElse("none"), subvolume.toString()));
+        ProcessRunner.of("btrfs", "qgroup", "limit", bytes.map(String::valueOf).orElse("none"), subvolume.toString()).output();
     }
 
     /** The subvolume's own qgroup ({@code 0/ID}), or empty when quotas are off. */
     static Optional<Qgroup> qgroup(Path subvolume) {
         String out;
         try {
-            out = Exec.run(List.of("btrfs", "qgroup", "show", "-re", "--raw", "-f", subvolume.toString()));
+            out = ProcessRunner.of("btrfs", "qgroup", "show", "-re", "--raw", "-f", subvolume.toString()).output();
         } catch (RuntimeException e) {
             return Optional.empty();
         }
@@ -86,11 +86,11 @@ final class Btrfs {
         List<String> command = new ArrayList<>(List.of("btrfs", "send", "-q"));
         parent.ifPresent(p -> command.addAll(List.of("-p", p.toString())));
         command.add(subvolume.toString());
-        Exec.run(command, null, out);
+        ProcessRunner.of(command).stdout(out).run().check();
     }
 
     /** Receives a send stream into {@code directory}, where it creates a read-only subvolume. */
     static void receive(Path directory, InputStream in) {
-        Exec.run(List.of("btrfs", "receive", "-q", directory.toString()), in, OutputStream.nullOutputStream());
+        ProcessRunner.of("btrfs", "receive", "-q", directory.toString()).stdin(in).run().check();
     }
 }

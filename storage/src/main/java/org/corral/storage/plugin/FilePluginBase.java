@@ -38,10 +38,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.corral.core.error.Conflict;
 import org.corral.core.error.NotFound;
+import org.corral.core.process.ProcessRunner;
 import org.corral.storage.Availability;
 import org.corral.storage.ContentType;
 import org.corral.storage.DiskName;
-import org.corral.storage.Exec;
 import org.corral.storage.Feature;
 import org.corral.storage.Host;
 import org.corral.storage.SafePaths;
@@ -426,7 +426,7 @@ public abstract class FilePluginBase implements StoragePlugin {
                 Integer.toString(depth)));
         name.ifPresent(n -> command.addAll(List.of("-name", n)));
         command.addAll(List.of("-printf", "%P\\0%s\\0%b\\0%C@\\0%y\\0"));
-        String out = Exec.run(command);
+        String out = ProcessRunner.of(command).output();
         String[] fields = out.split("\0", -1);
         List<Entry> entries = new ArrayList<>();
         for (int i = 0; i + 4 < fields.length; i += 5) {

@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.corral.core.json.Json;
-import org.corral.storage.Exec;
+import org.corral.core.process.ProcessRunner;
 import org.corral.storage.StorageException;
 import org.corral.storage.VolumeFormat;
 import tools.jackson.databind.JsonNode;
@@ -54,7 +54,7 @@ final class QemuImg {
         List<String> command = new ArrayList<>(List.of("qemu-img", "create"));
         preallocation(format, preallocation).ifPresent(p -> command.addAll(List.of("-o", "preallocation=" + p)));
         command.addAll(List.of("-f", format.proxmoxName(), path.toString(), kib(sizeBytes)));
-        Exec.run(command);
+        ProcessRunner.of(command).output();
         ownerOnly(path);
     }
 
@@ -69,28 +69,28 @@ final class QemuImg {
 
     /** A qcow2 image on top of {@code backing} (a path relative to the new image's directory). */
     static void createLinked(Path path, String backing, VolumeFormat backingFormat) {
-        Exec.run(List.of("qemu-img", "create", "-b", backing, "-F", backingFormat.proxmoxName(), "-f", "qcow2", path.toString()));
+        ProcessRunner.of("qemu-img", "create", "-b", backing, "-F", backingFormat.proxmoxName(), "-f", "qcow2", path.toString()).output();
         ownerOnly(path);
     }
 
     static void resize(Path path, VolumeFormat format, long sizeBytes) {
-        Exec.run(List.of("qemu-img", "resize", "-f", format.proxmoxName(), path.toString(), Long.toString(sizeBytes)));
+        ProcessRunner.of("qemu-img", "resize", "-f", format.proxmoxName(), path.toString(), Long.toString(sizeBytes)).output();
     }
 
     /** {@code -c} creates, {@code -a} applies (rollback), {@code -d} deletes an internal snapshot. */
     static void snapshot(String operation, String snapshot, Path path) {
-        Exec.run(List.of("qemu-img", "snapshot", operation, snapshot, path.toString()));
+        ProcessRunner.of("qemu-img", "snapshot", operation, snapshot, path.toString()).output();
     }
 
     static List<String> snapshots(Path path) {
-        JsonNode info = Json.read(Exec.run(List.of("qemu-img", "info", "--output=json", "-f", "qcow2", path.toString())));
+        JsonNode info = Json.read(ProcessRunner.of("qemu-img", "info", "--output=json", "-f", "qcow2", path.toString()).output());
         List<String> names = new ArrayList<>();
         info.path("snapshots").forEach(s -> names.add(s.path("name").asString()));
         return names;
     }
 
     static Info info(Path path, VolumeFormat format) {
-        JsonNode info = Json.read(Exec.run(List.of("qemu-img", "info", "--output=json", "-f", format.proxmoxName(), path.toString())));
+        JsonNode info = Json.read(ProcessRunner.of("qemu-img", "info", "--output=json", "-f", format.proxmoxName(), path.toString()).output());
         String backing = info.path("backing-filename").asString("");
         return new Info(info.path("virtual-size").asLong(0), info.path("actual-size").asLong(0),
                 info.path("format").asString(format.proxmoxName()), backing.isEmpty() ? Optional.empty() : Optional.of(backing));

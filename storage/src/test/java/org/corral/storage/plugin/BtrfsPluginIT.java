@@ -20,8 +20,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import org.corral.core.error.ApiException;
+import org.corral.core.process.ProcessRunner;
 import org.corral.storage.ContentType;
-import org.corral.storage.Exec;
 import org.corral.storage.Sizes;
 import org.corral.storage.StorageConfig;
 import org.corral.storage.StorageService;
@@ -60,11 +60,11 @@ class BtrfsPluginIT {
         try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "rw")) {
             file.setLength(Sizes.GIB);
         }
-        loop = Exec.run(List.of("losetup", "--find", "--show", image.toString())).strip();
-        Exec.run(List.of("mkfs.btrfs", "-q", loop));
+        loop = ProcessRunner.of("losetup", "--find", "--show", image.toString()).output().strip();
+        ProcessRunner.of("mkfs.btrfs", "-q", loop).output();
         mount = base.resolve("mnt");
         Files.createDirectories(mount);
-        Exec.run(List.of("mount", loop, mount.toString()));
+        ProcessRunner.of("mount", loop, mount.toString()).output();
         mounted = true;
     }
 
@@ -73,16 +73,16 @@ class BtrfsPluginIT {
         try {
             if (mounted) {
                 try {
-                    Exec.run(List.of("umount", mount.toString()));
+                    ProcessRunner.of("umount", mount.toString()).output();
                 } catch (RuntimeException e) {
                     // something still holds it open: detach it lazily rather than leave it mounted
-                    Exec.run(List.of("umount", "-l", mount.toString()));
+                    ProcessRunner.of("umount", "-l", mount.toString()).output();
                 }
             }
         } finally {
             try {
                 if (loop != null) {
-                    Exec.run(List.of("losetup", "-d", loop));
+                    ProcessRunner.of("losetup", "-d", loop).output();
                 }
             } finally {
                 if (base != null) {
@@ -239,7 +239,7 @@ class BtrfsPluginIT {
         assertThat(baseVolume).isEqualTo("fast:103/base-103-disk-0.raw");
         assertThat(clone).isEqualTo("fast:104/vm-104-disk-0.raw");
         assertThat(sha256(path(clone))).isEqualTo(checksum);
-        String[] du = Exec.run(List.of("btrfs", "filesystem", "du", "-s", "--raw", mount.resolve("images/104/vm-104-disk-0").toString()))
+        String[] du = ProcessRunner.of("btrfs", "filesystem", "du", "-s", "--raw", mount.resolve("images/104/vm-104-disk-0").toString()).output()
                 .lines().skip(1).findFirst().orElseThrow().trim().split("\\s+");
         assertThat(Long.parseLong(du[1])).as("exclusive bytes of the clone").isLessThan(Sizes.MIB);
         assertThat(Long.parseLong(du[2])).as("bytes shared with the base").isGreaterThanOrEqualTo(32 * Sizes.MIB);
@@ -313,7 +313,7 @@ class BtrfsPluginIT {
         service.free(ct);
 
         assertThat(mount.resolve("images/108")).doesNotExist();
-        assertThat(Exec.run(List.of("btrfs", "subvolume", "list", mount.toString()))).doesNotContain("images/108");
+        assertThat(ProcessRunner.of("btrfs", "subvolume", "list", mount.toString()).output()).doesNotContain("images/108");
         assertThat(service.list("fast", Optional.of(108), Optional.empty())).isEmpty();
     }
 

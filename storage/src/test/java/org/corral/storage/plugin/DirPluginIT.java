@@ -13,8 +13,8 @@ import java.util.Optional;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.Conflict;
 import org.corral.core.json.Json;
+import org.corral.core.process.ProcessRunner;
 import org.corral.storage.ContentType;
-import org.corral.storage.Exec;
 import org.corral.storage.Sizes;
 import org.corral.storage.StorageConfig;
 import org.corral.storage.StorageService;
@@ -53,11 +53,11 @@ class DirPluginIT {
     }
 
     private static JsonNode info(Path image) {
-        return Json.read(Exec.run(List.of("qemu-img", "info", "--output=json", image.toString())));
+        return Json.read(ProcessRunner.of("qemu-img", "info", "--output=json", image.toString()).output());
     }
 
     private static void qemuIo(Path image, String format, String command) {
-        Exec.run(List.of("qemu-io", "-f", format, "-c", command, image.toString()));
+        ProcessRunner.of("qemu-io", "-f", format, "-c", command, image.toString()).output();
     }
 
     @Test
