@@ -277,4 +277,13 @@ class DaemonIT {
             }
         }
     }
+
+    @Test
+    void syslogAnswersWithNumberedLinesWhetherOrNotTheHostHasAJournal() {
+        TestClient.Answer answer = admin.get("/nodes/testnode/syslog", Map.of("limit", "5"));
+        assertThat(answer.status()).isEqualTo(200);
+        assertThat(answer.data().size()).isBetween(1, 5);
+        assertThat(answer.data().get(0).path("n").asInt()).isEqualTo(1);
+        assertThat(answer.data().get(0).path("t").asString()).isNotBlank();
+    }
 }

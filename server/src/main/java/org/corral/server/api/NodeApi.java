@@ -2,17 +2,15 @@ package org.corral.server.api;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiMethod;
 import org.corral.core.api.ApiModule;
@@ -20,12 +18,15 @@ import org.corral.core.api.ApiRequest;
 import org.corral.core.api.ApiResult;
 import org.corral.core.api.Check;
 import org.corral.core.node.Node;
+import org.corral.core.process.ProcessResult;
+import org.corral.core.process.ProcessRunner;
 import org.corral.core.schema.Formats;
 import org.corral.core.schema.Schema;
 import org.corral.server.host.HostStatus;
 
 /** {@code /version}, {@code /nodes} and a node's status, time, version and syslog. */
 public final class NodeApi implements ApiModule {
+    private static final Duration JOURNAL_TIMEOUT = Duration.ofSeconds(30);
     private final Node node;
     private final HostStatus host;
     private final Clock clock;
@@ -199,7 +200,7 @@ public final class NodeApi implements ApiModule {
         return out;
     }
 
-    private Object syslog(ApiRequest r) throws IOException, InterruptedException {
+    private Object syslog(ApiRequest r) {
         LocalNode.require(node, r);
         List<String> command = new ArrayList<>(List.of("journalctl", "--no-pager", "--quiet", "-o", "short-iso"));
         r.optionalString("since").ifPresent(s -> command.addAll(List.of("--since", s)));
@@ -218,17 +219,12 @@ public final class NodeApi implements ApiModule {
         return new ApiResult(out, Map.of("total", lines.size()));
     }
 
-    private static List<String> run(List<String> command) throws IOException, InterruptedException {
-        Process process;
-        try {
-            process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            return List.of("journalctl is not available: " + e.getMessage());
+    private static List<String> run(List<String> command) {
+        if (!ProcessRunner.available(command.getFirst())) {
+            return List.of(command.getFirst() + " is not available on this host");
         }
-        byte[] out = process.getInputStream().readAllBytes();
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-        }
-        return new String(out, StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+        ProcessResult result = ProcessRunner.of(command).timeout(JOURNAL_TIMEOUT).run();
+        String text = result.stdout().isBlank() ? result.stderr() : result.stdout();
+        return text.lines().filter(l -> !l.isBlank()).toList();
     }
 }
