@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.corral.access.AccessControl;
 import org.corral.access.AccessSettings;
+import org.corral.access.RequestCredentials;
 import org.corral.cluster.ClusterStore;
 import org.corral.core.access.AuthContext;
 import org.corral.core.api.ApiDispatcher;
@@ -158,20 +159,22 @@ public final class CorralDaemon implements AutoCloseable {
             ObjectNode openApi = OpenApi.document(registry.get(), "Corral API", Versions.CORRAL_VERSION);
 
             this.localSecret = HexFormat.of().formatHex(randomBytes());
+            // the HTTPS layer gets what checks tickets, never what signs them
+            RequestCredentials credentials = access.requestCredentials();
             RequestAuthenticator authenticator = new RequestAuthenticator() {
                 @Override
                 public Optional<AuthContext> ticket(String ticket, String clientAddress) {
-                    return access.authenticateTicket(ticket, clientAddress);
+                    return credentials.ticket(ticket, clientAddress);
                 }
 
                 @Override
                 public boolean csrf(String token, String userid) {
-                    return access.verifyCsrf(token, userid);
+                    return credentials.csrf(token, userid);
                 }
 
                 @Override
                 public AuthContext apiToken(String value, String clientAddress) {
-                    return access.authenticateToken(value, clientAddress);
+                    return credentials.apiToken(value, clientAddress);
                 }
             };
             this.http = new ApiHttpServer(new ApiDispatcher(registry.get(), access), authenticator, audit, localSecret,
