@@ -34,8 +34,8 @@ import org.eclipse.jetty.util.thread.VirtualThreadPool;
 import tools.jackson.databind.JsonNode;
 
 /**
- * API throughput: authenticated GET /api2/json/version and /cluster/resources with 1,000 guest
- * configs, measured with wrk (TLS, keep-alive) on loopback. The baseline, measured in the same run,
+ * API throughput: GET /api2/json/version with an API token and with a ticket cookie, and
+ * /cluster/resources with 1,000 guest configs, measured with wrk (TLS, keep-alive) on loopback. The baseline, measured in the same run,
  * is a bare Jetty HTTPS handler with the same TLS settings answering a constant /version body.
  * Run: bench/api/run
  */
@@ -66,9 +66,12 @@ public final class ApiBench {
             }
             Path lua = dir.resolve("auth.lua");
             Files.writeString(lua, "wrk.headers[\"Authorization\"] = \"" + header + "\"\n");
+            Path cookie = dir.resolve("ticket.lua");
+            Files.writeString(cookie, "wrk.headers[\"Cookie\"] = \"PVEAuthCookie=" + URLEncoder.encode(ticket, StandardCharsets.UTF_8) + "\"\n");
 
             results.add(baseline(duration));
             results.add(wrk("corral /version (API token)", base + "/version", lua, duration));
+            results.add(wrk("corral /version (ticket cookie)", base + "/version", cookie, duration));
             results.add(wrk("corral /cluster/resources, 1000 guests", base + "/cluster/resources", lua, duration));
         }
         Result baseline = results.get(0);

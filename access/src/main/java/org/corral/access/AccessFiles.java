@@ -37,6 +37,8 @@ final class AccessFiles implements AutoCloseable {
     static final String SHADOW_CFG = "priv/shadow.cfg";
     static final String TOKEN_CFG = "priv/token.cfg";
     static final String AUTH_KEY = "priv/authkey.key";
+    static final String AUTH_PUB = "authkey.pub";
+    static final String AUTH_PUB_OLD = "authkey.pub.old";
     static final String CSRF_KEY = "priv/pve-www.key";
 
     private static final Logger log = LoggerFactory.getLogger(AccessFiles.class);
@@ -47,7 +49,8 @@ final class AccessFiles implements AutoCloseable {
     final CachedFile<DomainsConfig> domains;
     final CachedFile<SortedMap<String, String>> shadow;
     final CachedFile<SortedMap<String, String>> tokens;
-    final CachedFile<byte[]> authKey;
+    final CachedFile<Optional<TicketVerifier.Key>> ticketKey;
+    final CachedFile<Optional<TicketVerifier.Key>> previousTicketKey;
     final CachedFile<byte[]> csrfKey;
     private final Map<String, CachedFile<?>> byPath;
     private final List<AutoCloseable> watches = new ArrayList<>();
@@ -58,10 +61,11 @@ final class AccessFiles implements AutoCloseable {
         this.domains = new CachedFile<>(store, DOMAINS_CFG, DomainsCodec::parse);
         this.shadow = new CachedFile<>(store, SHADOW_CFG, ShadowCodec::parse);
         this.tokens = new CachedFile<>(store, TOKEN_CFG, TokenSecretsCodec::parse);
-        this.authKey = new CachedFile<>(store, AUTH_KEY, text -> text.strip().getBytes(StandardCharsets.UTF_8));
+        this.ticketKey = new CachedFile<>(store, AUTH_PUB, TicketKeys::parsePublic);
+        this.previousTicketKey = new CachedFile<>(store, AUTH_PUB_OLD, TicketKeys::parsePublic);
         this.csrfKey = new CachedFile<>(store, CSRF_KEY, text -> text.strip().getBytes(StandardCharsets.UTF_8));
         this.byPath = Map.of(USER_CFG, users, DOMAINS_CFG, domains, SHADOW_CFG, shadow, TOKEN_CFG, tokens,
-                AUTH_KEY, authKey, CSRF_KEY, csrfKey);
+                AUTH_PUB, ticketKey, AUTH_PUB_OLD, previousTicketKey, CSRF_KEY, csrfKey);
         if (watch) {
             startWatches();
         }
@@ -69,7 +73,7 @@ final class AccessFiles implements AutoCloseable {
 
     private void startWatches() {
         try {
-            for (String prefix : List.of(USER_CFG, DOMAINS_CFG, "priv")) {
+            for (String prefix : List.of(USER_CFG, DOMAINS_CFG, AUTH_PUB, AUTH_PUB_OLD, "priv")) {
                 watches.add(store.watch(prefix, this::changed));
             }
             byPath.values().forEach(CachedFile::watched);

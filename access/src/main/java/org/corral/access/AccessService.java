@@ -38,8 +38,8 @@ import org.corral.core.error.ParameterError;
 
 /**
  * What the access API methods work with: the current user.cfg and domains.cfg, compare-and-set
- * updates of them, password and token secret storage, realms, tickets and the permission
- * evaluation with account state (disabled users, expired users and tokens have nothing).
+ * updates of them, password and token secret storage, realms, ticket and CSRF token checks and the
+ * permission evaluation with account state (disabled users, expired users and tokens have nothing).
  */
 public final class AccessService {
     private static final Pattern TOP_LEVEL = Pattern.compile("^/(\\w+)");
@@ -51,7 +51,8 @@ public final class AccessService {
     private final Clock clock;
     private final AccessSettings settings;
     private final Realms realms;
-    private final Tickets tickets;
+    private final TicketVerifier ticketVerifier;
+    private final CsrfTokens csrfTokens;
     private final TokenSecrets tokenSecrets;
     private final LoginThrottle throttle;
     private final PasswordStore passwords;
@@ -63,7 +64,9 @@ public final class AccessService {
         this.passwords = new ShadowPasswords();
         this.realms = new Realms(List.of(new PveRealm(passwords, hasher),
                 new PamRealm(settings.pamService())));
-        this.tickets = new Tickets(() -> files.key(files.authKey), () -> files.key(files.csrfKey), clock, settings.ticketLifetime());
+        this.ticketVerifier = new TicketVerifier(() -> new TicketVerifier.Keys(files.ticketKey.get(), files.previousTicketKey.get()),
+                clock, settings.ticketLifetime(), TicketVerifier.DEFAULT_CACHE_SIZE);
+        this.csrfTokens = new CsrfTokens(() -> files.key(files.csrfKey), clock, settings.ticketLifetime());
         this.tokenSecrets = new TokenSecrets(files.tokens::snapshot);
         this.throttle = new LoginThrottle(settings.throttle(), clock);
     }
@@ -92,8 +95,13 @@ public final class AccessService {
         return realms;
     }
 
-    public Tickets tickets() {
-        return tickets;
+    /** Checks tickets; signing them is the login's alone ({@link TicketIssuer}). */
+    public TicketVerifier ticketVerifier() {
+        return ticketVerifier;
+    }
+
+    public CsrfTokens csrfTokens() {
+        return csrfTokens;
     }
 
     public TokenSecrets tokenSecrets() {

@@ -27,9 +27,11 @@ public final class Authenticator {
     private static final Logger log = LoggerFactory.getLogger(Authenticator.class);
 
     private final AccessService access;
+    private final TicketIssuer tickets;
 
-    public Authenticator(AccessService access) {
+    public Authenticator(AccessService access, TicketIssuer tickets) {
         this.access = requireNonNull(access, "access is null");
+        this.tickets = requireNonNull(tickets, "tickets is null");
     }
 
     /** What the client sent to POST /access/ticket. */
@@ -68,8 +70,8 @@ public final class Authenticator {
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("username", userid);
         if (!verifyOnly) {
-            answer.put("ticket", access.tickets().issue(userid));
-            answer.put("CSRFPreventionToken", access.tickets().csrfToken(userid));
+            answer.put("ticket", tickets.issue(userid));
+            answer.put("CSRFPreventionToken", access.csrfTokens().issue(userid));
         }
         Optional<String> cluster = access.settings().clusterName().get();
         if (cluster.isPresent() && access.privileges(userid, "/").set().contains(Privilege.SYS_AUDIT)) {
@@ -95,7 +97,7 @@ public final class Authenticator {
         if (credentials.otp().filter(o -> !o.isEmpty()).isPresent()) {
             throw new AuthenticationException("no such challenge");
         }
-        Optional<Tickets.Verified> ticket = access.tickets().verify(credentials.password());
+        Optional<TicketVerifier.Verified> ticket = access.ticketVerifier().verify(credentials.password());
         boolean renewal = ticket.isPresent() && (ticket.get().userid().equals(userid)
                 || !verifyOnly && ticket.get().userid().equals(AuthContext.ROOT))
                 && access.active(users, ticket.get().userid(), Optional.empty());

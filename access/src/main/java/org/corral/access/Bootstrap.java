@@ -45,7 +45,6 @@ final class Bootstrap {
             if (store.read(AccessFiles.USER_CFG).isPresent()) {
                 return Optional.empty();
             }
-            createIfMissing(store, AccessFiles.AUTH_KEY, AccessFiles.randomKey());
             createIfMissing(store, AccessFiles.CSRF_KEY, AccessFiles.randomKey());
             createIfMissing(store, AccessFiles.DOMAINS_CFG, DomainsCodec.write(DomainsConfig.defaults()));
             String password = adminPassword.orElseGet(Bootstrap::generate);

@@ -56,7 +56,7 @@ class ConfigCacheTest {
     @Test
     void closingStopsTheWatches() {
         AccessFixture fx = new AccessFixture();
-        assertThat(fx.store.watchedPrefixes()).containsExactlyInAnyOrder("user.cfg", "domains.cfg", "priv");
+        assertThat(fx.store.watchedPrefixes()).containsExactlyInAnyOrder("user.cfg", "domains.cfg", "authkey.pub", "authkey.pub.old", "priv");
 
         fx.close();
 

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import org.corral.access.AccessControl;
 import org.corral.access.AccessSettings;
+import org.corral.access.RequestCredentials;
 import org.corral.cluster.ClusterStore;
 import org.corral.core.access.AuthContext;
 import org.corral.core.api.ApiDispatcher;
@@ -155,20 +156,22 @@ public final class CorralDaemon implements AutoCloseable {
             ObjectNode openApi = OpenApi.document(registry, "Corral API", Versions.CORRAL_VERSION);
 
             this.localSecret = HexFormat.of().formatHex(randomBytes());
+            // the HTTPS layer gets what checks tickets, never what signs them
+            RequestCredentials credentials = access.requestCredentials();
             RequestAuthenticator authenticator = new RequestAuthenticator() {
                 @Override
                 public Optional<AuthContext> ticket(String ticket, String clientAddress) {
-                    return access.authenticateTicket(ticket, clientAddress);
+                    return credentials.ticket(ticket, clientAddress);
                 }
 
                 @Override
                 public boolean csrf(String token, String userid) {
-                    return access.verifyCsrf(token, userid);
+                    return credentials.csrf(token, userid);
                 }
 
                 @Override
                 public AuthContext apiToken(String value, String clientAddress) {
-                    return access.authenticateToken(value, clientAddress);
+                    return credentials.apiToken(value, clientAddress);
                 }
             };
             this.http = new ApiHttpServer(new ApiDispatcher(registry, access), authenticator, audit, localSecret,
