@@ -2,15 +2,15 @@ package org.corral.access.realm;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.corral.access.AuthenticationException;
 import org.corral.access.Realm;
 import org.corral.access.config.RealmConfig;
+import org.corral.core.process.ProcessResult;
+import org.corral.core.process.ProcessRunner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 public final class PamRealm implements Realm {
     public static final String DEFAULT_SERVICE = "corral";
     private static final Logger log = LoggerFactory.getLogger(PamRealm.class);
+    private static final Duration CHPASSWD_TIMEOUT = Duration.ofSeconds(30);
 
     private final String service;
 
@@ -67,26 +68,13 @@ public final class PamRealm implements Realm {
         if (password.indexOf('\n') >= 0 || password.indexOf('\0') >= 0 || username.indexOf(':') >= 0) {
             throw new IllegalArgumentException("password must not contain line breaks or NUL characters");
         }
-        ProcessBuilder builder = new ProcessBuilder("chpasswd").redirectErrorStream(true);
-        try {
-            Process process = builder.start();
-            try (OutputStream in = process.getOutputStream()) {
-                in.write((username + ":" + password + "\n").getBytes(StandardCharsets.UTF_8));
-            }
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IllegalStateException("change password failed: chpasswd did not finish");
-            }
-            if (process.exitValue() != 0) {
-                throw new IllegalStateException("change password failed: " + (output.isEmpty() ? "chpasswd exit code " + process.exitValue() : output));
-            }
-            log.info("Changed the host password of PAM user {}", username);
-        } catch (IOException e) {
-            throw new IllegalStateException("change password failed: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("change password failed: interrupted", e);
+        ProcessResult result = ProcessRunner.of("chpasswd")
+                .stdin((username + ":" + password + "\n").getBytes(StandardCharsets.UTF_8))
+                .timeout(CHPASSWD_TIMEOUT)
+                .run();
+        if (!result.ok()) {
+            throw new IllegalStateException("change password failed: " + result.describeFailure());
         }
+        log.info("Changed the host password of PAM user {}", username);
     }
 }
