@@ -718,12 +718,17 @@ public final class QemuDriver {
     public String runningMachine(int vmid) {
         long pid = runtime.pid(vmid).orElseThrow(() -> VmRuntime.notRunning(vmid));
         return runningMachine.computeIfAbsent(pid, p -> {
+            // Proxmox's QEMU marks the current machine; Debian's does not, but names its QOM class after it
             for (JsonNode machine : runtime.command(vmid, "query-machines")) {
                 if (machine.path("is-current").asBoolean(false)) {
                     return machine.path("name").asString();
                 }
             }
-            return "pc";
+            String type = runtime.command(vmid, "qom-get", Map.of("path", "/machine", "property", "type")).asString("");
+            if (!type.endsWith("-machine")) {
+                throw new ApiException(500, "VM " + vmid + ": unable to tell its machine type (QOM type '" + type + "')");
+            }
+            return type.substring(0, type.length() - "-machine".length());
         });
     }
 
