@@ -2,12 +2,12 @@ package org.corral.lxc;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.OptionalLong;
+import org.corral.core.cgroup.Cgroup;
+import org.corral.core.cgroup.CgroupHost;
 import org.corral.lxc.config.CtSection;
 
 /**
@@ -19,7 +19,6 @@ import org.corral.lxc.config.CtSection;
  */
 final class CgroupLimits {
     private static final long MIB = 1024L * 1024;
-    private static final long PERIOD = 100_000;
 
     private final LxcDriver driver;
     private final int vmid;
@@ -30,7 +29,8 @@ final class CgroupLimits {
     }
 
     void apply(CtSection conf, boolean memory, boolean cpu) {
-        boolean v1 = driver.host().cgroups() == HostFacts.CgroupLayout.V1;
+        boolean v1 = driver.host().cgroups() == CgroupHost.Layout.V1;
+        Cgroup group = driver.host().container(vmid);
         long mem = conf.getLong("memory", 512) * MIB;
         long swap = conf.getLong("swap", 512) * MIB;
         if (memory) {
@@ -40,71 +40,39 @@ final class CgroupLimits {
                 if (driver.host().swapAccounting()) {
                     writes.add(new String[] {"memory.memsw.limit_in_bytes", Long.toString(mem + swap)});
                 }
-                if (!setAll(writes)) {
+                if (!setAll(group, writes)) {
                     // growing: the combined limit has to grow first
                     Collections.reverse(writes);
-                    if (!setAll(writes)) {
+                    if (!setAll(group, writes)) {
                         throw new IllegalStateException("could not change the memory limits of CT " + vmid);
                     }
                 }
             } else {
-                set("memory.max", Long.toString(mem));
+                group.set("memory.max", Long.toString(mem));
                 if (driver.host().swapAccounting()) {
-                    set("memory.swap.max", Long.toString(swap));
+                    group.set("memory.swap.max", Long.toString(swap));
                 }
             }
         }
         if (cpu) {
-            double limit = conf.getDouble("cpulimit", 0);
-            long units = conf.getLong("cpuunits", v1 ? 1024 : 100);
-            if (v1) {
-                set("cpu.shares", Long.toString(units));
-                set("cpu.cfs_period_us", Long.toString(PERIOD));
-                set("cpu.cfs_quota_us", limit > 0 ? Long.toString(Math.round(limit * PERIOD)) : "-1");
-            } else {
-                set("cpu.weight", Long.toString(Math.max(1, Math.min(10_000, units))));
-                set("cpu.max", limit > 0 ? Math.round(limit * PERIOD) + " " + PERIOD : "max " + PERIOD);
-            }
+            OptionalLong units = conf.get("cpuunits").isPresent() ? OptionalLong.of(conf.getLong("cpuunits", 0)) : OptionalLong.empty();
+            group.applyCpu(conf.getDouble("cpulimit", 0), units);
             long cores = Math.min(conf.getLong("cores", driver.host().cpus()), driver.host().cpus());
             String cpus = cores <= 1 ? "0" : "0-" + (cores - 1);
-            String inner = "cpuset.cpus@ns";
-            if (!(trySet("cpuset.cpus", cpus) && trySet(inner, cpus)) && !(trySet(inner, cpus) && trySet("cpuset.cpus", cpus))) {
+            Cgroup inner = group.child("ns");
+            if (!(group.trySet("cpuset.cpus", cpus) && inner.trySet("cpuset.cpus", cpus))
+                    && !(inner.trySet("cpuset.cpus", cpus) && group.trySet("cpuset.cpus", cpus))) {
                 throw new IllegalStateException("could not set the cpuset of CT " + vmid + " to " + cpus);
             }
         }
     }
 
-    private boolean setAll(List<String[]> writes) {
+    private static boolean setAll(Cgroup group, List<String[]> writes) {
         for (String[] w : writes) {
-            if (!trySet(w[0], w[1])) {
+            if (!group.trySet(w[0], w[1])) {
                 return false;
             }
         }
         return true;
-    }
-
-    private void set(String key, String value) {
-        if (!trySet(key, value)) {
-            throw new IllegalStateException("could not set " + key + " of CT " + vmid + " to " + value);
-        }
-    }
-
-    /** Writes one controller file; {@code KEY@ns} names the file in the inner cgroup. */
-    private boolean trySet(String key, String value) {
-        HostFacts host = driver.host();
-        boolean inner = key.endsWith("@ns");
-        String file = inner ? key.substring(0, key.length() - 3) : key;
-        Path dir = host.cgroups() == HostFacts.CgroupLayout.V1
-                ? host.cgroupRoot().resolve(file.substring(0, file.indexOf('.'))).resolve("lxc").resolve(Integer.toString(vmid))
-                : host.cgroupRoot().resolve("lxc").resolve(Integer.toString(vmid));
-        if (inner) {
-            dir = dir.resolve("ns");
-        }
-        try {
-            Files.writeString(dir.resolve(file), value);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.corral.core.cgroup.CgroupHost;
 
 /**
  * What the generated LXC config depends on about this host: where the resource controllers
@@ -16,16 +17,13 @@ import java.util.Optional;
  * @param commonSeccomp the text of LXC's {@code common.seccomp}, the base of each container's rules
  */
 public record HostFacts(
-        CgroupLayout cgroups,
+        CgroupHost.Layout cgroups,
         Path cgroupRoot,
         boolean apparmor,
         boolean swapAccounting,
         Path lxcConfigDir,
         Optional<String> commonSeccomp,
         int cpus) {
-    /** V1: controllers on legacy hierarchies (pure v1 or hybrid); V2: one unified tree holds them. */
-    public enum CgroupLayout { V1, V2 }
-
     public HostFacts {
         requireNonNull(cgroups, "cgroups is null");
         requireNonNull(cgroupRoot, "cgroupRoot is null");
@@ -34,14 +32,20 @@ public record HostFacts(
     }
 
     public static HostFacts detect() {
-        Path root = Path.of("/sys/fs/cgroup");
-        CgroupLayout layout = Files.exists(root.resolve("cgroup.controllers")) ? CgroupLayout.V2 : CgroupLayout.V1;
-        boolean swap = layout == CgroupLayout.V1
-                ? Files.exists(root.resolve("memory/memory.memsw.limit_in_bytes"))
-                : Files.exists(root.resolve("init.scope/memory.swap.max")) || Files.exists(root.resolve("system.slice/memory.swap.max"));
+        CgroupHost cgroups = CgroupHost.detect();
         Path lxcConfig = Path.of("/usr/share/lxc/config");
-        return new HostFacts(layout, root, apparmorEnabled(), swap, lxcConfig, read(lxcConfig.resolve("common.seccomp")),
-                Runtime.getRuntime().availableProcessors());
+        return new HostFacts(cgroups.layout(), cgroups.root(), apparmorEnabled(), cgroups.swapAccounting(), lxcConfig,
+                read(lxcConfig.resolve("common.seccomp")), cgroups.cpus());
+    }
+
+    /** The cgroup facts alone, shared with VMs. */
+    public CgroupHost cgroupHost() {
+        return new CgroupHost(cgroups, cgroupRoot, swapAccounting, cpus);
+    }
+
+    /** A container's cgroup, where the generated config puts it ({@code lxc/VMID}). */
+    public org.corral.core.cgroup.Cgroup container(int vmid) {
+        return cgroupHost().group("lxc/" + vmid);
     }
 
     private static boolean apparmorEnabled() {

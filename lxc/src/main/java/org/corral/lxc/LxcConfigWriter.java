@@ -8,6 +8,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalLong;
+import org.corral.core.cgroup.Cgroup;
+import org.corral.core.cgroup.CgroupHost;
 import org.corral.lxc.config.CtOptions;
 import org.corral.lxc.config.CtSection;
 import org.corral.lxc.config.Features;
@@ -25,7 +28,6 @@ public final class LxcConfigWriter {
     public static final long ID_MAP_BASE = 100_000;
     public static final long ID_MAP_SIZE = 65_536;
     private static final long MIB = 1024L * 1024;
-    private static final long CFS_PERIOD = 100_000;
 
     /** A mount point with the host directory it comes from. */
     public record ResolvedMount(MountPoint mountPoint, Path hostPath) {
@@ -132,18 +134,11 @@ public final class LxcConfigWriter {
     private void limits(Lines out, CtSection conf) {
         long memory = conf.getLong("memory", 512) * MIB;
         long swap = conf.getLong("swap", 512) * MIB;
-        double cpulimit = conf.getDouble("cpulimit", 0);
-        Optional<Long> units = conf.get("cpuunits").map(v -> conf.getLong("cpuunits", 0));
         switch (host.cgroups()) {
             case V1 -> {
                 out.set("lxc.cgroup.memory.limit_in_bytes", Long.toString(memory));
                 if (host.swapAccounting()) {
                     out.set("lxc.cgroup.memory.memsw.limit_in_bytes", Long.toString(memory + swap));
-                }
-                out.set("lxc.cgroup.cpu.shares", Long.toString(units.orElse(1024L)));
-                if (cpulimit > 0) {
-                    out.set("lxc.cgroup.cpu.cfs_period_us", Long.toString(CFS_PERIOD));
-                    out.set("lxc.cgroup.cpu.cfs_quota_us", Long.toString(Math.round(cpulimit * CFS_PERIOD)));
                 }
             }
             case V2 -> {
@@ -151,12 +146,10 @@ public final class LxcConfigWriter {
                 if (host.swapAccounting()) {
                     out.set("lxc.cgroup2.memory.swap.max", Long.toString(swap));
                 }
-                out.set("lxc.cgroup2.cpu.weight", Long.toString(Math.max(1, Math.min(10_000, units.orElse(100L)))));
-                if (cpulimit > 0) {
-                    out.set("lxc.cgroup2.cpu.max", Math.round(cpulimit * CFS_PERIOD) + " " + CFS_PERIOD);
-                }
             }
         }
+        OptionalLong units = conf.get("cpuunits").isPresent() ? OptionalLong.of(conf.getLong("cpuunits", 0)) : OptionalLong.empty();
+        Cgroup.cpuFiles(host.cgroups(), conf.getDouble("cpulimit", 0), units, false).forEach((file, value) -> cgroup(out, file, value));
         conf.get("cores").ifPresent(c -> {
             long cores = Math.min(conf.getLong("cores", 1), host.cpus());
             cgroup(out, "cpuset.cpus", cores <= 1 ? "0" : "0-" + (cores - 1));
@@ -164,7 +157,7 @@ public final class LxcConfigWriter {
     }
 
     private void cgroup(Lines out, String controllerFile, String value) {
-        out.set((host.cgroups() == HostFacts.CgroupLayout.V1 ? "lxc.cgroup." : "lxc.cgroup2.") + controllerFile, value);
+        out.set((host.cgroups() == CgroupHost.Layout.V1 ? "lxc.cgroup." : "lxc.cgroup2.") + controllerFile, value);
     }
 
     private static String mountEntry(ResolvedMount mount) {

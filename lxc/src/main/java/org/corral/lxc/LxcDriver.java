@@ -19,9 +19,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.OptionalDouble;
 import java.util.function.Consumer;
+import org.corral.core.cgroup.CgroupStats;
+import org.corral.core.cgroup.CpuSampler;
 import org.corral.core.error.Conflict;
+import org.corral.core.guest.GuestUsage;
 import org.corral.core.json.Json;
 import org.corral.core.node.Node;
 import org.corral.core.process.ProcessResult;
@@ -61,7 +64,7 @@ public final class LxcDriver {
     private final HostNetwork network;
     private final LxcConfigWriter writer;
     private final ReachableMounts reachable;
-    private final Map<Integer, long[]> cpuSamples = new ConcurrentHashMap<>();
+    private final CpuSampler cpuSamples = new CpuSampler();
 
     public LxcDriver(Node node, HostFacts host, ContainerStorage storage, SubIds subIds, HostNetwork network) {
         this.node = requireNonNull(node, "node is null");
@@ -373,7 +376,7 @@ public final class LxcDriver {
         if (!result.ok() && isRunning(vmid)) {
             throw new IllegalStateException("stopping CT " + vmid + " failed: " + result.describeFailure());
         }
-        cpuSamples.remove(vmid);
+        cpuSamples.forget(vmid);
         releaseQuietly(vmid);
     }
 
@@ -400,7 +403,7 @@ public final class LxcDriver {
         ProcessRunner.of("lxc-stop", "-P", lxcPath().toString(), "-n", Integer.toString(vmid), "-t", Long.toString(Math.max(1, timeout.toSeconds())),
                 "--nokill").timeout(timeout.plusSeconds(30)).run();
         if (!isRunning(vmid)) {
-            cpuSamples.remove(vmid);
+            cpuSamples.forget(vmid);
             releaseQuietly(vmid);
             return;
         }
@@ -441,7 +444,7 @@ public final class LxcDriver {
                 }
             }
         }
-        cpuSamples.remove(vmid);
+        cpuSamples.forget(vmid);
     }
 
     // ---- exec
@@ -500,8 +503,7 @@ public final class LxcDriver {
     // ---- status
 
     /** Live figures of a running container, as {@code status/current} reports them. */
-    public record Usage(long pid, long uptime, double cpu, long mem, long maxmem, long swap, long netin, long netout,
-            long diskread, long diskwrite) {}
+    public record Usage(long pid, long swap, GuestUsage.Usage figures) {}
 
     public Optional<Usage> usage(int vmid, CtSection conf) {
         Info info = info(vmid);
@@ -509,14 +511,11 @@ public final class LxcDriver {
             return Optional.empty();
         }
         long pid = info.pid().getAsLong();
-        CgroupStats stats = CgroupStats.read(host, vmid);
-        long now = System.nanoTime();
-        long[] previous = cpuSamples.put(vmid, new long[] {stats.cpuNanos(), now});
+        CgroupStats stats = host.container(vmid).stats();
+        OptionalLong uptime = GuestUsage.uptime(pid);
         int cpus = (int) Math.min(conf.getLong("cores", host.cpus()), host.cpus());
-        double cpu = 0;
-        if (previous != null && now > previous[1]) {
-            cpu = Math.max(0, (double) (stats.cpuNanos() - previous[0]) / (now - previous[1]) / Math.max(1, cpus));
-        }
+        OptionalDouble cpu = stats.cpuNanos().isPresent() ? cpuSamples.share(vmid, pid, stats.cpuNanos().getAsLong(), uptime, cpus)
+                : OptionalDouble.empty();
         long netin = 0;
         long netout = 0;
         for (NetConfig net : nets(conf)) {
@@ -525,22 +524,8 @@ public final class LxcDriver {
             netout += network.counter(dev, "rx_bytes").orElse(0);
             netin += network.counter(dev, "tx_bytes").orElse(0);
         }
-        long maxmem = conf.getLong("memory", 512) * 1024 * 1024;
-        return Optional.of(new Usage(pid, uptime(pid), Math.min(cpu, 1.0), stats.memory(), maxmem, stats.swap(), netin, netout,
-                stats.diskRead(), stats.diskWrite()));
-    }
-
-    /** Seconds since the process started, from /proc. */
-    static long uptime(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long startTicks = Long.parseLong(fields[19]);
-            double systemUptime = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
-            return Math.max(0, (long) (systemUptime - startTicks / 100.0));
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
+        return Optional.of(new Usage(pid, stats.swap(), new GuestUsage.Usage(cpu, stats.memory(), uptime,
+                OptionalLong.of(stats.diskRead()), OptionalLong.of(stats.diskWrite()), OptionalLong.of(netin), OptionalLong.of(netout))));
     }
 
     private ProcessResult lxc(String tool, int vmid, String... args) {

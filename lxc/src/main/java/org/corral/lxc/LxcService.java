@@ -14,6 +14,7 @@ import java.util.TreeMap;
 import org.corral.core.api.ApiModule;
 import org.corral.core.config.ConfigStore;
 import org.corral.core.console.ConsoleProxies;
+import org.corral.core.guest.GuestUsage;
 import org.corral.core.node.Node;
 import org.corral.core.schema.Formats;
 import org.corral.core.task.TaskBody;
@@ -111,6 +112,18 @@ public final class LxcService {
             }
         }
         return running.stream().filter(known::contains).toList();
+    }
+
+    /** The measured figures of this node's running containers, for {@code /cluster/resources}. */
+    public GuestUsage usage() {
+        return () -> {
+            Map<Integer, GuestUsage.Usage> out = new TreeMap<>();
+            for (int vmid : driver.running()) {
+                configs.find(vmid).flatMap(loaded -> driver.usage(vmid, loaded.config().main()))
+                        .ifPresent(usage -> out.put(vmid, usage.figures()));
+            }
+            return out;
+        };
     }
 
     public Node node() {

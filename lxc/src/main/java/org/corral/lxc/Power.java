@@ -211,6 +211,14 @@ public final class Power {
         return fallback;
     }
 
+    private static void putFigure(Map<String, Object> out, String key, boolean running, Map<String, Object> figures) {
+        if (!running) {
+            out.put(key, key.equals("cpu") ? 0.0 : 0L);
+        } else if (figures.containsKey(key)) {
+            out.put(key, figures.get(key));
+        }
+    }
+
     /** One container as {@code GET /nodes/{node}/lxc} and {@code status/current} describe it. */
     public Map<String, Object> status(int vmid, CtConfig config, boolean withDisk) {
         CtSection conf = config.main();
@@ -230,8 +238,12 @@ public final class Power {
         long maxdisk = conf.get("rootfs").map(r -> MountPoint.parse("rootfs", r).sizeBytes().orElse(0)).orElse(0L);
         out.put("maxdisk", maxdisk);
         Optional<LxcDriver.Usage> usage = running ? driver().usage(vmid, conf) : Optional.empty();
-        out.put("mem", usage.map(LxcDriver.Usage::mem).orElse(0L));
-        out.put("swap", usage.map(LxcDriver.Usage::swap).orElse(0L));
+        // a stopped container uses nothing; of a running one only what was measured is reported
+        Map<String, Object> figures = usage.map(u -> u.figures().fields()).orElse(Map.of());
+        putFigure(out, "mem", running, figures);
+        if (!running || usage.isPresent()) {
+            out.put("swap", usage.map(LxcDriver.Usage::swap).orElse(0L));
+        }
         long disk = 0;
         if (withDisk && running) {
             disk = conf.get("rootfs").map(r -> MountPoint.parse("rootfs", r))
@@ -245,12 +257,9 @@ public final class Power {
                     }).orElse(OptionalLong.empty()).orElse(0);
         }
         out.put("disk", disk);
-        out.put("netin", usage.map(LxcDriver.Usage::netin).orElse(0L));
-        out.put("netout", usage.map(LxcDriver.Usage::netout).orElse(0L));
-        out.put("diskread", usage.map(LxcDriver.Usage::diskread).orElse(0L));
-        out.put("diskwrite", usage.map(LxcDriver.Usage::diskwrite).orElse(0L));
-        out.put("uptime", usage.map(LxcDriver.Usage::uptime).orElse(0L));
-        out.put("cpu", usage.map(LxcDriver.Usage::cpu).orElse(0.0));
+        for (String key : List.of("netin", "netout", "diskread", "diskwrite", "uptime", "cpu")) {
+            putFigure(out, key, running, figures);
+        }
         info.pid().ifPresent(pid -> out.put("pid", pid));
         if (info.state() == LxcDriver.State.FROZEN) {
             out.put("lock-state", "frozen");

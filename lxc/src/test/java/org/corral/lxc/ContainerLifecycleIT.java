@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.corral.core.cgroup.CgroupHost;
 import org.corral.core.api.HttpVerb;
 import org.corral.core.console.ConsoleKind;
 import org.corral.core.console.ConsoleProxies;
@@ -86,7 +87,7 @@ class ContainerLifecycleIT {
 
     private Path memoryLimitFile(int vmid) {
         HostFacts host = lxc.service().driver().host();
-        return host.cgroups() == HostFacts.CgroupLayout.V1
+        return host.cgroups() == CgroupHost.Layout.V1
                 ? host.cgroupRoot().resolve("memory/lxc/" + vmid + "/memory.limit_in_bytes")
                 : host.cgroupRoot().resolve("lxc/" + vmid + "/memory.max");
     }

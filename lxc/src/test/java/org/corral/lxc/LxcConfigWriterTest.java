@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.corral.core.cgroup.CgroupHost;
 import org.corral.lxc.config.CtConfigCodec;
 import org.corral.lxc.config.CtSection;
 import org.corral.lxc.config.MountPoint;
@@ -25,7 +26,7 @@ class LxcConfigWriterTest {
         }
     }
 
-    private HostFacts host(HostFacts.CgroupLayout layout, boolean apparmor, boolean swap) throws IOException {
+    private HostFacts host(CgroupHost.Layout layout, boolean apparmor, boolean swap) throws IOException {
         Files.writeString(lxcConf.resolve("debian.common.conf"), "");
         Files.writeString(lxcConf.resolve("debian.userns.conf"), "");
         return new HostFacts(layout, Path.of("/sys/fs/cgroup"), apparmor, swap, lxcConf,
@@ -35,7 +36,7 @@ class LxcConfigWriterTest {
     @Test
     void unprivilegedDebianContainerGetsIdMapLimitsMountsAndVeths() throws IOException {
         CtSection conf = CtConfigCodec.parse(golden("debian-unprivileged.conf")).main();
-        LxcConfigWriter writer = new LxcConfigWriter(host(HostFacts.CgroupLayout.V1, false, true));
+        LxcConfigWriter writer = new LxcConfigWriter(host(CgroupHost.Layout.V1, false, true));
         LxcConfigWriter.Generated generated = writer.generate(101, conf, Path.of("/run/corral/lxc/101"),
                 Path.of("/srv/storage/images/101/subvol-101-disk-0.subvol"),
                 List.of(new LxcConfigWriter.ResolvedMount(MountPoint.parse("mp0", conf.get("mp0").orElseThrow()),
@@ -50,7 +51,7 @@ class LxcConfigWriterTest {
     @Test
     void privilegedUnmanagedContainerOnCgroupV2LetsLxcConfigureAddresses() throws IOException {
         CtSection conf = CtConfigCodec.parse(golden("unmanaged-privileged.conf")).main();
-        LxcConfigWriter writer = new LxcConfigWriter(host(HostFacts.CgroupLayout.V2, true, false));
+        LxcConfigWriter writer = new LxcConfigWriter(host(CgroupHost.Layout.V2, true, false));
         LxcConfigWriter.Generated generated = writer.generate(102, conf, Path.of("/run/corral/lxc/102"),
                 Path.of("/mnt/btrfs/images/102/subvol-102-disk-0"), List.of());
         assertThat(generated.config()).isEqualTo(golden("unmanaged-privileged.lxc").replace("@LXCCONF@", lxcConf.toString()));
@@ -59,7 +60,7 @@ class LxcConfigWriterTest {
     @Test
     void unprivilegedWithoutKeyctlFeatureHidesKeyctl() throws IOException {
         CtSection conf = CtSection.of(java.util.Map.of("unprivileged", "1", "memory", "64"));
-        LxcConfigWriter.Generated generated = new LxcConfigWriter(host(HostFacts.CgroupLayout.V1, false, false))
+        LxcConfigWriter.Generated generated = new LxcConfigWriter(host(CgroupHost.Layout.V1, false, false))
                 .generate(103, conf, Path.of("/run/x/103"), Path.of("/r"), List.of());
         assertThat(generated.seccomp()).endsWith("keyctl errno 38\n");
         assertThat(generated.config()).contains("lxc.mount.auto = sys:mixed\n").doesNotContain("memsw");
@@ -68,7 +69,7 @@ class LxcConfigWriterTest {
     @Test
     void customIdMapInRawKeysReplacesTheDefaultOne() throws IOException {
         CtSection conf = CtConfigCodec.parse("unprivileged: 1\nlxc.idmap: u 0 200000 65536\nlxc.idmap: g 0 200000 65536\n").main();
-        String config = new LxcConfigWriter(host(HostFacts.CgroupLayout.V1, false, false))
+        String config = new LxcConfigWriter(host(CgroupHost.Layout.V1, false, false))
                 .generate(104, conf, Path.of("/run/x/104"), Path.of("/r"), List.of()).config();
         assertThat(config).doesNotContain("100000").contains("lxc.idmap = u 0 200000 65536\n");
     }

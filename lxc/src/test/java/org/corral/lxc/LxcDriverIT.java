@@ -44,7 +44,7 @@ class LxcDriverIT {
             assertThat(Files.getAttribute(Path.of("/proc/" + pid), "unix:uid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(100000);
             LxcDriver.Usage usage = driver.usage(vmid, conf).orElseThrow();
             assertThat(usage.pid()).isEqualTo(pid);
-            assertThat(CgroupStats.read(driver.host(), vmid).memoryLimit()).isEqualTo(256L << 20);
+            assertThat(driver.host().container(vmid).stats().memoryLimit()).isEqualTo(256L << 20);
             LxcDriver.ExecResult ip = driver.exec(vmid, List.of("ip", "-4", "addr", "show", "eth0"), Optional.empty(),
                     Duration.ofSeconds(10), 4096);
             assertThat(ip.stdout()).contains("10.251.0.2/24");

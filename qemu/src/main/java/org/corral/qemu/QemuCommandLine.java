@@ -44,12 +44,18 @@ public final class QemuCommandLine {
 
     /**
      * What the start needs beyond the config: a migration stream to load the RAM from
-     * ({@code exec:cat FILE}) and where OVMF's firmware files are.
+     * ({@code exec:cat FILE}), where OVMF's firmware files are, and the machine type to run
+     * instead of the config's (a pinned version, or the one a saved state was taken with).
      */
-    public record Options(Optional<String> incoming, Path ovmfDir) {
+    public record Options(Optional<String> incoming, Path ovmfDir, Optional<String> machine) {
         public Options {
             requireNonNull(incoming, "incoming is null");
             requireNonNull(ovmfDir, "ovmfDir is null");
+            requireNonNull(machine, "machine is null");
+        }
+
+        public Options(Optional<String> incoming, Path ovmfDir) {
+            this(incoming, ovmfDir, Optional.empty());
         }
 
         public static Options defaults() {
@@ -57,7 +63,11 @@ public final class QemuCommandLine {
         }
 
         public Options withIncoming(String uri) {
-            return new Options(Optional.of(uri), ovmfDir);
+            return new Options(Optional.of(uri), ovmfDir, machine);
+        }
+
+        public Options withMachine(String type) {
+            return new Options(incoming, ovmfDir, Optional.of(type));
         }
     }
 
@@ -156,6 +166,7 @@ public final class QemuCommandLine {
             devices.addAll(List.of("-device", "virtio-balloon-pci,id=balloon0" + pci("balloon0") + ",free-page-reporting=on"));
         }
         config.get("rng0").ifPresent(this::rng);
+        config.get("watchdog").ifPresent(this::watchdog);
         config.get("vmgenid").filter(v -> !v.equals("0") && !v.equals("1"))
                 .ifPresent(v -> devices.addAll(List.of("-device", "vmgenid,guid=" + v)));
         drives(bootIndex);
@@ -171,9 +182,17 @@ public final class QemuCommandLine {
     }
 
     private String machineType() {
-        String type = config.get("machine").map(m -> PropertyStrings.parse(VmOptions.MACHINE, m).getOrDefault("type", "pc"))
-                .orElse("pc");
-        // Debian's QEMU has no +pveN machine versions
+        return options.machine().orElseGet(() -> machineType(config));
+    }
+
+    /** The config's machine type ({@code pc}, {@code q35}, {@code pc-i440fx-7.1}) as Debian's QEMU names it. */
+    public static String machineType(VmConfig config) {
+        return debianMachine(config.get("machine").map(m -> PropertyStrings.parse(VmOptions.MACHINE, m).getOrDefault("type", "pc"))
+                .orElse("pc"));
+    }
+
+    /** A Proxmox machine type as Debian's QEMU knows it, which has no {@code +pveN} versions. */
+    public static String debianMachine(String type) {
         return type.replaceAll("\\+pve\\d+", "").replace(".pxe", "");
     }
 
@@ -366,6 +385,14 @@ public final class QemuCommandLine {
             }
             devices.addAll(List.of("-device", "isa-serial,chardev=serial" + i));
         }
+    }
+
+    /** The watchdog device; i6300esb sits on Proxmox's PCI slot for it, ib700 is an ISA device. */
+    private void watchdog(String value) {
+        Map<String, String> watchdog = PropertyStrings.parse(VmOptions.WATCHDOG, value);
+        String model = watchdog.getOrDefault("model", "i6300esb");
+        devices.addAll(List.of("-device", model.equals("ib700") ? "ib700,id=watchdog" : model + ",id=watchdog" + pci("watchdog")));
+        Optional.ofNullable(watchdog.get("action")).ifPresent(action -> cmd.addAll(List.of("-action", "watchdog=" + action)));
     }
 
     private void rng(String value) {

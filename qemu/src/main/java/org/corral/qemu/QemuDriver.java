@@ -14,11 +14,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import org.corral.core.cgroup.Cgroup;
+import org.corral.core.cgroup.CgroupStats;
+import org.corral.core.cgroup.CpuSampler;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.Conflict;
+import org.corral.core.guest.GuestUsage;
 import org.corral.core.json.Json;
 import org.corral.core.process.ProcessException;
 import org.corral.core.process.ProcessRunner;
@@ -49,19 +55,26 @@ public final class QemuDriver {
     private static final long CLOCK_TICKS = 100;
     private static final long MAX_BANDWIDTH = 1L << 40;
 
-    /** How to start: the timeout, whether a root caller skips the lock check, and a migration stream to load. */
-    public record StartOptions(Duration timeout, boolean skiplock, Optional<String> incoming) {
+    /**
+     * How to start: the timeout, whether a root caller skips the lock check, a migration stream
+     * to load, and the machine type to run instead of the config's (Proxmox's {@code forcemachine}:
+     * the one a saved state was taken with).
+     */
+    public record StartOptions(Duration timeout, boolean skiplock, Optional<String> incoming, Optional<String> machine) {
         public StartOptions {
             requireNonNull(timeout, "timeout is null");
             requireNonNull(incoming, "incoming is null");
+            requireNonNull(machine, "machine is null");
+        }
+
+        public StartOptions(Duration timeout, boolean skiplock, Optional<String> incoming) {
+            this(timeout, skiplock, incoming, Optional.empty());
         }
 
         public static StartOptions defaults() {
             return new StartOptions(DEFAULT_START_TIMEOUT, false, Optional.empty());
         }
     }
-
-    private record CpuSample(long pid, long ticks, long nanos) {}
 
     private final VmConfigs configs;
     private final VmRuntime runtime;
@@ -70,11 +83,13 @@ public final class QemuDriver {
     private final CloudInit cloudInit;
     private final HostNetwork network;
     private final Clock clock;
-    private final Map<Integer, CpuSample> cpuSamples = new ConcurrentHashMap<>();
+    private final VmCgroups cgroups;
+    private final QemuMachines machines;
+    private final CpuSampler cpuSamples = new CpuSampler();
     private final Map<Long, String> runningMachine = new ConcurrentHashMap<>();
 
     public QemuDriver(VmConfigs configs, VmRuntime runtime, Volumes volumes, KvmProbe kvm, CloudInit cloudInit, HostNetwork network,
-            Clock clock) {
+            Clock clock, VmCgroups cgroups, QemuMachines machines) {
         this.configs = requireNonNull(configs, "configs is null");
         this.runtime = requireNonNull(runtime, "runtime is null");
         this.volumes = requireNonNull(volumes, "volumes is null");
@@ -82,10 +97,16 @@ public final class QemuDriver {
         this.cloudInit = requireNonNull(cloudInit, "cloudInit is null");
         this.network = requireNonNull(network, "network is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.cgroups = requireNonNull(cgroups, "cgroups is null");
+        this.machines = requireNonNull(machines, "machines is null");
     }
 
     public VmRuntime runtime() {
         return runtime;
+    }
+
+    public VmCgroups cgroups() {
+        return cgroups;
     }
 
     /** Everything a start checks before it does anything: lock, template, already running, KVM, bridges. */
@@ -108,9 +129,15 @@ public final class QemuDriver {
         }
     }
 
-    /** The command line QEMU would get now ({@code qm showcmd}). */
+    /** The command line QEMU would get now ({@code qm showcmd}), its machine type pinned to a version. */
     public List<String> commandLine(int vmid, VmConfig config, Optional<String> incoming) {
-        QemuCommandLine.Options options = QemuCommandLine.Options.defaults();
+        return commandLine(vmid, config, incoming, Optional.empty());
+    }
+
+    /** As above, running {@code machine} instead of the config's type when given. */
+    public List<String> commandLine(int vmid, VmConfig config, Optional<String> incoming, Optional<String> machine) {
+        String type = machines.pin(QemuCommandLine.QEMU, machine.orElseGet(() -> QemuCommandLine.machineType(config)));
+        QemuCommandLine.Options options = QemuCommandLine.Options.defaults().withMachine(type);
         if (incoming.isPresent()) {
             options = options.withIncoming(incoming.get());
         }
@@ -171,19 +198,24 @@ public final class QemuDriver {
             }
         }
         Optional<String> incoming = options.incoming();
+        Optional<String> machine = options.machine();
         Optional<String> resumeState = Optional.empty();
         if (incoming.isEmpty() && config.lock().filter("suspended"::equals).isPresent() && config.has("vmstate")) {
             resumeState = config.get("vmstate");
             incoming = Optional.of(incomingFrom(volumes.path(resumeState.get())));
+            // the state loads only into the machine it was saved from, whatever QEMU offers now
+            VmConfig suspended = config;
+            machine = machine.or(() -> suspended.get("runningmachine"));
             ctx.log("resuming VM %d from saved state %s", vmid, resumeState.get());
         }
+        machine.ifPresent(m -> ctx.log("running machine type %s", m));
         for (Drive drive : config.drives().values()) {
             if (drive.isCloudInit() && drive.isVolume()) {
                 ctx.log("generating cloud-init ISO");
                 buildCloudInit(vmid, config, drive);
             }
         }
-        List<String> command = commandLine(vmid, config, incoming);
+        List<String> command = commandLine(vmid, config, incoming, machine);
         hook(vmid, config, "pre-start", ctx);
         launch(vmid, config, command, options.timeout(), ctx);
         try {
@@ -315,9 +347,10 @@ public final class QemuDriver {
         if (!config.flag("kvm", true)) {
             ctx.log("KVM disabled (kvm: 0): running the guest with QEMU's TCG emulator");
         }
+        List<String> launch = inCgroup(vmid, config, command, ctx);
         Process launcher;
         try {
-            launcher = new ProcessBuilder(command)
+            launcher = new ProcessBuilder(launch)
                     .redirectErrorStream(true)
                     .redirectOutput(paths.startLog().toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -353,6 +386,41 @@ public final class QemuDriver {
             throw new ApiException(500, "start failed: no QMP connection - " + e.getMessage());
         }
         log.debug("VM {} launched as pid {}", vmid, pid);
+    }
+
+    /**
+     * The command that runs QEMU in the VM's cgroup: a shell writes its own pid to the group's
+     * {@code cgroup.procs} files and then execs QEMU, so QEMU and every thread and child it makes
+     * are in the group from their first instruction. Without a usable cgroup the VM runs outside
+     * one, unless it asks for CPU limits that would then silently not hold.
+     */
+    private List<String> inCgroup(int vmid, VmConfig config, List<String> command, TaskContext ctx) {
+        List<Path> procs;
+        try {
+            cgroups.remove(vmid);
+            procs = cgroups.prepare(vmid, config);
+        } catch (IOException e) {
+            if (VmCgroups.limitsCpu(config)) {
+                throw new ApiException(500, "start failed: unable to apply cpulimit/cpuunits in cgroup "
+                        + cgroups.group(vmid).path() + ": " + e.getMessage());
+            }
+            ctx.warn("unable to create the cgroup %s (%s): running the VM without resource limits", cgroups.group(vmid).path(),
+                    e.getMessage());
+            return command;
+        }
+        return joiningCgroup(procs, command);
+    }
+
+    static List<String> joiningCgroup(List<Path> procsFiles, List<String> command) {
+        if (procsFiles.isEmpty()) {
+            return command;
+        }
+        List<String> out = new ArrayList<>(List.of("/bin/sh", "-c",
+                "n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1\" || exit 1; shift; n=$((n - 1)); done; exec \"$@\"",
+                "corral-cgroup", Integer.toString(procsFiles.size())));
+        procsFiles.forEach(p -> out.add(p.toString()));
+        out.addAll(command);
+        return out;
     }
 
     private static String startLog(VmPaths paths) {
@@ -409,8 +477,7 @@ public final class QemuDriver {
     private void stopLocked(int vmid, Duration timeout, TaskContext ctx) {
         Optional<Long> pid = runtime.pid(vmid);
         if (pid.isEmpty()) {
-            runtime.disconnect(vmid);
-            runtime.cleanup(vmid);
+            cleanup(vmid);
             return;
         }
         try {
@@ -427,9 +494,7 @@ public final class QemuDriver {
                 waitGone(pid.get(), Duration.ofSeconds(5));
             }
         }
-        runtime.disconnect(vmid);
-        runtime.cleanup(vmid);
-        cpuSamples.remove(vmid);
+        cleanup(vmid);
         runningMachine.remove(pid.get());
         log.info("Stopped VM {}", vmid);
     }
@@ -441,8 +506,15 @@ public final class QemuDriver {
             ProcessHandle.of(pid.get()).ifPresent(ProcessHandle::destroyForcibly);
             waitGone(pid.get(), Duration.ofSeconds(5));
         }
+        cleanup(vmid);
+    }
+
+    /** What a stopped VM leaves: its QMP connection, run files, cgroup and CPU samples. */
+    private void cleanup(int vmid) {
         runtime.disconnect(vmid);
         runtime.cleanup(vmid);
+        cgroups.remove(vmid);
+        cpuSamples.forget(vmid);
     }
 
     static boolean waitGone(long pid, Duration timeout) {
@@ -470,7 +542,7 @@ public final class QemuDriver {
             }
             Optional<Long> pid = runtime.pid(vmid);
             if (pid.isEmpty()) {
-                runtime.cleanup(vmid);
+                cleanup(vmid);
                 return;
             }
             String qmpStatus = runtime.command(vmid, "query-status").path("status").asString();
@@ -498,8 +570,7 @@ public final class QemuDriver {
                 runtime.command(vmid, "system_powerdown");
             }
             if (waitGone(pid.get(), timeout)) {
-                runtime.disconnect(vmid);
-                runtime.cleanup(vmid);
+                cleanup(vmid);
                 hook(vmid, config, "post-stop", ctx);
                 return;
             }
@@ -647,12 +718,17 @@ public final class QemuDriver {
     public String runningMachine(int vmid) {
         long pid = runtime.pid(vmid).orElseThrow(() -> VmRuntime.notRunning(vmid));
         return runningMachine.computeIfAbsent(pid, p -> {
+            // Proxmox's QEMU marks the current machine; Debian's does not, but names its QOM class after it
             for (JsonNode machine : runtime.command(vmid, "query-machines")) {
                 if (machine.path("is-current").asBoolean(false)) {
                     return machine.path("name").asString();
                 }
             }
-            return "pc";
+            String type = runtime.command(vmid, "qom-get", Map.of("path", "/machine", "property", "type")).asString("");
+            if (!type.endsWith("-machine")) {
+                throw new ApiException(500, "VM " + vmid + ": unable to tell its machine type (QOM type '" + type + "')");
+            }
+            return type.substring(0, type.length() - "-machine".length());
         });
     }
 
@@ -687,7 +763,6 @@ public final class QemuDriver {
         out.put("cpus", config.vcpus());
         out.put("maxmem", config.memoryMiB() * Sizes.MIB);
         out.put("maxdisk", bootDiskSize(config));
-        out.put("disk", 0);
         config.lock().ifPresent(l -> out.put("lock", l));
         config.get("tags").ifPresent(t -> out.put("tags", t));
         if (config.isTemplate()) {
@@ -701,6 +776,8 @@ public final class QemuDriver {
         }
         out.putObject("ha").put("managed", 0);
         if (pid.isEmpty()) {
+            // a stopped VM uses nothing; a running one reports only what was measured
+            out.put("disk", 0);
             out.put("cpu", 0);
             out.put("mem", 0);
             out.put("uptime", 0);
@@ -714,38 +791,15 @@ public final class QemuDriver {
             return out;
         }
         out.put("pid", pid.get());
-        Optional<VmRuntime.ProcessStat> stat = VmRuntime.stat(pid.get());
-        long uptime = stat.map(s -> Math.max(0, (long) systemUptime() - s.startTicks() / CLOCK_TICKS)).orElse(0L);
-        out.put("uptime", uptime);
-        out.put("mem", stat.map(VmRuntime.ProcessStat::rssBytes).orElse(0L));
-        out.put("cpu", cpu(vmid, pid.get(), stat, uptime, config.vcpus()));
-        long netin = 0;
-        long netout = 0;
-        ObjectNode nics = Json.object();
-        for (NetDevice net : config.nets()) {
-            long[] bytes = HostNetwork.tapBytes(net.tapName(vmid));
-            // the host receives what the guest sends
-            netout += bytes[0];
-            netin += bytes[1];
-            ObjectNode nic = nics.putObject(net.tapName(vmid));
-            nic.put("netin", bytes[1]);
-            nic.put("netout", bytes[0]);
-        }
-        out.put("netin", netin);
-        out.put("netout", netout);
-        long read = 0;
-        long written = 0;
-        ObjectNode blockstat = Json.object();
-        try {
-            for (JsonNode device : runtime.command(vmid, "query-blockstats", Map.of(), Duration.ofSeconds(3))) {
-                String name = device.path("device").asString().replaceFirst("^drive-", "");
-                JsonNode stats = device.path("stats");
-                read += stats.path("rd_bytes").asLong();
-                written += stats.path("wr_bytes").asLong();
-                if (!name.isEmpty()) {
-                    blockstat.set(name, stats);
-                }
+        Measured measured = measure(vmid, config, pid.get());
+        measured.usage().fields().forEach((key, value) -> {
+            if (value instanceof Double d) {
+                out.put(key, d);
+            } else {
+                out.put(key, ((Number) value).longValue());
             }
+        });
+        try {
             out.put("qmpstatus", runtime.command(vmid, "query-status", Map.of(), Duration.ofSeconds(3)).path("status").asString());
             if (config.get("balloon").map(b -> !b.equals("0")).orElse(true)) {
                 try {
@@ -764,40 +818,73 @@ public final class QemuDriver {
             out.put("qmpstatus", "unknown");
             log.debug("VM {}: QMP status failed: {}", vmid, e.getMessage());
         }
-        out.put("diskread", read);
-        out.put("diskwrite", written);
         if (full) {
-            out.set("nics", nics);
-            out.set("blockstat", blockstat);
+            out.set("nics", measured.nics());
+            measured.blockstat().ifPresent(b -> out.set("blockstat", b));
         }
         return out;
     }
 
-    private double cpu(int vmid, long pid, Optional<VmRuntime.ProcessStat> stat, long uptime, int vcpus) {
-        if (stat.isEmpty()) {
-            return 0;
-        }
-        long now = System.nanoTime();
-        CpuSample previous = cpuSamples.put(vmid, new CpuSample(pid, stat.get().cpuTicks(), now));
-        double seconds;
-        double used;
-        if (previous != null && previous.pid() == pid && now - previous.nanos() > 100_000_000L) {
-            seconds = (now - previous.nanos()) / 1e9;
-            used = (stat.get().cpuTicks() - previous.ticks()) / (double) CLOCK_TICKS;
-        } else {
-            // no earlier sample: the average since the VM started
-            seconds = Math.max(1, uptime);
-            used = stat.get().cpuTicks() / (double) CLOCK_TICKS;
-        }
-        return Math.max(0, Math.min(1, used / seconds / Math.max(1, vcpus)));
+    /** A running VM's figures, with the per-NIC and per-drive counters {@code status/current} details. */
+    private record Measured(GuestUsage.Usage usage, ObjectNode nics, Optional<ObjectNode> blockstat) {}
+
+    /** The figures of running VM {@code vmid} (QEMU pid {@code pid}) for {@code /cluster/resources}. */
+    public GuestUsage.Usage usage(int vmid, VmConfig config, long pid) {
+        return measure(vmid, config, pid).usage();
     }
 
-    private static double systemUptime() {
-        try {
-            return Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
-        } catch (IOException | RuntimeException e) {
-            return 0;
+    /**
+     * Measures a running VM: CPU share and memory from its cgroup (QEMU's /proc figures when it
+     * runs outside one), uptime from the process start, network bytes from its taps, disk bytes
+     * from QMP. What can't be measured stays empty.
+     */
+    private Measured measure(int vmid, VmConfig config, long pid) {
+        OptionalLong uptime = GuestUsage.uptime(pid);
+        Optional<VmRuntime.ProcessStat> stat = VmRuntime.stat(pid);
+        Cgroup group = cgroups.group(vmid);
+        CgroupStats stats = group.exists() ? group.stats() : null;
+        OptionalLong cpuNanos = stats != null && stats.cpuNanos().isPresent() ? stats.cpuNanos()
+                : stat.map(s -> OptionalLong.of(s.cpuTicks() * (1_000_000_000L / CLOCK_TICKS))).orElse(OptionalLong.empty());
+        OptionalDouble cpu = cpuNanos.isPresent() ? cpuSamples.share(vmid, pid, cpuNanos.getAsLong(), uptime, config.vcpus())
+                : OptionalDouble.empty();
+        OptionalLong mem = stats != null && stats.memory().isPresent() ? stats.memory()
+                : stat.map(s -> OptionalLong.of(s.rssBytes())).orElse(OptionalLong.empty());
+        long netin = 0;
+        long netout = 0;
+        ObjectNode nics = Json.object();
+        for (NetDevice net : config.nets()) {
+            long[] bytes = HostNetwork.tapBytes(net.tapName(vmid));
+            // the host receives what the guest sends
+            netout += bytes[0];
+            netin += bytes[1];
+            ObjectNode nic = nics.putObject(net.tapName(vmid));
+            nic.put("netin", bytes[1]);
+            nic.put("netout", bytes[0]);
         }
+        OptionalLong read = OptionalLong.empty();
+        OptionalLong written = OptionalLong.empty();
+        Optional<ObjectNode> blockstat = Optional.empty();
+        try {
+            long r = 0;
+            long w = 0;
+            ObjectNode devices = Json.object();
+            for (JsonNode device : runtime.command(vmid, "query-blockstats", Map.of(), Duration.ofSeconds(3))) {
+                String name = device.path("device").asString().replaceFirst("^drive-", "");
+                JsonNode counters = device.path("stats");
+                r += counters.path("rd_bytes").asLong();
+                w += counters.path("wr_bytes").asLong();
+                if (!name.isEmpty()) {
+                    devices.set(name, counters);
+                }
+            }
+            read = OptionalLong.of(r);
+            written = OptionalLong.of(w);
+            blockstat = Optional.of(devices);
+        } catch (ApiException e) {
+            log.debug("VM {}: no block statistics: {}", vmid, e.getMessage());
+        }
+        return new Measured(new GuestUsage.Usage(cpu, mem, uptime, read, written, OptionalLong.of(netin), OptionalLong.of(netout)),
+                nics, blockstat);
     }
 
     /** The size of the boot disk (first disk of the boot order, else the first disk). */
@@ -812,6 +899,25 @@ public final class QemuDriver {
             }
         }
         return 0;
+    }
+
+    /**
+     * Removes the cgroups that stopped VMs left (QEMU quit on its own, or the daemon was down);
+     * each under the VM's lock, so that no start is creating the group at the same time.
+     */
+    public void sweepCgroups() {
+        for (int vmid : cgroups.vmids()) {
+            ReentrantLock lock = runtime.vmLock(vmid);
+            if (lock.tryLock()) {
+                try {
+                    if (!runtime.isRunning(vmid)) {
+                        cgroups.removeIfIdle(vmid);
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
     }
 
     /** VMs found running at daemon start: their QMP connection is opened again. */

@@ -7,6 +7,9 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import org.corral.core.cgroup.CgroupHost;
+import org.corral.core.guest.GuestUsage;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.NotFound;
 import org.corral.qemu.api.VmAgentApi;
@@ -65,7 +68,8 @@ public final class QemuService implements AutoCloseable {
         this.configs = new VmConfigs(node, requireNonNull(store, "store is null"));
         this.runtime = new VmRuntime(node);
         this.driver = new QemuDriver(configs, runtime, volumes, requireNonNull(kvm, "kvm is null"),
-                new CloudInit(Path.of("/etc/resolv.conf")), new HostNetwork(), clock);
+                new CloudInit(Path.of("/etc/resolv.conf")), new HostNetwork(), clock, new VmCgroups(node, CgroupHost.detect()),
+                new QemuMachines());
         this.editor = new VmEditor(configs, driver, volumes, new HostNetwork(), tasks, clock, Path.of("/usr/share/OVMF"));
         this.disks = new DiskOperations(configs, runtime, volumes);
         this.snapshots = new Snapshots(configs, driver, volumes, clock);
@@ -112,12 +116,32 @@ public final class QemuService implements AutoCloseable {
      * pidfile and command line and reconnects their QMP sockets. Answers their VMIDs.
      */
     public List<Integer> recover() {
-        return List.copyOf(driver.recover().keySet());
+        List<Integer> found = List.copyOf(driver.recover().keySet());
+        driver.sweepCgroups();
+        return found;
     }
 
     /** The VMIDs of this node's running VMs. */
     public List<Integer> running() {
         return configs.list().stream().filter(runtime::isRunning).toList();
+    }
+
+    /** The measured figures of this node's running VMs, for {@code /cluster/resources}. */
+    public GuestUsage usage() {
+        return () -> {
+            Map<Integer, GuestUsage.Usage> out = new TreeMap<>();
+            for (int vmid : configs.list()) {
+                runtime.pid(vmid).ifPresent(pid -> configs.find(vmid).ifPresent(loaded -> {
+                    try {
+                        out.put(vmid, driver.usage(vmid, loaded.config(), pid));
+                    } catch (RuntimeException e) {
+                        // the VM runs even if its figures can't be had
+                        out.put(vmid, GuestUsage.Usage.unmeasured());
+                    }
+                }));
+            }
+            return out;
+        };
     }
 
     /**
@@ -205,5 +229,8 @@ public final class QemuService implements AutoCloseable {
     @Override
     public void close() {
         runtime.close();
+        // running VMs keep their groups; those of stopped ones go, and the node's directory if empty
+        driver.sweepCgroups();
+        driver.cgroups().removeBaseIfEmpty();
     }
 }

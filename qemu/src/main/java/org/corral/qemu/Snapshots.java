@@ -308,8 +308,10 @@ public final class Snapshots {
             Optional<String> state = Optional.ofNullable(snapshot.get("vmstate"));
             if (state.isPresent()) {
                 ctx.log("restoring the VM state of snapshot '%s'", name);
+                // the saved RAM loads only into the machine type it was taken with
                 driver.start(vmid, new QemuDriver.StartOptions(QemuDriver.DEFAULT_START_TIMEOUT, false,
-                        Optional.of(QemuDriver.incomingFrom(volumes.path(state.get())))), ctx);
+                        Optional.of(QemuDriver.incomingFrom(volumes.path(state.get()))),
+                        Optional.ofNullable(snapshot.get("runningmachine"))), ctx);
             } else if (start) {
                 driver.start(vmid, QemuDriver.StartOptions.defaults(), ctx);
             }

@@ -53,6 +53,8 @@ public final class VmEditor {
     /** Options a running VM takes at once, as qemu-server's fast_plug_option. */
     static final Set<String> FAST_PLUG = Set.of("lock", "name", "onboot", "shares", "startup", "description", "protection",
             "vmstatestorage", "hookscript", "tags");
+    /** Options a running VM takes at once in its cgroup, as qemu-server's hotplug of cpulimit and cpuunits. */
+    static final Set<String> CGROUP_PLUG = Set.of("cpulimit", "cpuunits");
     static final String MASKED = "**********";
     private static final long CLOUDINIT_SIZE = 4 * Sizes.MIB;
 
@@ -156,7 +158,7 @@ public final class VmEditor {
             case "vmgenid" -> value.equals("1") ? UUID.randomUUID().toString() : value;
             case "tags" -> tags(value);
             case "memory" -> PropertyStrings.print(VmOptions.MEMORY, PropertyStrings.parse(VmOptions.MEMORY, value));
-            case "agent", "boot", "cpu", "vga", "smbios1", "startup", "cicustom", "machine", "meta", "rng0", "efidisk0" ->
+            case "agent", "boot", "cpu", "vga", "smbios1", "startup", "cicustom", "machine", "meta", "rng0", "efidisk0", "watchdog" ->
                 PropertyStrings.print(VmOptions.find(key).orElseThrow().schema().propertyFormat().orElseThrow(),
                         PropertyStrings.parse(VmOptions.find(key).orElseThrow().schema().propertyFormat().orElseThrow(), value));
             default -> {
@@ -502,7 +504,7 @@ public final class VmEditor {
             if (!options.containsKey(key)) {
                 continue;
             }
-            if (running && !FAST_PLUG.contains(key) && !VmOptions.isUnused(key)) {
+            if (running && !FAST_PLUG.contains(key) && !VmOptions.isUnused(key) && !cgroupPlug(vmid, key, hot)) {
                 deletes.add(new VmConfig.PendingDelete(key, change.force()));
                 continue;
             }
@@ -558,6 +560,9 @@ public final class VmEditor {
      * NIC's link state through set_link.
      */
     private boolean hotPlug(int vmid, VmConfig current, String key, String value, List<Runnable> hot) {
+        if (CGROUP_PLUG.contains(key)) {
+            return cgroupPlug(vmid, key, hot);
+        }
         Optional<String> old = current.get(key);
         if (old.isEmpty()) {
             return false;
@@ -587,6 +592,24 @@ public final class VmEditor {
             }
         }
         return false;
+    }
+
+    /**
+     * Registers writing the CPU limits of the changed config to the running VM's cgroup; false
+     * (the change waits for the next start) when QEMU runs outside one.
+     */
+    private boolean cgroupPlug(int vmid, String key, List<Runnable> hot) {
+        if (!CGROUP_PLUG.contains(key) || !driver.cgroups().group(vmid).exists()) {
+            return false;
+        }
+        hot.add(() -> {
+            try {
+                driver.cgroups().applyCpu(vmid, configs.load(vmid).config());
+            } catch (IllegalStateException e) {
+                throw new ApiException(500, "unable to change the CPU limits of VM " + vmid + ": " + e.getMessage());
+            }
+        });
+        return true;
     }
 
     private void changeMedium(int vmid, Drive drive) {

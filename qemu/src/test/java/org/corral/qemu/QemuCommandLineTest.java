@@ -60,10 +60,27 @@ class QemuCommandLineTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"minimal", "full-i440fx", "q35-ovmf", "legacy-boot", "kvm-host-cpu"})
+    @ValueSource(strings = {"minimal", "full-i440fx", "q35-ovmf", "legacy-boot", "kvm-host-cpu", "watchdog", "watchdog-ib700"})
     void configTurnsIntoTheGoldenCommandLine(String name) throws IOException {
         List<String> expected = resource("/cfg2cmd/" + name + ".cmd").replace("@OVMF@", ovmf.toString()).lines().toList();
         assertThat(build(name)).containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void pinnedMachineReplacesTheConfigsTypeAndKeepsItsChipset() throws IOException {
+        Files.writeString(ovmf.resolve("OVMF_CODE_4M.fd"), "");
+        VmConfig q35 = VmConfigCodec.parse(resource("/cfg2cmd/watchdog.conf"));
+        List<String> pinned = QemuCommandLine.build(100, q35, new VmPaths(Path.of("/run/corral/qemu-server"), 100),
+                QemuCommandLineTest::resolve, new QemuCommandLine.Options(java.util.Optional.empty(), ovmf).withMachine("pc-q35-7.1"));
+        assertThat(pinned).containsSequence("-machine", "type=pc-q35-7.1")
+                .contains("i82801b11-bridge,id=pcidmi,bus=pcie.0,addr=0x1e").doesNotContain("type=q35");
+    }
+
+    @Test
+    void proxmoxMachineVersionsLoseTheirPveSuffix() {
+        assertThat(QemuCommandLine.machineType(VmConfig.empty().with("machine", "pc-i440fx-8.1+pve0"))).isEqualTo("pc-i440fx-8.1");
+        assertThat(QemuCommandLine.machineType(VmConfig.empty().with("machine", "type=q35,viommu=intel"))).isEqualTo("q35");
+        assertThat(QemuCommandLine.machineType(VmConfig.empty())).isEqualTo("pc");
     }
 
     @Test

@@ -129,7 +129,7 @@ public final class CorralDaemon implements AutoCloseable {
             if (!adoptedVms.isEmpty()) {
                 log.info("Took control again of running VMs {}", adoptedVms);
             }
-            RunningGuests running = new RunningGuests(clock, Map.of("lxc", () -> containers.driver().running(), "qemu", vms::running));
+            RunningGuests running = new RunningGuests(clock, Map.of("lxc", containers.usage(), "qemu", vms.usage()));
             if (firstStartSinceHostBoot()) {
                 // onboot guests start once per host boot, as Proxmox's pve-guests does, not on every daemon restart
                 vms.startOnBoot(AuthContext.user(AuthContext.ROOT, "127.0.0.1"))

@@ -15,7 +15,9 @@ import org.corral.core.error.PermissionDenied;
 import org.corral.core.schema.Formats;
 import org.corral.core.schema.Schema;
 import org.corral.core.task.TaskBody;
+import org.corral.qemu.QemuCommandLine;
 import org.corral.qemu.QemuDriver;
+import org.corral.qemu.config.VmOptions;
 import org.corral.qemu.QemuService;
 import org.corral.qemu.VmConfigs;
 
@@ -49,12 +51,14 @@ public final class VmStatusApi implements ApiModule {
         methods.add(power(ApiMethod.post(STATUS + "/start").name("vm_start").description("Start virtual machine.")
                 .parameter("timeout", Schema.integer().minimum(0).maximum(86400).optional()
                         .description("Wait maximal timeout seconds. Default 30."))
-                .parameter("machine", Schema.string().optional().description("Specify the QEMU machine (ignored: the config's is used)."))
+                .parameter("machine", Schema.string().pattern(VmOptions.MACHINE_TYPE).optional()
+                        .description("Specify the QEMU machine, instead of the config's (pinned to the newest version QEMU offers)."))
                 .parameter("stateuri", Schema.string().maxLength(128).optional().description("Some command save/restore state from this location."))
                 .parameter("migratedfrom", ApiParams.node().optional()
                         .description("The cluster node name.")), "qmstart", (r, vmid) -> {
                     Duration timeout = r.optionalLong("timeout").map(Duration::ofSeconds).orElse(QemuDriver.DEFAULT_START_TIMEOUT);
-                    QemuDriver.StartOptions options = new QemuDriver.StartOptions(timeout, skiplock(r), Optional.empty());
+                    QemuDriver.StartOptions options = new QemuDriver.StartOptions(timeout, skiplock(r), Optional.empty(),
+                            r.optionalString("machine").map(QemuCommandLine::debianMachine));
                     service.driver().checkStartable(vmid, service.configs().load(vmid).config(), options.skiplock());
                     return ctx -> service.driver().start(vmid, options, ctx);
                 }));

@@ -104,10 +104,16 @@ public final class VmOptions {
             .key("gw6", Schema.string().format(Formats.IP).optional().description("Default gateway for IPv6 traffic."));
     public static final PropertyFormat MEMORY = PropertyFormat.of()
             .defaultKey("current", Schema.integer().minimum(16).description("Current amount of online RAM for the VM in MiB."));
+    /** A QEMU machine type as Proxmox names them ({@code pc}, {@code q35}, {@code pc-i440fx-7.2+pve0}). */
+    public static final String MACHINE_TYPE = "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?)";
     public static final PropertyFormat MACHINE = PropertyFormat.of()
-            .defaultKey("type", Schema.string().pattern("(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?)")
+            .defaultKey("type", Schema.string().pattern(MACHINE_TYPE)
                     .optional().description("Specifies the QEMU machine type."))
             .key("viommu", Schema.string().enumValues("intel", "virtio").optional().description("Enable and set guest vIOMMU variant."));
+    public static final PropertyFormat WATCHDOG = PropertyFormat.of()
+            .defaultKey("model", Schema.string().enumValues("i6300esb", "ib700").optional().description("Watchdog type to emulate."))
+            .key("action", Schema.string().enumValues("reset", "shutdown", "poweroff", "pause", "debug", "none").optional()
+                    .description("The action to perform if after activation the guest fails to poll the watchdog in time."));
     public static final PropertyFormat META = PropertyFormat.of()
             .key("creation-qemu", Schema.string().optional().description("The QEMU (machine) version from the time this VM was created."))
             .key("ctime", Schema.integer().minimum(0).optional().description("The guest creation timestamp as UNIX epoch time."));
@@ -315,7 +321,8 @@ public final class VmOptions {
                 "megasas", "pvscsi").optional().description("SCSI controller model"));
         put(o, "searchdomain", Category.CLOUDINIT, Schema.string().optional().description("cloud-init: Sets DNS search domains for a container."));
         put(o, "shares", Category.MEMORY, Schema.integer().minimum(0).maximum(50000).optional()
-                .description("Amount of memory shares for auto-ballooning."));
+                .description("Amount of memory shares for auto-ballooning. Corral does not auto-balloon yet: the value is "
+                        + "kept for Proxmox clients and has no effect."));
         put(o, "smbios1", Category.HWTYPE, Schema.propertyString(SMBIOS1).optional().description("Specify SMBIOS type 1 fields."));
         put(o, "sockets", Category.CPU, Schema.integer().minimum(1).optional().description("The number of CPU sockets."));
         put(o, "sshkeys", Category.CLOUDINIT, Schema.string().multiLine().optional()
@@ -337,7 +344,10 @@ public final class VmOptions {
                 .description("Reference to a volume which stores the VM state. This is used internally for snapshots and suspend."));
         put(o, "vmstatestorage", Category.GENERAL, Schema.string().format(Formats.PVE_STORAGE_ID).optional()
                 .description("Default storage for VM state volumes/files."));
-        put(o, "watchdog", Category.HWTYPE, Schema.string().optional().description("Create a virtual hardware watchdog device."));
+        put(o, "watchdog", Category.HWTYPE, Schema.propertyString(WATCHDOG).optional()
+                .description("Create a virtual hardware watchdog device. Once enabled (by a guest action), the watchdog must be "
+                        + "periodically polled by an agent inside the guest or else the watchdog will reset the guest (or execute "
+                        + "the respective action specified)"));
         for (int i = 0; i < MAX_IDE; i++) {
             put(o, "ide" + i, Category.DRIVE, Schema.propertyString(IDE).optional()
                     .description("Use volume as IDE hard disk or CD-ROM (n is 0 to 3). Use the special syntax STORAGE_ID:SIZE_IN_GiB to allocate a new volume."));

@@ -231,7 +231,15 @@ public final class TestNode implements AutoCloseable {
                 long pid = Long.parseLong(Files.readString(pidfile).strip());
                 Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
                 if (Files.exists(cmdline) && new String(Files.readAllBytes(cmdline), StandardCharsets.UTF_8).contains(qemuDir.toString())) {
-                    ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+                    ProcessHandle.of(pid).ifPresent(p -> {
+                        p.destroyForcibly();
+                        // gone before the service closes, so that it removes the VM's cgroup
+                        try {
+                            p.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                        } catch (Exception e) {
+                            // left to the next sweep
+                        }
+                    });
                 }
             }
         }

@@ -19,6 +19,7 @@ import org.corral.core.config.Digest;
 import org.corral.core.config.KeyValueConfig;
 import org.corral.core.config.StaleVersionException;
 import org.corral.core.error.ParameterError;
+import org.corral.core.guest.GuestUsage;
 import org.corral.core.node.Node;
 import org.corral.core.schema.Formats;
 import org.corral.core.schema.PropertyFormat;
@@ -188,10 +189,9 @@ public final class ClusterApi implements ApiModule {
         if (type.isEmpty() || type.get().equals("vm")) {
             guests.all().stream().sorted(Comparator.comparingInt(GuestIndex.Guest::vmid)).forEach(g -> {
                 if (r.canAny("/vms/" + g.vmid(), Privilege.VM_AUDIT)) {
-                    if (g.node().equals(node.name()) && running.isRunning(g.type(), g.vmid())) {
-                        Map<String, Object> entry = new LinkedHashMap<>(g.resource());
-                        entry.put("status", "running");
-                        out.add(entry);
+                    Optional<GuestUsage.Usage> usage = g.node().equals(node.name()) ? running.usage(g.type(), g.vmid()) : Optional.empty();
+                    if (usage.isPresent()) {
+                        out.add(runningResource(g.resource(), usage.get()));
                     } else {
                         out.add(g.resource());
                     }
@@ -227,6 +227,20 @@ public final class ClusterApi implements ApiModule {
         out.put("disk", state.status().map(s -> s.used()).orElse(0L));
         out.put("maxdisk", state.status().map(s -> s.total()).orElse(0L));
         return out;
+    }
+
+    /**
+     * A running guest's entry: its measured figures instead of a stopped guest's zeros; what
+     * could not be measured is left out, and so is {@code disk}, which nobody measures yet.
+     */
+    static Map<String, Object> runningResource(Map<String, Object> stopped, GuestUsage.Usage usage) {
+        Map<String, Object> entry = new LinkedHashMap<>(stopped);
+        entry.put("status", "running");
+        for (String key : List.of("cpu", "mem", "disk", "uptime")) {
+            entry.remove(key);
+        }
+        entry.putAll(usage.fields());
+        return entry;
     }
 
     static Map<String, Object> guestResource(GuestIndex.Guest g) {

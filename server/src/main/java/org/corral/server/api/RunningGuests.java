@@ -3,40 +3,44 @@ package org.corral.server.api;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Clock;
-import java.util.Collection;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
+import org.corral.core.guest.GuestUsage;
 
 /**
- * Which guests of this node run, per guest type, sampled at most once a second: asking LXC or
- * QEMU costs a process or a socket round trip, and cluster listings come often.
+ * Which guests of this node run, per guest type, and what they use, sampled at most once a
+ * second: measuring costs processes, files and QMP round trips, and cluster listings come often.
  */
 public final class RunningGuests {
-    private record Sample(long takenAt, Set<Integer> ids) {}
+    private record Sample(long takenAt, Map<Integer, GuestUsage.Usage> running) {}
 
     private final Clock clock;
-    private final Map<String, Supplier<Collection<Integer>>> sources;
+    private final Map<String, GuestUsage> sources;
     private final Map<String, Sample> samples = new ConcurrentHashMap<>();
 
-    /** {@code sources}: guest type ({@code qemu}, {@code lxc}) to the VMIDs running now. */
-    public RunningGuests(Clock clock, Map<String, Supplier<Collection<Integer>>> sources) {
+    /** {@code sources}: guest type ({@code qemu}, {@code lxc}) to its running guests and their figures. */
+    public RunningGuests(Clock clock, Map<String, GuestUsage> sources) {
         this.clock = requireNonNull(clock, "clock is null");
         this.sources = Map.copyOf(sources);
     }
 
     public boolean isRunning(String type, int vmid) {
-        Supplier<Collection<Integer>> source = sources.get(type);
+        return usage(type, vmid).isPresent();
+    }
+
+    /** The figures of a running guest of this node; empty when it does not run here. */
+    public Optional<GuestUsage.Usage> usage(String type, int vmid) {
+        GuestUsage source = sources.get(type);
         if (source == null) {
-            return false;
+            return Optional.empty();
         }
         long now = clock.millis();
         Sample sample = samples.get(type);
         if (sample == null || now - sample.takenAt() >= 1000) {
-            sample = new Sample(now, Set.copyOf(source.get()));
+            sample = new Sample(now, Map.copyOf(source.running()));
             samples.put(type, sample);
         }
-        return sample.ids().contains(vmid);
+        return Optional.ofNullable(sample.running().get(vmid));
     }
 }

@@ -1,4 +1,4 @@
-package org.corral.lxc;
+package org.corral.core.cgroup;
 
 import static java.util.Objects.requireNonNull;
 
@@ -10,38 +10,39 @@ import java.util.Map;
 import java.util.OptionalLong;
 
 /**
- * A running container's resource use read from its cgroup ({@code lxc/VMID}, where the
- * generated config puts it), on cgroup v1 hierarchies or a cgroup v2 tree.
+ * What a guest's cgroup has used so far, read from its controller files on cgroup v1
+ * hierarchies or a cgroup v2 tree. CPU time and memory are empty when the group has no such
+ * counter (so nobody reports a made-up 0); the others read 0.
  *
  * @param cpuNanos CPU time used so far
  * @param memory memory in use without the page cache, as Proxmox reports it
  * @param memoryLimit the memory limit the kernel enforces
  */
-public record CgroupStats(long cpuNanos, long memory, long memoryLimit, long swap, long diskRead, long diskWrite) {
-    public static CgroupStats read(HostFacts host, int vmid) {
-        requireNonNull(host, "host is null");
-        Path root = host.cgroupRoot();
-        String rel = "lxc/" + vmid;
-        return switch (host.cgroups()) {
+public record CgroupStats(OptionalLong cpuNanos, OptionalLong memory, long memoryLimit, long swap, long diskRead, long diskWrite) {
+    public static CgroupStats read(Cgroup group) {
+        requireNonNull(group, "group is null");
+        return switch (group.host().layout()) {
             case V1 -> {
-                Path mem = root.resolve("memory").resolve(rel);
-                long usage = number(mem.resolve("memory.usage_in_bytes")).orElse(0);
+                Path mem = group.dir("memory");
+                OptionalLong used = number(mem.resolve("memory.usage_in_bytes"));
+                long usage = used.orElse(0);
                 Map<String, Long> stat = keyed(mem.resolve("memory.stat"));
                 long cache = stat.getOrDefault("total_cache", stat.getOrDefault("cache", 0L));
                 long memsw = number(mem.resolve("memory.memsw.usage_in_bytes")).orElse(usage);
-                long[] io = blkioV1(root.resolve("blkio").resolve(rel).resolve("blkio.throttle.io_service_bytes_recursive"));
-                yield new CgroupStats(number(root.resolve("cpuacct").resolve(rel).resolve("cpuacct.usage")).orElse(0),
-                        Math.max(0, usage - cache), number(mem.resolve("memory.limit_in_bytes")).orElse(0),
+                long[] io = blkioV1(group.file("blkio.throttle.io_service_bytes_recursive"));
+                OptionalLong memory = used.isPresent() ? OptionalLong.of(Math.max(0, usage - cache)) : OptionalLong.empty();
+                yield new CgroupStats(number(group.file("cpuacct.usage")), memory, number(mem.resolve("memory.limit_in_bytes")).orElse(0),
                         Math.max(0, memsw - usage), io[0], io[1]);
             }
             case V2 -> {
-                Path dir = root.resolve(rel);
-                long current = number(dir.resolve("memory.current")).orElse(0);
+                Path dir = group.dir("cpu");
+                OptionalLong current = number(dir.resolve("memory.current"));
                 long file = keyed(dir.resolve("memory.stat")).getOrDefault("file", 0L);
-                long cpu = keyed(dir.resolve("cpu.stat")).getOrDefault("usage_usec", 0L) * 1000;
+                Long usec = keyed(dir.resolve("cpu.stat")).get("usage_usec");
+                OptionalLong cpu = usec == null ? OptionalLong.empty() : OptionalLong.of(usec * 1000);
                 long[] io = ioV2(dir.resolve("io.stat"));
-                yield new CgroupStats(cpu, Math.max(0, current - file), number(dir.resolve("memory.max")).orElse(0),
-                        number(dir.resolve("memory.swap.current")).orElse(0), io[0], io[1]);
+                OptionalLong memory = current.isPresent() ? OptionalLong.of(Math.max(0, current.getAsLong() - file)) : OptionalLong.empty();
+                yield new CgroupStats(cpu, memory, number(dir.resolve("memory.max")).orElse(0), number(dir.resolve("memory.swap.current")).orElse(0), io[0], io[1]);
             }
         };
     }
