@@ -36,7 +36,8 @@ assert options["log_ratelimit"] == "enable=1,burst=10,rate=5/second", options
 assert len(options["digest"]) == 40, options
 assert refused(lambda: cluster.options.put(policy_in="ALLOW"), "policy_in") == 400
 
-# cluster rules: each new rule goes to the top, as in Proxmox
+# cluster rules: each new rule goes to the top, as in Proxmox; positions are sent as text because
+# proxmoxer drops a falsy path part (rules(0) would address the list), as Ansible's modules do
 cluster.rules.post(type="in", action="ACCEPT", proto="tcp", dport="22", enable=1, comment="ssh")
 cluster.rules.post(type="in", action="DROP", source="192.0.2.0/24", enable=1)
 cluster.rules.post(type="in", action="ACCEPT", macro="HTTPS", log="info", enable=0)
@@ -47,15 +48,15 @@ assert rules[2]["dport"] == "22" and rules[2]["proto"] == "tcp" and rules[2]["co
 assert rules[0]["enable"] == 0 and rules[0]["type"] == "in" and rules[0]["log"] == "info", rules
 digest = rules[0]["digest"]
 
-cluster.rules(0).put(moveto=2, digest=digest)
+cluster.rules("0").put(moveto=2, digest=digest)
 rules = cluster.rules.get()
 assert [r.get("macro") for r in rules] == [None, "HTTPS", None], rules
-assert refused(lambda: cluster.rules(1).put(enable=1, digest=digest), "detected modified configuration") in (409, 500)
-cluster.rules(1).put(enable=1, dport="8443", proto="tcp", digest=rules[0]["digest"], delete="log")
-rule = cluster.rules(1).get()
+assert refused(lambda: cluster.rules("1").put(enable=1, digest=digest), "detected modified configuration") in (409, 500)
+cluster.rules("1").put(enable=1, dport="8443", proto="tcp", digest=rules[0]["digest"], delete="log")
+rule = cluster.rules("1").get()
 assert rule["enable"] == 1 and rule["dport"] == "8443" and "log" not in rule and rule["pos"] == 1, rule
-assert refused(lambda: cluster.rules(7).get(), "no rule at position 7") == 500
-cluster.rules(0).delete(digest=cluster.rules.get()[0]["digest"])
+assert refused(lambda: cluster.rules("7").get(), "no rule at position 7") == 500
+cluster.rules("0").delete(digest=cluster.rules.get()[0]["digest"])
 assert len(cluster.rules.get()) == 2
 
 # a security group, used by a VM's rules
@@ -112,7 +113,7 @@ api.nodes(node).firewall.rules.post(type="in", action="ACCEPT", macro="SSH", ifa
 assert api.nodes(node).firewall.rules.get()[0]["macro"] == "SSH"
 
 # clean up as the modules do when state=absent
-vm.rules(0).delete()
+vm.rules("0").delete()
 cluster.ipset("management")("198.51.100.7").delete()
 cluster.ipset("management").delete(force=1)
 cluster.aliases("gateway").delete()
