@@ -30,7 +30,7 @@ final class AliasMethods {
     }
 
     private static Schema name(String description) {
-        return Schema.string().pattern("[A-Za-z][A-Za-z0-9\\-_]+").minLength(2).maxLength(RuleChecker.ALIAS_NAME_MAX).description(description);
+        return Digests.name(RuleChecker.ALIAS_NAME_MAX, description);
     }
 
     private static Schema cidr() {
@@ -83,13 +83,7 @@ final class AliasMethods {
     }
 
     private Object list(ApiRequest r) throws Exception {
-        List<Map<String, Object>> entries = entries(config(r));
-        String digest = Digests.list(entries);
-        return entries.stream().map(e -> {
-            Map<String, Object> out = new LinkedHashMap<>(e);
-            out.put("digest", digest);
-            return out;
-        }).toList();
+        return Digests.withDigest(entries(config(r)));
     }
 
     private Object readAlias(ApiRequest r) throws Exception {

@@ -19,6 +19,22 @@ final class Digests {
         return Digest.sha1Hex(text.toString());
     }
 
+    /** The entries, each with the list's digest added, as Proxmox's list answers carry it. */
+    static List<Map<String, Object>> withDigest(List<Map<String, Object>> entries) {
+        String digest = list(entries);
+        return entries.stream().map(e -> {
+            Map<String, Object> out = new java.util.LinkedHashMap<>(e);
+            out.put("digest", digest);
+            return out;
+        }).toList();
+    }
+
+    /** A set, alias or group name parameter: Proxmox's pattern and length limits. */
+    static org.corral.core.schema.Schema name(int maxLength, String description) {
+        return org.corral.core.schema.Schema.string().pattern("[A-Za-z][A-Za-z0-9\\-_]+").minLength(2).maxLength(maxLength)
+                .description(description);
+    }
+
     static String object(Map<String, ?> object) {
         StringBuilder text = new StringBuilder();
         append(text, object);

@@ -193,7 +193,7 @@ public final class FirewallApi implements ApiModule {
     // ---- security groups
 
     private static Schema groupName(String description) {
-        return Schema.string().pattern("[A-Za-z][A-Za-z0-9\\-_]+").minLength(2).maxLength(RuleChecker.GROUP_NAME_MAX).description(description);
+        return Digests.name(RuleChecker.GROUP_NAME_MAX, description);
     }
 
     private static SecurityGroup group(FwConfig config, String name) {
@@ -234,15 +234,7 @@ public final class FirewallApi implements ApiModule {
         List<ApiMethod> methods = new ArrayList<>(List.of(
                 ApiMethod.get(base).name("list_security_groups").description("List security groups.").permission(Check.path("/", Privilege.SYS_AUDIT))
                         .returns(Schema.array(Schema.object().property("group", Schema.string())))
-                        .handler(r -> {
-                            List<Map<String, Object>> list = groupList(fw.cluster());
-                            String digest = Digests.list(list);
-                            return list.stream().map(e -> {
-                                Map<String, Object> out = new LinkedHashMap<>(e);
-                                out.put("digest", digest);
-                                return out;
-                            }).toList();
-                        }),
+                        .handler(r -> Digests.withDigest(groupList(fw.cluster()))),
                 ApiMethod.post(base).name("create_security_group").description("Create new security group.")
                         .permission(cluster.modify())
                         .parameter("group", groupName("Security Group name."))

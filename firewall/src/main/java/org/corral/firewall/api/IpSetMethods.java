@@ -35,7 +35,7 @@ final class IpSetMethods {
     }
 
     private static Schema name(String description) {
-        return Schema.string().pattern("[A-Za-z][A-Za-z0-9\\-_]+").minLength(2).maxLength(RuleChecker.IPSET_NAME_MAX).description(description);
+        return Digests.name(RuleChecker.IPSET_NAME_MAX, description);
     }
 
     private ApiMethod declare(ApiMethod method) {
@@ -121,15 +121,6 @@ final class IpSetMethods {
         }).toList();
     }
 
-    private static List<Map<String, Object>> withDigest(List<Map<String, Object>> list) {
-        String digest = Digests.list(list);
-        return list.stream().map(e -> {
-            Map<String, Object> out = new LinkedHashMap<>(e);
-            out.put("digest", digest);
-            return out;
-        }).toList();
-    }
-
     private static IpSet set(FwConfig config, String name) {
         return config.ipset(name).orElseThrow(() -> new NotFound("no such IPSet '" + name + "'"));
     }
@@ -143,11 +134,11 @@ final class IpSetMethods {
     }
 
     private Object index(ApiRequest r) throws Exception {
-        return withDigest(setList(read(r)));
+        return Digests.withDigest(setList(read(r)));
     }
 
     private Object content(ApiRequest r) throws Exception {
-        return withDigest(entryList(set(read(r), r.string("name"))));
+        return Digests.withDigest(entryList(set(read(r), r.string("name"))));
     }
 
     private Object create(ApiRequest r) throws Exception {

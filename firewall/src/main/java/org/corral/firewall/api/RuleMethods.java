@@ -202,11 +202,24 @@ final class RuleMethods {
         }
     }
 
-    private Object create(ApiRequest r) throws Exception {
+    /** A change of the rule list: the current file and rules in, the changed file out. */
+    private interface Edit {
+        FwConfig apply(FwConfig config, List<FwRule> rules);
+    }
+
+    /** Runs {@code edit} on the current rules once the owner exists and the caller's digest still matches. */
+    private Object edit(ApiRequest r, Edit edit) throws Exception {
         scope.exists().check(r);
         fw.update(scope.file().apply(r), scope.kind(), config -> {
             List<FwRule> rules = access.get(config, r);
             Digest.check(r.optionalString("digest"), digest(rules));
+            return edit.apply(config, rules);
+        });
+        return null;
+    }
+
+    private Object create(ApiRequest r) throws Exception {
+        return edit(r, (config, rules) -> {
             FwRule blank = FwRule.of(RuleType.parse(r.string("type")).orElseThrow(), false, r.string("action"), Map.of());
             // a new rule is disabled unless the caller enables it, as in Proxmox
             FwRule rule = apply(blank, r);
@@ -215,14 +228,10 @@ final class RuleMethods {
             next.addFirst(rule);
             return access.set(config, r, next);
         });
-        return null;
     }
 
     private Object update(ApiRequest r) throws Exception {
-        scope.exists().check(r);
-        fw.update(scope.file().apply(r), scope.kind(), config -> {
-            List<FwRule> rules = access.get(config, r);
-            Digest.check(r.optionalString("digest"), digest(rules));
+        return edit(r, (config, rules) -> {
             int pos = position(r, rules);
             List<FwRule> next = new ArrayList<>();
             Optional<Long> moveto = r.optionalLong("moveto").filter(m -> m != pos);
@@ -255,19 +264,14 @@ final class RuleMethods {
             next.set(pos, rule);
             return access.set(config, r, next);
         });
-        return null;
     }
 
     private Object delete(ApiRequest r) throws Exception {
-        scope.exists().check(r);
-        fw.update(scope.file().apply(r), scope.kind(), config -> {
-            List<FwRule> rules = access.get(config, r);
-            Digest.check(r.optionalString("digest"), digest(rules));
+        return edit(r, (config, rules) -> {
             int pos = position(r, rules);
             List<FwRule> next = new ArrayList<>(rules);
             next.remove(pos);
             return access.set(config, r, next);
         });
-        return null;
     }
 }
