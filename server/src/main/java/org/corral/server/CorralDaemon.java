@@ -26,6 +26,7 @@ import org.corral.core.config.ConfigStore;
 import org.corral.core.json.Json;
 import org.corral.core.node.Node;
 import org.corral.core.task.TaskManager;
+import org.corral.firewall.FirewallService;
 import org.corral.storage.StorageService;
 import org.corral.lxc.LxcService;
 import org.corral.qemu.QemuService;
@@ -152,6 +153,7 @@ public final class CorralDaemon implements AutoCloseable {
             modules.addAll(storage.apiModules());
             modules.addAll(containers.apiModules());
             modules.addAll(vms.apiModules());
+            modules.addAll(new FirewallService(node, store).apiModules());
             this.registry = new ApiRegistry(modules);
             ObjectNode openApi = OpenApi.document(registry, "Corral API", Versions.CORRAL_VERSION);
 

@@ -272,6 +272,7 @@ class DaemonIT {
                 case "realm" -> "pve";
                 case "poolid" -> "somepool";
                 case "storage" -> "local";
+                case "pos" -> "0";
                 case "upid" -> "UPID:testnode:00000001:00000001:00000001:test::root@pam:";
                 default -> "sample";
             };

@@ -25,6 +25,11 @@ class ProxmoxerIT {
         runScript("answers_e2e.py");
     }
 
+    @Test
+    void proxmoxerEditsFirewallOptionsRulesGroupsIpsetsAndAliasesAsAnsibleDoes() throws Exception {
+        runScript("firewall_e2e.py");
+    }
+
     private void runScript(String name) throws Exception {
         Path script = dataDir.resolve(name);
         try (var in = getClass().getResourceAsStream("/e2e/" + name)) {

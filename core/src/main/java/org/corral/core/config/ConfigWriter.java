@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import org.corral.core.error.ParameterError;
 
 /**
@@ -61,6 +62,45 @@ public final class ConfigWriter {
         checkKey(parameter, name, ']');
         out.append('[').append(name).append("]\n");
         return this;
+    }
+
+    /**
+     * A {@code [LABEL name]} header with an optional trailing {@code # comment}, as {@code .fw}
+     * files head IP sets and security groups; {@code parameter} names the name for errors.
+     */
+    public ConfigWriter labeledSection(String label, String parameter, String name, Optional<String> comment) {
+        checkKey("section", label, ']');
+        checkKey(parameter, name, ']');
+        out.append('[').append(label).append(' ').append(name).append(']');
+        trailingComment(comment);
+        out.append('\n');
+        return this;
+    }
+
+    /**
+     * Words joined by single spaces with an optional trailing {@code # comment} (a {@code .fw} rule,
+     * alias or IP set line). No word may be empty or hold a space or {@code #}, which would split
+     * it or start the comment early.
+     */
+    public ConfigWriter words(Optional<String> comment, Field... words) {
+        for (int i = 0; i < words.length; i++) {
+            Field word = words[i];
+            checkValue(word.name(), word.value(), false);
+            if (word.value().isEmpty() || word.value().chars().anyMatch(c -> c == ' ' || c == '\t' || c == '#')) {
+                throw new ParameterError(word.name(), "invalid value '" + word.value() + "'");
+            }
+            out.append(i == 0 ? "" : " ").append(word.value());
+        }
+        trailingComment(comment);
+        out.append('\n');
+        return this;
+    }
+
+    private void trailingComment(Optional<String> comment) {
+        if (comment.isPresent() && !comment.get().isBlank()) {
+            checkValue("comment", comment.get(), true);
+            out.append(" # ").append(comment.get());
+        }
     }
 
     /** One {@code #} comment line; {@code text} must already be escaped to one line. */
