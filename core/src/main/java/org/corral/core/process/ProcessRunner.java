@@ -349,7 +349,10 @@ public final class ProcessRunner {
             Set<ProcessHandle> members = new LinkedHashSet<>();
             // descendants first: once the child is gone its orphans no longer show as its descendants
             process.descendants().forEach(members::add);
-            if (session) {
+            // once the child is gone and reaped its number is free: a new process may hold it and lead
+            // a session of its own, which is not ours to kill (orphans of ours keep the number taken)
+            boolean numberReused = !process.isAlive() && ProcessHandle.of(process.pid()).isPresent();
+            if (session && !numberReused) {
                 long sid = process.pid();
                 ProcessHandle.allProcesses().filter(p -> p.pid() != ProcessHandle.current().pid() && sessionOf(p.pid()) == sid)
                         .forEach(members::add);
