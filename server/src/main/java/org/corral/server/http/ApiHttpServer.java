@@ -93,6 +93,9 @@ public final class ApiHttpServer implements AutoCloseable {
                 cfg.routes.addEndpoint(new Endpoint(type, "/api2/json/<path>", ctx -> route(ctx, verb, false)));
                 cfg.routes.addEndpoint(new Endpoint(type, "/api2/extjs/<path>", ctx -> route(ctx, verb, true)));
             }
+            WebAssets web = new WebAssets();
+            cfg.routes.addEndpoint(new Endpoint(HandlerType.GET, "/", web::index));
+            cfg.routes.addEndpoint(new Endpoint(HandlerType.GET, "/assets/{file}", web::asset));
             cfg.routes.addEndpoint(new Endpoint(HandlerType.GET, "/api2/openapi.json",
                     ctx -> ctx.contentType("application/json").result(Json.write(openApi.get()))));
             cfg.routes.error(404, ctx -> {

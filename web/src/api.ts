@@ -1,0 +1,76 @@
+// The Proxmox-compatible API of the node that served this page: same origin, ticket cookie, CSRF header.
+
+export interface Session {
+  username: string;
+  csrf: string;
+  ticket: string;
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string, readonly errors: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+const SESSION_KEY = "corral-session";
+
+export function loadSession(): Session | null {
+  const text = sessionStorage.getItem(SESSION_KEY);
+  return text ? (JSON.parse(text) as Session) : null;
+}
+
+function saveSession(session: Session | null) {
+  if (session) {
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+    document.cookie = `PVEAuthCookie=${encodeURIComponent(session.ticket)}; path=/; secure; samesite=strict`;
+  } else {
+    sessionStorage.removeItem(SESSION_KEY);
+    document.cookie = "PVEAuthCookie=; path=/; max-age=0; secure; samesite=strict";
+  }
+}
+
+export async function call<T>(method: string, path: string, params: Record<string, string> = {}, session?: Session | null): Promise<T> {
+  const body = new URLSearchParams(params);
+  let url = "/api2/json" + path;
+  const init: RequestInit = { method, headers: {}, credentials: "same-origin" };
+  if (method === "GET" || method === "DELETE") {
+    if (body.toString()) url += "?" + body.toString();
+  } else {
+    init.body = body;
+  }
+  if (session && method !== "GET") {
+    (init.headers as Record<string, string>)["CSRFPreventionToken"] = session.csrf;
+  }
+  const response = await fetch(url, init);
+  const json = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const message = (json.message as string | undefined)?.trim() || response.statusText;
+    throw new ApiError(response.status, message, json.errors ?? {});
+  }
+  return json.data as T;
+}
+
+interface TicketAnswer {
+  username: string;
+  ticket: string;
+  CSRFPreventionToken: string;
+}
+
+export async function login(username: string, password: string, realm: string): Promise<Session> {
+  const answer = await call<TicketAnswer>("POST", "/access/ticket", { username, password, realm });
+  const session = { username: answer.username, ticket: answer.ticket, csrf: answer.CSRFPreventionToken };
+  saveSession(session);
+  return session;
+}
+
+/** Posts the ticket as the password, as Proxmox's GUI does, to get a fresh one before it expires. */
+export async function renew(session: Session): Promise<Session> {
+  const answer = await call<TicketAnswer>("POST", "/access/ticket", { username: session.username, password: session.ticket });
+  const renewed = { username: answer.username, ticket: answer.ticket, csrf: answer.CSRFPreventionToken };
+  saveSession(renewed);
+  return renewed;
+}
+
+export function logout() {
+  saveSession(null);
+}
