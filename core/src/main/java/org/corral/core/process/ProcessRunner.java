@@ -196,8 +196,10 @@ public final class ProcessRunner {
         try {
             if (!process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 timedOut = true;
-            } else if (!joinUntil(deadline, outThread, errThread)) {
-                // it exited, but something it started still holds its output open
+            } else if (!joinUntil(deadline, outThread, errThread) || !tree.awaitSessionEnd(deadline)) {
+                // it exited, but something it started still runs (and may hold its output open: the JDK
+                // closes our end of the pipes when the child exits unless a read is under way, so
+                // end-of-file alone can't tell)
                 timedOut = true;
             }
         } catch (InterruptedException e) {
@@ -349,18 +351,35 @@ public final class ProcessRunner {
             Set<ProcessHandle> members = new LinkedHashSet<>();
             // descendants first: once the child is gone its orphans no longer show as its descendants
             process.descendants().forEach(members::add);
-            // once the child is gone and reaped its number is free: a new process may hold it and lead
-            // a session of its own, which is not ours to kill (orphans of ours keep the number taken)
-            boolean numberReused = !process.isAlive() && ProcessHandle.of(process.pid()).isPresent();
-            if (session && !numberReused) {
-                long sid = process.pid();
-                ProcessHandle.allProcesses().filter(p -> p.pid() != ProcessHandle.current().pid() && sessionOf(p.pid()) == sid)
-                        .forEach(members::add);
-            }
+            sessionMembers().forEach(members::add);
             if (process.isAlive()) {
                 members.add(process.toHandle());
             }
             return members;
+        }
+
+        /** The processes of the child's session, when it leads one. */
+        private List<ProcessHandle> sessionMembers() {
+            // once the child is gone and reaped its number is free: a new process may hold it and lead
+            // a session of its own, which is not ours to kill (orphans of ours keep the number taken)
+            boolean numberReused = !process.isAlive() && ProcessHandle.of(process.pid()).isPresent();
+            if (!session || numberReused) {
+                return List.of();
+            }
+            long sid = process.pid();
+            return ProcessHandle.allProcesses().filter(p -> p.pid() != ProcessHandle.current().pid() && sessionOf(p.pid()) == sid)
+                    .toList();
+        }
+
+        /** After the child exited: waits until nothing of its session runs; false when the deadline came first. */
+        boolean awaitSessionEnd(long deadline) throws InterruptedException {
+            while (sessionMembers().stream().anyMatch(Tree::running)) {
+                if (System.nanoTime() - deadline >= 0) {
+                    return false;
+                }
+                Thread.sleep(10);
+            }
+            return true;
         }
 
         private static boolean awaitGone(Set<ProcessHandle> processes, Duration wait) {
