@@ -25,6 +25,8 @@ import java.util.regex.Pattern;
 public final class TicketVerifier {
     public static final int DEFAULT_CACHE_SIZE = 10_000;
     static final int MAX_LENGTH = 512;
+    static final int MAX_TFA_LENGTH = 8192;
+    private static final Pattern TFA_TICKET = Pattern.compile("PVE:!tfa!([^:\\s]+):([0-9A-F]{8})::([A-Za-z0-9+/=]+)");
     private static final Pattern TICKET = Pattern.compile("PVE:([^:\\s]+):([0-9A-F]{8})::([A-Za-z0-9+/=]+)");
 
     private final Supplier<Keys> keys;
@@ -88,6 +90,37 @@ public final class TicketVerifier {
         Optional<Verified> verified = check(ticket, current, now);
         verified.ifPresent(v -> remember(ticket, new Cached(current, v), now));
         return verified;
+    }
+
+    /**
+     * The challenge of a half ticket ({@link TicketIssuer#issueTfa}) issued for {@code userid}, if
+     * its signature holds and it is fresh; never cached.
+     */
+    public Optional<String> verifyTfa(String ticket, String userid) {
+        if (ticket == null || ticket.length() > MAX_TFA_LENGTH) {
+            return Optional.empty();
+        }
+        Matcher m = TFA_TICKET.matcher(ticket);
+        Keys current = keys.get();
+        if (!m.matches() || current.current().isEmpty()) {
+            return Optional.empty();
+        }
+        long issued = Long.parseLong(m.group(2), 16);
+        if (!Tickets.fresh(issued, clock.instant().getEpochSecond(), lifetime)) {
+            return Optional.empty();
+        }
+        byte[] signature;
+        try {
+            signature = Base64.getDecoder().decode(m.group(3));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+        String plain = Tickets.plain(Tickets.TFA_PREFIX + m.group(1), m.group(2));
+        byte[] signed = Tickets.signed(plain, Optional.of(userid)).getBytes(StandardCharsets.UTF_8);
+        Key key = current.current().get();
+        boolean valid = signedBy(key.key(), signed, signature) || current.previous().isPresent()
+                && issued <= key.created() + Tickets.GRACE_SECONDS && signedBy(current.previous().get().key(), signed, signature);
+        return valid ? Optional.of(Tickets.decodeChallenge(m.group(1))) : Optional.empty();
     }
 
     private Optional<Verified> check(String ticket, Keys keys, long now) {

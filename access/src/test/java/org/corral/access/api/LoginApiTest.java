@@ -136,7 +136,7 @@ class LoginApiTest {
     }
 
     @Test
-    void tfaChallengeAndOtpAreRefusedWhileTfaIsNotSupported() {
+    void otpWithoutSecondFactorsAndForgedChallengesAreRefused() {
         assertThatThrownBy(() -> login("admin@pve", ADMIN_PASSWORD, "otp", "123456")).isInstanceOf(Unauthorized.class);
         assertThatThrownBy(() -> login("admin@pve", ADMIN_PASSWORD, "tfa-challenge", "x")).isInstanceOf(Unauthorized.class);
     }
