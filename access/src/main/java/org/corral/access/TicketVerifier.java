@@ -101,49 +101,41 @@ public final class TicketVerifier {
             return Optional.empty();
         }
         Matcher m = TFA_TICKET.matcher(ticket);
-        Keys current = keys.get();
-        if (!m.matches() || current.current().isEmpty()) {
-            return Optional.empty();
-        }
-        long issued = Long.parseLong(m.group(2), 16);
-        if (!Tickets.fresh(issued, clock.instant().getEpochSecond(), lifetime)) {
-            return Optional.empty();
-        }
-        byte[] signature;
-        try {
-            signature = Base64.getDecoder().decode(m.group(3));
-        } catch (IllegalArgumentException e) {
+        if (!m.matches()) {
             return Optional.empty();
         }
         String plain = Tickets.plain(Tickets.TFA_PREFIX + m.group(1), m.group(2));
-        byte[] signed = Tickets.signed(plain, Optional.of(userid)).getBytes(StandardCharsets.UTF_8);
-        Key key = current.current().get();
-        boolean valid = signedBy(key.key(), signed, signature) || current.previous().isPresent()
-                && issued <= key.created() + Tickets.GRACE_SECONDS && signedBy(current.previous().get().key(), signed, signature);
+        boolean valid = signed(keys.get(), clock.instant().getEpochSecond(), m.group(2),
+                Tickets.signed(plain, Optional.of(userid)), m.group(3));
         return valid ? Optional.of(Tickets.decodeChallenge(m.group(1))) : Optional.empty();
     }
 
     private Optional<Verified> check(String ticket, Keys keys, long now) {
         Matcher m = TICKET.matcher(ticket);
-        if (!m.matches() || !Ids.isUser(m.group(1)) || keys.current().isEmpty()) {
+        if (!m.matches() || !Ids.isUser(m.group(1))) {
             return Optional.empty();
         }
-        long issued = Long.parseLong(m.group(2), 16);
-        if (!Tickets.fresh(issued, now, lifetime)) {
-            return Optional.empty();
+        boolean valid = signed(keys, now, m.group(2), Tickets.plain(m.group(1), m.group(2)), m.group(3));
+        return valid ? Optional.of(new Verified(m.group(1), Long.parseLong(m.group(2), 16))) : Optional.empty();
+    }
+
+    /** Whether a ticket issued at {@code hexTime} is fresh and {@code signature} (base64) signs {@code signed}. */
+    private boolean signed(Keys keys, long now, String hexTime, String signed, String signature) {
+        long issued = Long.parseLong(hexTime, 16);
+        if (keys.current().isEmpty() || !Tickets.fresh(issued, now, lifetime)) {
+            return false;
         }
-        byte[] signature;
+        byte[] bytes;
         try {
-            signature = Base64.getDecoder().decode(m.group(3));
+            bytes = Base64.getDecoder().decode(signature);
         } catch (IllegalArgumentException e) {
-            return Optional.empty();
+            return false;
         }
-        byte[] plain = Tickets.plain(m.group(1), m.group(2)).getBytes(StandardCharsets.UTF_8);
+        byte[] plain = signed.getBytes(StandardCharsets.UTF_8);
         Key key = keys.current().get();
         // the previous key signed until the current one was made (give or take clock skew), not after
-        boolean valid = signedBy(key.key(), plain, signature) || keys.previous().isPresent()
-                && issued <= key.created() + Tickets.GRACE_SECONDS && signedBy(keys.previous().get().key(), plain, signature);
-        return valid ? Optional.of(new Verified(m.group(1), issued)) : Optional.empty();
+        return signedBy(key.key(), plain, bytes) || keys.previous().isPresent()
+                && issued <= key.created() + Tickets.GRACE_SECONDS && signedBy(keys.previous().get().key(), plain, bytes);
     }
 
     private static boolean signedBy(PublicKey key, byte[] plain, byte[] signature) {

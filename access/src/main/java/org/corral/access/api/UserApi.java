@@ -312,6 +312,12 @@ public final class UserApi implements ApiModule {
         } catch (RuntimeException e) {
             log.warn("Deleted user {} but not its token secrets", userid, e);
         }
+        try {
+            // a user made again under the same name must not inherit the old second factors
+            access.twoFactor().removeUser(userid);
+        } catch (RuntimeException e) {
+            log.warn("Deleted user {} but not its second factors", userid, e);
+        }
         log.info("Deleted user {}", userid);
         return null;
     }

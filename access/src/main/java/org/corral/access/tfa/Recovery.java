@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -57,7 +58,7 @@ public record Recovery(String secret, List<Optional<String>> entries, long creat
 
     /** The index of the unused key {@code key}, if it is one. */
     public Optional<Integer> find(String key) {
-        byte[] given = hash(secret, key.strip().toLowerCase(java.util.Locale.ROOT)).getBytes(StandardCharsets.US_ASCII);
+        byte[] given = hash(secret, key.strip().toLowerCase(Locale.ROOT)).getBytes(StandardCharsets.US_ASCII);
         Optional<Integer> found = Optional.empty();
         for (int i = 0; i < entries.size(); i++) {
             Optional<String> entry = entries.get(i);

@@ -7,6 +7,8 @@ import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -120,7 +122,7 @@ public record Totp(byte[] secret, String algorithm, int digits, int period) {
             if (lastUsed.isPresent() && step <= lastUsed.getAsLong()) {
                 continue;
             }
-            if (java.security.MessageDigest.isEqual(code(step).getBytes(StandardCharsets.US_ASCII),
+            if (MessageDigest.isEqual(code(step).getBytes(StandardCharsets.US_ASCII),
                     code.getBytes(StandardCharsets.US_ASCII))) {
                 return OptionalLong.of(step);
             }
@@ -130,13 +132,13 @@ public record Totp(byte[] secret, String algorithm, int digits, int period) {
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof Totp t && java.util.Arrays.equals(secret, t.secret) && algorithm.equals(t.algorithm)
+        return other instanceof Totp t && Arrays.equals(secret, t.secret) && algorithm.equals(t.algorithm)
                 && digits == t.digits && period == t.period;
     }
 
     @Override
     public int hashCode() {
-        return java.util.Arrays.hashCode(secret) * 31 + algorithm.hashCode() + digits * 7 + period;
+        return Arrays.hashCode(secret) * 31 + algorithm.hashCode() + digits * 7 + period;
     }
 
     @Override

@@ -43,19 +43,12 @@ class TfaApiTest {
         fx.close();
     }
 
-    @SuppressWarnings("unchecked")
     private static Map<String, Object> map(Object value) {
-        return (Map<String, Object>) value;
+        return LoginApiTest.map(value);
     }
 
     private Map<String, Object> login(String username, String password, String... more) throws Exception {
-        String[] params = new String[4 + more.length];
-        params[0] = "username";
-        params[1] = username;
-        params[2] = "password";
-        params[3] = password;
-        System.arraycopy(more, 0, params, 4, more.length);
-        return map(fx.call(POST, "/access/ticket", ANONYMOUS, params));
+        return LoginApiTest.login(fx, username, password, more);
     }
 
     private String code() {
@@ -244,6 +237,15 @@ class TfaApiTest {
         fx.call(DELETE, "/access/tfa/" + BOB + "/" + id, ROOT);
         assertThatThrownBy(() -> fx.call(GET, "/access/tfa/" + BOB + "/" + id, BOB_AUTH)).isInstanceOf(NotFound.class);
         assertThat(fx.call(GET, "/access/tfa/" + BOB, BOB_AUTH)).isEqualTo(List.of());
+    }
+
+    @Test
+    void deletingAUserDropsItsSecondFactors() throws Exception {
+        bobWithTotp();
+        fx.call(DELETE, "/access/users/" + BOB, ROOT);
+        fx.call(POST, "/access/users", ROOT, "userid", BOB, "password", BOB_PASSWORD);
+        assertThat(login(BOB, BOB_PASSWORD)).doesNotContainKey("NeedTFA");
+        assertThat(Json.read(fx.store.text("priv/tfa.cfg")).path("users").has(BOB)).isFalse();
     }
 
     @Test
