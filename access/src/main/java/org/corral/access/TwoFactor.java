@@ -2,6 +2,8 @@ package org.corral.access;
 
 import static java.util.Objects.requireNonNull;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
@@ -19,6 +22,7 @@ import org.corral.access.tfa.TfaConfig;
 import org.corral.access.tfa.TfaEntry;
 import org.corral.access.tfa.TfaUser;
 import org.corral.access.tfa.Totp;
+import org.corral.access.tfa.WebAuthn;
 import org.corral.core.error.Conflict;
 import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
@@ -47,8 +51,15 @@ public final class TwoFactor {
     private static final Logger log = LoggerFactory.getLogger(TwoFactor.class);
     private static final Pattern YUBICO_OTP = Pattern.compile("[cbdefghijklnrtuv]{32,64}");
 
+    private static final long REGISTRATION_SECONDS = 120;
+
     private final AccessFiles files;
     private final Clock clock;
+    private final WebAuthn webAuthn = new WebAuthn();
+    /** WebAuthn registrations started and not finished yet, by user: the challenge and when it expires. */
+    private final ConcurrentHashMap<String, Pending> registrations = new ConcurrentHashMap<>();
+
+    private record Pending(byte[] challenge, long expires) {}
 
     TwoFactor(AccessFiles files, Clock clock) {
         this.files = requireNonNull(files, "files is null");
@@ -137,6 +148,43 @@ public final class TwoFactor {
         log.warn("Added Yubikey {} for {} without verifying it: {}", value.substring(0, 12), userid, YUBICO_UNVERIFIABLE);
         return add(userid, new TfaEntry("yubico", newId(), description, now(), true, StringNode.valueOf(value.substring(0, 12)),
                 OptionalLong.empty()));
+    }
+
+    private WebAuthn.Settings webAuthnSettings() {
+        return WebAuthn.Settings.of(config().settings()).orElseThrow(() -> new ParameterError("type",
+                "WebAuthn is not configured: the datacenter's webauthn settings (rp, origin, id) are not set"));
+    }
+
+    /** The first step of a WebAuthn registration: the creation options (JSON) for the browser. */
+    public String startWebAuthn(String userid) {
+        WebAuthn.Settings settings = webAuthnSettings();
+        byte[] challenge = WebAuthn.newChallenge();
+        registrations.put(userid, new Pending(challenge, now() + REGISTRATION_SECONDS));
+        return Json.write(webAuthn.registrationChallenge(settings, userid, challenge, config().user(userid).entries()));
+    }
+
+    /** The second step: checks the browser's answer to the challenge this node gave; answers the new id. */
+    public String finishWebAuthn(String userid, String description, String challenge, String response) {
+        WebAuthn.Settings settings = webAuthnSettings();
+        Pending pending = registrations.remove(userid);
+        String given;
+        try {
+            given = Json.read(challenge).path("publicKey").path("challenge").asString("");
+        } catch (RuntimeException e) {
+            throw new ParameterError("challenge", "not a WebAuthn challenge");
+        }
+        if (pending == null || pending.expires() < now()
+                || !MessageDigest.isEqual(WebAuthn.encode(pending.challenge()).getBytes(StandardCharsets.US_ASCII),
+                        given.getBytes(StandardCharsets.US_ASCII))) {
+            throw new ParameterError("challenge", "no such WebAuthn registration challenge (expired or used)");
+        }
+        ObjectNode entry;
+        try {
+            entry = webAuthn.register(settings, pending.challenge(), response);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterError("value", e.getMessage());
+        }
+        return add(userid, new TfaEntry("webauthn", newId(), description, now(), true, entry, OptionalLong.empty()));
     }
 
     private String add(String userid, TfaEntry entry) {
@@ -232,6 +280,11 @@ public final class TwoFactor {
         if (yubico && (required.isEmpty() || required.equals("yubico"))) {
             challenge.put("yubico", true);
         }
+        Optional<WebAuthn.Settings> settings = WebAuthn.Settings.of(config().settings());
+        if (enabled(user, "webauthn") && settings.isPresent() && required.isEmpty()) {
+            challenge.set("webauthn", webAuthn.authenticationChallenge(settings.get(),
+                    user.entries().stream().filter(TfaEntry::enable).toList()));
+        }
         user.recovery().map(Recovery::available).filter(a -> !a.isEmpty()).ifPresent(available -> {
             ArrayNode indices = challenge.putArray("recovery");
             available.forEach(indices::add);
@@ -268,7 +321,11 @@ public final class TwoFactor {
             throw new AuthenticationException("realm requires " + realm.get().responseType() + " authentication");
         }
         checkNotLocked(config().user(userid));
-        boolean offered = type.equals("recovery") ? challenge.path("recovery").isArray() : challenge.path(type).asBoolean(false);
+        boolean offered = switch (type) {
+            case "recovery" -> challenge.path("recovery").isArray();
+            case "webauthn" -> challenge.path("webauthn").isObject();
+            default -> challenge.path(type).asBoolean(false);
+        };
         if (!offered) {
             failed(userid, false);
             throw new AuthenticationException("no such challenge: " + type);
@@ -277,6 +334,7 @@ public final class TwoFactor {
             case "totp" -> verifyTotp(userid, value.strip());
             case "recovery" -> verifyRecovery(userid, value);
             case "yubico" -> throw new Unverifiable(YUBICO_UNVERIFIABLE);
+            case "webauthn" -> verifyWebAuthn(userid, challenge.path("webauthn"), value);
             default -> {
                 failed(userid, false);
                 throw new AuthenticationException("unsupported second factor '" + type + "'");
@@ -318,6 +376,49 @@ public final class TwoFactor {
         if (used.get() == null) {
             failed(userid, true);
             throw new AuthenticationException("TOTP code not accepted (wrong, reused, or TOTP locked)");
+        }
+    }
+
+    private void verifyWebAuthn(String userid, JsonNode challenge, String response) {
+        WebAuthn.Settings settings = WebAuthn.Settings.of(config().settings())
+                .orElseThrow(() -> new AuthenticationException("WebAuthn is not configured"));
+        String credentialId;
+        try {
+            credentialId = WebAuthn.credentialId(response);
+        } catch (RuntimeException e) {
+            failed(userid, false);
+            throw new AuthenticationException("malformed WebAuthn response");
+        }
+        AtomicReference<Boolean> ok = new AtomicReference<>(false);
+        AtomicReference<String> why = new AtomicReference<>("unknown credential");
+        updateUser(userid, user -> {
+            ok.set(false);
+            Optional<TfaEntry> entry = user.entries().stream().filter(e -> e.enable() && e.type().equals("webauthn")
+                    && e.entry().path("cred-id").asString("").equals(credentialId)).findFirst();
+            if (entry.isEmpty()) {
+                return user;
+            }
+            long counter;
+            try {
+                // checked inside the compare-and-set: the signature counter must grow, so an answer is good once
+                counter = webAuthn.authenticate(settings, challenge, response, entry.get());
+            } catch (IllegalArgumentException e) {
+                why.set(e.getMessage());
+                return user;
+            }
+            ok.set(true);
+            ObjectNode stored = (ObjectNode) entry.get().entry().deepCopy();
+            stored.put("counter", counter);
+            TfaEntry next = new TfaEntry("webauthn", entry.get().id(), entry.get().description(), entry.get().created(), true, stored,
+                    OptionalLong.empty());
+            return user.withEntries(list -> {
+                list.replaceAll(e -> e.id().equals(next.id()) ? next : e);
+                return list;
+            }).withLocks(user.totpLocked(), OptionalLong.empty(), user.totpFailures(), 0);
+        });
+        if (!ok.get()) {
+            failed(userid, false);
+            throw new AuthenticationException("WebAuthn response not accepted: " + why.get());
         }
     }
 

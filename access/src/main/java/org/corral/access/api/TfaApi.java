@@ -83,7 +83,9 @@ public final class TfaApi implements ApiModule {
                 ApiMethod.post("/access/tfa/{userid}")
                         .name("add_tfa_entry")
                         .description("Add a TFA entry for a user.\nYubico OTPs are stored after a check of their form only: "
-                                + "verifying them needs the Yubico cloud. WebAuthn and U2F are not supported yet.")
+                                + "verifying them needs the Yubico cloud. WebAuthn is registered in two calls: without 'value' it answers the "
+                                + "'challenge' for the browser, then 'challenge' and the browser's answer as 'value' add it. U2F is not "
+                                + "supported.")
                         .permission(Check.authenticated())
                         .noTokens()
                         .parameter("userid", Schemas.userid())
@@ -97,7 +99,7 @@ public final class TfaApi implements ApiModule {
                                 .description("When responding to a u2f challenge: the original challenge string"))
                         .parameter("password", password())
                         .returns(Schema.object()
-                                .property("id", Schema.string().description("The id of a newly added TFA entry."))
+                                .property("id", Schema.string().optional().description("The id of a newly added TFA entry."))
                                 .property("challenge", Schema.string().optional().description("When adding u2f entries, this "
                                         + "contains a challenge the user must respond to in order to finish the registration."))
                                 .property("recovery", Schema.array(Schema.string()).optional().description("When adding "
@@ -239,7 +241,17 @@ public final class TfaApi implements ApiModule {
                 String value = r.optionalString("value").orElseThrow(() -> new ParameterError("value", "parameter is required for type yubico"));
                 answer.put("id", tfa.addYubico(userid, description, value));
             }
-            default -> throw new ParameterError("type", "TFA type '" + type + "' is not supported yet");
+            case "webauthn" -> {
+                Optional<String> value = r.optionalString("value");
+                if (value.isEmpty()) {
+                    answer.put("challenge", tfa.startWebAuthn(userid));
+                } else {
+                    String challenge = r.optionalString("challenge")
+                            .orElseThrow(() -> new ParameterError("challenge", "parameter is required with a WebAuthn 'value'"));
+                    answer.put("id", tfa.finishWebAuthn(userid, description, challenge, value.get()));
+                }
+            }
+            default -> throw new ParameterError("type", "TFA type '" + type + "' is not supported");
         }
         return answer;
     }

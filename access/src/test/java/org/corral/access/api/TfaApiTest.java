@@ -18,6 +18,8 @@ import java.util.Map;
 import org.corral.access.AccessFixture;
 import org.corral.access.TwoFactor;
 import org.corral.access.tfa.Base32;
+import org.corral.access.tfa.SoftAuthenticator;
+import org.corral.core.config.ConfigStore;
 import org.corral.access.tfa.Totp;
 import org.corral.core.access.AuthContext;
 import org.corral.core.error.NotFound;
@@ -240,6 +242,42 @@ class TfaApiTest {
     }
 
     @Test
+    void webauthnRegistersAndLogsInWithASoftwareAuthenticatorOnceperAssertion() throws Exception {
+        fx.store.write("priv/tfa.cfg", "{\"users\":{},\"webauthn\":{\"rp\":\"corral\",\"origin\":\"https://corral.example:8006\","
+                + "\"id\":\"corral.example\"}}\n", ConfigStore.NEW);
+        fx.call(POST, "/access/users", ROOT, "userid", BOB, "password", BOB_PASSWORD);
+        SoftAuthenticator key = new SoftAuthenticator("https://corral.example:8006");
+
+        String challenge = (String) map(fx.call(POST, "/access/tfa/" + BOB, BOB_AUTH, "type", "webauthn", "password", BOB_PASSWORD))
+                .get("challenge");
+        String answer = key.register(Json.read(challenge));
+        String id = (String) map(fx.call(POST, "/access/tfa/" + BOB, BOB_AUTH, "type", "webauthn", "challenge", challenge,
+                "value", answer, "description", "key", "password", BOB_PASSWORD)).get("id");
+        assertThat(map(fx.call(GET, "/access/tfa/" + BOB + "/" + id, BOB_AUTH))).containsEntry("type", "webauthn");
+        assertThatThrownBy(() -> fx.call(POST, "/access/tfa/" + BOB, BOB_AUTH, "type", "webauthn", "challenge", challenge,
+                "value", answer, "password", BOB_PASSWORD)).isInstanceOf(ParameterError.class).hasMessageContaining("challenge");
+
+        String half = (String) login(BOB, BOB_PASSWORD).get("ticket");
+        JsonNode options = challengeOf(half).path("webauthn");
+        assertThat(options.path("publicKey").path("rpId").asString()).isEqualTo("corral.example");
+        assertThatThrownBy(() -> login(BOB, "webauthn:" + key.assertion(options, "b3RoZXItY2hhbGxlbmdl"), "tfa-challenge", half))
+                .isInstanceOf(Unauthorized.class);
+        String assertion = key.assertion(options, null);
+        assertThat(login(BOB, "webauthn:" + assertion, "tfa-challenge", half)).containsKey("cap");
+        assertThatThrownBy(() -> login(BOB, "webauthn:" + assertion, "tfa-challenge", half)).isInstanceOf(Unauthorized.class);
+        SoftAuthenticator other = new SoftAuthenticator("https://corral.example:8006");
+        assertThatThrownBy(() -> login(BOB, "webauthn:" + other.assertion(options, null), "tfa-challenge", half))
+                .isInstanceOf(Unauthorized.class);
+    }
+
+    @Test
+    void webauthnWithoutRelyingPartySettingsIsRefusedClearly() throws Exception {
+        fx.call(POST, "/access/users", ROOT, "userid", BOB, "password", BOB_PASSWORD);
+        assertThatThrownBy(() -> fx.call(POST, "/access/tfa/" + BOB, BOB_AUTH, "type", "webauthn", "password", BOB_PASSWORD))
+                .isInstanceOf(ParameterError.class).hasMessageContaining("WebAuthn is not configured");
+    }
+
+    @Test
     void deletingAUserDropsItsSecondFactors() throws Exception {
         bobWithTotp();
         fx.call(DELETE, "/access/users/" + BOB, ROOT);
@@ -256,7 +294,7 @@ class TfaApiTest {
                 "password", BOB_PASSWORD)).isInstanceOf(ParameterError.class).hasMessageContaining("value");
         assertThatThrownBy(() -> fx.call(POST, "/access/tfa/" + BOB, BOB_AUTH, "type", "totp", "totp", "https://x", "value", code(),
                 "password", BOB_PASSWORD)).isInstanceOf(ParameterError.class).hasMessageContaining("totp");
-        assertThatThrownBy(() -> fx.call(POST, "/access/tfa/" + BOB, BOB_AUTH, "type", "webauthn", "password", BOB_PASSWORD))
+        assertThatThrownBy(() -> fx.call(POST, "/access/tfa/" + BOB, BOB_AUTH, "type", "u2f", "password", BOB_PASSWORD))
                 .isInstanceOf(ParameterError.class).hasMessageContaining("not supported");
         assertThat(fx.store.read("priv/tfa.cfg")).isEmpty();
     }
