@@ -11,7 +11,10 @@ import java.util.Optional;
 import java.util.Set;
 import org.corral.access.AccessService;
 import org.corral.access.TwoFactor;
+import org.corral.access.Ids;
+import org.corral.access.tfa.RealmTfa;
 import org.corral.access.tfa.TfaConfig;
+import org.corral.access.tfa.TfaEntry;
 import org.corral.access.tfa.TfaUser;
 import org.corral.core.access.AuthContext;
 import org.corral.core.access.Privilege;
@@ -26,8 +29,8 @@ import org.corral.core.schema.Schema;
 
 /**
  * Second factors as Proxmox VE 7+ manages them: /access/tfa (every visible user's entries),
- * /access/tfa/{userid} (list, add), /access/tfa/{userid}/{id} (read, change, delete) and
- * PUT /access/users/{userid}/unlock-tfa. Users manage their own; others need User.Modify (or
+ * /access/tfa/{userid} (list, add), /access/tfa/{userid}/{id} (read, change, delete),
+ * GET /access/users/{userid}/tfa and PUT /access/users/{userid}/unlock-tfa. Users manage their own; others need User.Modify (or
  * Sys.Audit to read) as for the user itself. Changes by anyone but root@pam need the caller's
  * current password.
  */
@@ -147,6 +150,20 @@ public final class TfaApi implements ApiModule {
                             access.twoFactor().delete(userid, r.string("id"));
                             return null;
                         }),
+                ApiMethod.get("/access/users/{userid}/tfa")
+                        .name("read_user_tfa_type")
+                        .description("Get user TFA types (Personal and Realm).")
+                        .permission(Check.authenticated())
+                        .parameter("userid", Schemas.userid())
+                        .parameter("multiple", Schema.bool().defaultValue(false).description("Request all entries as an array."))
+                        .returns(Schema.object()
+                                .property("realm", Schema.string().enumValues("oath", "yubico").optional()
+                                        .description("The type of TFA the users realm has set, if any."))
+                                .property("types", Schema.array(Schema.string()).optional()
+                                        .description("Array of the user configured TFA types, if any (with 'multiple')."))
+                                .property("user", Schema.string().optional()
+                                        .description("The type of TFA the user has set, if any (without 'multiple'): oath for TOTP.")))
+                        .handler(this::types),
                 ApiMethod.put("/access/users/{userid}/unlock-tfa")
                         .name("unlock_tfa")
                         .description("Unlock a user's TFA authentication.")
@@ -219,6 +236,30 @@ public final class TfaApi implements ApiModule {
             result.add(entry);
         }
         return result;
+    }
+
+    private Object types(ApiRequest r) {
+        String userid = readable(r);
+        Map<String, Object> answer = new LinkedHashMap<>();
+        access.domains().realm(Ids.realmOf(userid)).flatMap(realm -> realm.option("tfa")).ifPresent(option -> {
+            try {
+                answer.put("realm", RealmTfa.parse(option).type());
+            } catch (IllegalArgumentException e) {
+                // an unreadable option is reported by the realm's own API, not here
+            }
+        });
+        TfaUser user = access.twoFactor().config().user(userid);
+        List<String> types = new ArrayList<>();
+        user.entries().stream().filter(TfaEntry::enable).map(TfaEntry::type).distinct().forEach(types::add);
+        user.recovery().ifPresent(recovery -> types.add("recovery"));
+        if (r.bool("multiple")) {
+            answer.put("types", types);
+        } else if (types.contains("totp")) {
+            answer.put("user", "oath");
+        } else if (types.contains("u2f")) {
+            answer.put("user", "u2f");
+        }
+        return answer;
     }
 
     private Object add(ApiRequest r) {

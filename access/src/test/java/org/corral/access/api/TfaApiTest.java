@@ -171,6 +171,10 @@ class TfaApiTest {
         // locked TOTP and nothing else: no login at all
         assertThatThrownBy(() -> login(BOB, BOB_PASSWORD)).isInstanceOf(Unauthorized.class);
 
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> users = (List<Map<String, Object>>) fx.call(GET, "/access/users", ADMIN);
+        assertThat(users).filteredOn(u -> u.get("userid").equals(BOB)).singleElement()
+                .satisfies(u -> assertThat(u).containsEntry("totp-locked", 1));
         assertThat(fx.call(PUT, "/access/users/" + BOB + "/unlock-tfa", ADMIN)).isEqualTo(true);
         assertThat(fx.call(PUT, "/access/users/" + BOB + "/unlock-tfa", ADMIN)).isEqualTo(false);
         later();
@@ -185,6 +189,9 @@ class TfaApiTest {
         fx.call(POST, "/access/tfa/" + BOB, BOB_AUTH, "type", "yubico", "value", "ccccccbcgujhingjrdejhgfnuetrgigvejhhgbkugded",
                 "password", BOB_PASSWORD);
         fx.call(PUT, "/access/domains/pve", ADMIN, "tfa", "type=oath,step=30,digits=6");
+        assertThat(map(fx.call(GET, "/access/users/" + BOB + "/tfa", BOB_AUTH, "multiple", "1")))
+                .isEqualTo(Map.of("realm", "oath", "types", List.of("totp", "yubico")));
+        assertThat(map(fx.call(GET, "/access/users/dave@pve/tfa", ADMIN))).isEqualTo(Map.of("realm", "oath"));
 
         assertThatThrownBy(() -> login("dave@pve", "dave-secret-1")).isInstanceOf(Unauthorized.class);
         String half = (String) login(BOB, BOB_PASSWORD).get("ticket");
