@@ -15,7 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.corral.access.AccessFixture;
+import org.corral.access.AuthenticationException;
 import org.corral.access.TwoFactor;
 import org.corral.access.tfa.Base32;
 import org.corral.access.tfa.SoftAuthenticator;
@@ -180,6 +182,28 @@ class TfaApiTest {
         later();
         String fresh = (String) login(BOB, BOB_PASSWORD).get("ticket");
         assertThat(login(BOB, "totp:" + code(), "tfa-challenge", fresh)).containsKey("ticket");
+    }
+
+    @Test
+    void aHundredFailedSecondFactorsLockThemAllForAnHour() throws Exception {
+        bobWithTotp();
+        fx.call(POST, "/access/tfa/" + BOB, BOB_AUTH, "type", "recovery", "password", BOB_PASSWORD);
+        TwoFactor tfa = fx.access.service().twoFactor();
+        JsonNode challenge = tfa.challenge(BOB, Optional.empty()).orElseThrow();
+        for (int i = 0; i < TwoFactor.TFA_FAILURE_LIMIT; i++) {
+            assertThatThrownBy(() -> tfa.verify(BOB, challenge, "recovery:0000-0000-0000-0000", Optional.empty()))
+                    .isInstanceOf(AuthenticationException.class);
+        }
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> all = (List<Map<String, Object>>) fx.call(GET, "/access/tfa", ADMIN);
+        assertThat(all).singleElement().satisfies(u -> assertThat(u)
+                .containsEntry("tfa-locked-until", fx.clock.instant().getEpochSecond() + TwoFactor.TFA_LOCK_SECONDS));
+        assertThatThrownBy(() -> tfa.verify(BOB, challenge, "totp:" + code(), Optional.empty())).isInstanceOf(AuthenticationException.class);
+        assertThatThrownBy(() -> login(BOB, BOB_PASSWORD)).isInstanceOf(Unauthorized.class);
+
+        fx.clock.advance(Duration.ofSeconds(TwoFactor.TFA_LOCK_SECONDS + 1));
+        String half = (String) login(BOB, BOB_PASSWORD).get("ticket");
+        assertThat(login(BOB, "totp:" + code(), "tfa-challenge", half)).containsKey("cap");
     }
 
     @Test
