@@ -14,6 +14,7 @@ import org.corral.access.api.PasswordApi;
 import org.corral.access.api.PermissionsApi;
 import org.corral.access.api.PoolApi;
 import org.corral.access.api.RoleApi;
+import org.corral.access.api.TfaApi;
 import org.corral.access.api.TokenApi;
 import org.corral.access.api.UserApi;
 import org.corral.core.access.AuthContext;
@@ -46,7 +47,7 @@ public final class AccessControl implements PermissionChecker, AutoCloseable {
         Authenticator authenticator = new Authenticator(service, tickets);
         this.modules = List.of(new AccessApi(service, authenticator), new PasswordApi(service),
                 new PermissionsApi(service), new UserApi(service), new TokenApi(service), new GroupApi(service),
-                new RoleApi(service), new AclApi(service), new DomainApi(service), new PoolApi(service));
+                new RoleApi(service), new AclApi(service), new DomainApi(service), new PoolApi(service), new TfaApi(service));
     }
 
     /**

@@ -18,6 +18,7 @@ import org.corral.access.config.ProxmoxText;
 import org.corral.access.config.ShadowCodec;
 import org.corral.access.config.TokenSecretsCodec;
 import org.corral.access.config.UserConfigCodec;
+import org.corral.access.tfa.TfaConfig;
 import org.corral.core.config.ConfigFile;
 import org.corral.core.config.ConfigStore;
 import org.corral.core.config.Digest;
@@ -36,6 +37,7 @@ final class AccessFiles implements AutoCloseable {
     static final String DOMAINS_CFG = "domains.cfg";
     static final String SHADOW_CFG = "priv/shadow.cfg";
     static final String TOKEN_CFG = "priv/token.cfg";
+    static final String TFA_CFG = "priv/tfa.cfg";
     static final String AUTH_KEY = "priv/authkey.key";
     static final String AUTH_PUB = "authkey.pub";
     static final String AUTH_PUB_OLD = "authkey.pub.old";
@@ -49,6 +51,7 @@ final class AccessFiles implements AutoCloseable {
     final CachedFile<DomainsConfig> domains;
     final CachedFile<SortedMap<String, String>> shadow;
     final CachedFile<SortedMap<String, String>> tokens;
+    final CachedFile<TfaConfig> tfa;
     final CachedFile<Optional<TicketVerifier.Key>> ticketKey;
     final CachedFile<Optional<TicketVerifier.Key>> previousTicketKey;
     final CachedFile<byte[]> csrfKey;
@@ -61,11 +64,12 @@ final class AccessFiles implements AutoCloseable {
         this.domains = new CachedFile<>(store, DOMAINS_CFG, DomainsCodec::parse);
         this.shadow = new CachedFile<>(store, SHADOW_CFG, ShadowCodec::parse);
         this.tokens = new CachedFile<>(store, TOKEN_CFG, TokenSecretsCodec::parse);
+        this.tfa = new CachedFile<>(store, TFA_CFG, TfaConfig::parse);
         this.ticketKey = new CachedFile<>(store, AUTH_PUB, TicketKeys::parsePublic);
         this.previousTicketKey = new CachedFile<>(store, AUTH_PUB_OLD, TicketKeys::parsePublic);
         this.csrfKey = new CachedFile<>(store, CSRF_KEY, text -> text.strip().getBytes(StandardCharsets.UTF_8));
         this.byPath = Map.of(USER_CFG, users, DOMAINS_CFG, domains, SHADOW_CFG, shadow, TOKEN_CFG, tokens,
-                AUTH_PUB, ticketKey, AUTH_PUB_OLD, previousTicketKey, CSRF_KEY, csrfKey);
+                TFA_CFG, tfa, AUTH_PUB, ticketKey, AUTH_PUB_OLD, previousTicketKey, CSRF_KEY, csrfKey);
         if (watch) {
             startWatches();
         }

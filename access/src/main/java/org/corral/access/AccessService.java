@@ -56,6 +56,7 @@ public final class AccessService {
     private final TokenSecrets tokenSecrets;
     private final LoginThrottle throttle;
     private final PasswordStore passwords;
+    private final TwoFactor twoFactor;
 
     AccessService(AccessFiles files, Clock clock, AccessSettings settings, PasswordHasher hasher) {
         this.files = requireNonNull(files, "files is null");
@@ -69,6 +70,7 @@ public final class AccessService {
         this.csrfTokens = new CsrfTokens(() -> files.key(files.csrfKey), clock, settings.ticketLifetime());
         this.tokenSecrets = new TokenSecrets(files.tokens::snapshot);
         this.throttle = new LoginThrottle(settings.throttle(), clock);
+        this.twoFactor = new TwoFactor(files, clock);
     }
 
     private static Map<String, Pattern> capabilityGroups() {
@@ -110,6 +112,11 @@ public final class AccessService {
 
     public LoginThrottle throttle() {
         return throttle;
+    }
+
+    /** Second factors: priv/tfa.cfg, login challenges and their responses. */
+    public TwoFactor twoFactor() {
+        return twoFactor;
     }
 
     public PasswordStore passwords() {

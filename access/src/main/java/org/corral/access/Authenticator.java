@@ -10,6 +10,9 @@ import org.corral.access.config.ProxmoxText;
 import org.corral.access.config.RealmConfig;
 import org.corral.access.config.UserConfig;
 import org.corral.access.config.AclPaths;
+import org.corral.access.tfa.RealmTfa;
+import org.corral.core.json.Json;
+import tools.jackson.databind.node.ObjectNode;
 import org.corral.core.access.AuthContext;
 import org.corral.core.access.Privilege;
 import org.corral.core.error.Unauthorized;
@@ -19,7 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The login of POST /access/ticket: checks the password with the user's realm (or accepts a valid
  * ticket of the same user, or of root@pam, to renew it), throttles failures, and answers the
- * ticket, CSRF token and capability map. Every failure is "authentication failure" to the client;
+ * ticket, CSRF token and capability map. A user with second factors (or in a realm that requires
+ * one) first gets a half ticket with {@code NeedTFA} and the challenge, and then a ticket for the
+ * response to it (or at once when {@code otp} is given). Every failure is "authentication failure" to the client;
  * the reason goes to the log only.
  */
 public final class Authenticator {
@@ -59,16 +64,25 @@ public final class Authenticator {
         LoginThrottle throttle = access.throttle();
         throttle.checkAllowed(userid, clientAddress);
         boolean verifyOnly = credentials.path().isPresent() || credentials.privs().isPresent();
+        Optional<String> pending;
         try {
-            verify(userid, credentials, verifyOnly, clientAddress);
+            pending = verify(userid, credentials, verifyOnly, clientAddress);
         } catch (AuthenticationException e) {
             log.warn("authentication failure; rhost={} user={} msg={}", clientAddress, userid, e.getMessage());
             throttle.failed(userid, clientAddress);
-            throw new Unauthorized(FAILURE);
+            throw new Unauthorized(e instanceof TwoFactor.Unverifiable ? e.getMessage() : FAILURE);
         }
-        throttle.succeeded(userid, clientAddress);
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("username", userid);
+        if (pending.isPresent()) {
+            // first factor good: a half ticket that only the second step of this user accepts
+            answer.put("ticket", tickets.issueTfa(pending.get(), userid));
+            answer.put("CSRFPreventionToken", access.csrfTokens().issue(userid));
+            answer.put("NeedTFA", 1);
+            log.info("user '{}' passed the first factor, second factor required", userid);
+            return answer;
+        }
+        throttle.succeeded(userid, clientAddress);
         if (!verifyOnly) {
             answer.put("ticket", tickets.issue(userid));
             answer.put("CSRFPreventionToken", access.csrfTokens().issue(userid));
@@ -82,7 +96,8 @@ public final class Authenticator {
         return answer;
     }
 
-    private void verify(String userid, Credentials credentials, boolean verifyOnly, String clientAddress) {
+    /** Checks the credentials; answers the challenge JSON when a second factor is still owed. */
+    private Optional<String> verify(String userid, Credentials credentials, boolean verifyOnly, String clientAddress) {
         Ids.UserId id = Ids.user(userid).orElseThrow(() -> new AuthenticationException("invalid user name"));
         UserConfig users = access.users();
         if (users.user(userid).isEmpty()) {
@@ -91,26 +106,49 @@ public final class Authenticator {
         if (!access.active(users, userid, Optional.empty())) {
             throw new AuthenticationException("user '" + userid + "' is disabled or expired");
         }
+        RealmConfig realm = access.domains().realm(id.realm())
+                .orElseThrow(() -> new AuthenticationException("auth domain '" + id.realm() + "' does not exist"));
+        Optional<RealmTfa> realmTfa;
+        try {
+            realmTfa = RealmTfa.of(realm.option("tfa"));
+        } catch (IllegalArgumentException e) {
+            // a realm whose second factor can't be read lets nobody in without one
+            throw new AuthenticationException("invalid tfa option of realm '" + id.realm() + "': " + e.getMessage());
+        }
+        TwoFactor twoFactor = access.twoFactor();
         if (credentials.tfaChallenge().isPresent()) {
-            throw new AuthenticationException("two-factor authentication is not supported");
-        }
-        if (credentials.otp().filter(o -> !o.isEmpty()).isPresent()) {
-            throw new AuthenticationException("no such challenge");
-        }
-        Optional<TicketVerifier.Verified> ticket = access.ticketVerifier().verify(credentials.password());
-        boolean renewal = ticket.isPresent() && (ticket.get().userid().equals(userid)
-                || !verifyOnly && ticket.get().userid().equals(AuthContext.ROOT))
-                && access.active(users, ticket.get().userid(), Optional.empty());
-        if (!renewal) {
-            RealmConfig realm = access.domains().realm(id.realm())
-                    .orElseThrow(() -> new AuthenticationException("auth domain '" + id.realm() + "' does not exist"));
-            Realm type = access.realmOf(realm)
-                    .orElseThrow(() -> new AuthenticationException("realm type '" + realm.type() + "' is not supported"));
-            type.authenticate(realm, id.name(), credentials.password(), clientAddress);
+            // the second step: the password field carries the response to the challenge in the half ticket
+            String challenge = access.ticketVerifier().verifyTfa(credentials.tfaChallenge().get(), userid)
+                    .orElseThrow(() -> new AuthenticationException("invalid or expired tfa-challenge"));
+            twoFactor.verify(userid, Json.read(challenge), credentials.password(), realmTfa);
+        } else {
+            Optional<TicketVerifier.Verified> ticket = access.ticketVerifier().verify(credentials.password());
+            boolean renewal = ticket.isPresent() && (ticket.get().userid().equals(userid)
+                    || !verifyOnly && ticket.get().userid().equals(AuthContext.ROOT))
+                    && access.active(users, ticket.get().userid(), Optional.empty());
+            if (!renewal) {
+                Realm type = access.realmOf(realm)
+                        .orElseThrow(() -> new AuthenticationException("realm type '" + realm.type() + "' is not supported"));
+                type.authenticate(realm, id.name(), credentials.password(), clientAddress);
+                Optional<String> otp = credentials.otp().filter(o -> !o.isEmpty());
+                Optional<ObjectNode> challenge = twoFactor.challenge(userid, realmTfa);
+                if (challenge.isEmpty() && otp.isPresent()) {
+                    throw new AuthenticationException("no such challenge");
+                }
+                if (challenge.isPresent() && otp.isPresent()) {
+                    twoFactor.verify(userid, challenge.get(), otp.get(), realmTfa);
+                } else if (challenge.isPresent()) {
+                    if (verifyOnly) {
+                        throw new AuthenticationException("a second factor is required");
+                    }
+                    return Optional.of(Json.write(challenge.get()));
+                }
+            }
         }
         if (verifyOnly) {
             checkPrivileges(userid, credentials.path(), credentials.privs());
         }
+        return Optional.empty();
     }
 
     private void checkPrivileges(String userid, Optional<String> path, Optional<String> privs) {

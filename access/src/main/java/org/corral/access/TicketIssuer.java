@@ -8,6 +8,7 @@ import java.security.PrivateKey;
 import java.security.Signature;
 import java.time.Clock;
 import java.util.Base64;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -29,12 +30,29 @@ public final class TicketIssuer {
         if (!Ids.isUser(userid)) {
             throw new IllegalArgumentException("invalid user id '" + userid + "'");
         }
+        return sign(Tickets.plain(userid, Tickets.hexTime(clock.instant().getEpochSecond())), Optional.empty());
+    }
+
+    /**
+     * The half ticket of a login that still owes a second factor: {@code PVE:!tfa!CHALLENGE:HEXTIME::SIGNATURE}
+     * with the challenge JSON URL-encoded, as Proxmox's clients read it. The signature also covers
+     * the user id (not in the ticket), so it is good only for that user's second step, and never
+     * checks out as a ticket.
+     */
+    public String issueTfa(String challenge, String userid) {
+        if (!Ids.isUser(userid)) {
+            throw new IllegalArgumentException("invalid user id '" + userid + "'");
+        }
+        return sign(Tickets.plain(Tickets.TFA_PREFIX + Tickets.encodeChallenge(challenge),
+                Tickets.hexTime(clock.instant().getEpochSecond())), Optional.of(userid));
+    }
+
+    private String sign(String plain, Optional<String> aad) {
         PrivateKey key = signingKey.get();
-        String plain = Tickets.plain(userid, Tickets.hexTime(clock.instant().getEpochSecond()));
         try {
             Signature signature = Signature.getInstance(TicketKeys.ALGORITHM);
             signature.initSign(key);
-            signature.update(plain.getBytes(StandardCharsets.UTF_8));
+            signature.update(Tickets.signed(plain, aad).getBytes(StandardCharsets.UTF_8));
             return plain + "::" + Base64.getEncoder().encodeToString(signature.sign());
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("cannot sign a ticket with the " + key.getAlgorithm() + " key", e);

@@ -25,6 +25,8 @@ import java.util.regex.Pattern;
 public final class TicketVerifier {
     public static final int DEFAULT_CACHE_SIZE = 10_000;
     static final int MAX_LENGTH = 512;
+    static final int MAX_TFA_LENGTH = 8192;
+    private static final Pattern TFA_TICKET = Pattern.compile("PVE:!tfa!([^:\\s]+):([0-9A-F]{8})::([A-Za-z0-9+/=]+)");
     private static final Pattern TICKET = Pattern.compile("PVE:([^:\\s]+):([0-9A-F]{8})::([A-Za-z0-9+/=]+)");
 
     private final Supplier<Keys> keys;
@@ -90,27 +92,50 @@ public final class TicketVerifier {
         return verified;
     }
 
+    /**
+     * The challenge of a half ticket ({@link TicketIssuer#issueTfa}) issued for {@code userid}, if
+     * its signature holds and it is fresh; never cached.
+     */
+    public Optional<String> verifyTfa(String ticket, String userid) {
+        if (ticket == null || ticket.length() > MAX_TFA_LENGTH) {
+            return Optional.empty();
+        }
+        Matcher m = TFA_TICKET.matcher(ticket);
+        if (!m.matches()) {
+            return Optional.empty();
+        }
+        String plain = Tickets.plain(Tickets.TFA_PREFIX + m.group(1), m.group(2));
+        boolean valid = signed(keys.get(), clock.instant().getEpochSecond(), m.group(2),
+                Tickets.signed(plain, Optional.of(userid)), m.group(3));
+        return valid ? Optional.of(Tickets.decodeChallenge(m.group(1))) : Optional.empty();
+    }
+
     private Optional<Verified> check(String ticket, Keys keys, long now) {
         Matcher m = TICKET.matcher(ticket);
-        if (!m.matches() || !Ids.isUser(m.group(1)) || keys.current().isEmpty()) {
+        if (!m.matches() || !Ids.isUser(m.group(1))) {
             return Optional.empty();
         }
-        long issued = Long.parseLong(m.group(2), 16);
-        if (!Tickets.fresh(issued, now, lifetime)) {
-            return Optional.empty();
+        boolean valid = signed(keys, now, m.group(2), Tickets.plain(m.group(1), m.group(2)), m.group(3));
+        return valid ? Optional.of(new Verified(m.group(1), Long.parseLong(m.group(2), 16))) : Optional.empty();
+    }
+
+    /** Whether a ticket issued at {@code hexTime} is fresh and {@code signature} (base64) signs {@code signed}. */
+    private boolean signed(Keys keys, long now, String hexTime, String signed, String signature) {
+        long issued = Long.parseLong(hexTime, 16);
+        if (keys.current().isEmpty() || !Tickets.fresh(issued, now, lifetime)) {
+            return false;
         }
-        byte[] signature;
+        byte[] bytes;
         try {
-            signature = Base64.getDecoder().decode(m.group(3));
+            bytes = Base64.getDecoder().decode(signature);
         } catch (IllegalArgumentException e) {
-            return Optional.empty();
+            return false;
         }
-        byte[] plain = Tickets.plain(m.group(1), m.group(2)).getBytes(StandardCharsets.UTF_8);
+        byte[] plain = signed.getBytes(StandardCharsets.UTF_8);
         Key key = keys.current().get();
         // the previous key signed until the current one was made (give or take clock skew), not after
-        boolean valid = signedBy(key.key(), plain, signature) || keys.previous().isPresent()
-                && issued <= key.created() + Tickets.GRACE_SECONDS && signedBy(keys.previous().get().key(), plain, signature);
-        return valid ? Optional.of(new Verified(m.group(1), issued)) : Optional.empty();
+        return signedBy(key.key(), plain, bytes) || keys.previous().isPresent()
+                && issued <= key.created() + Tickets.GRACE_SECONDS && signedBy(keys.previous().get().key(), plain, bytes);
     }
 
     private static boolean signedBy(PublicKey key, byte[] plain, byte[] signature) {

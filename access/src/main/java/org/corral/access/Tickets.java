@@ -1,6 +1,10 @@
 package org.corral.access;
 
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Locale;
 
 /**
@@ -18,6 +22,23 @@ public final class Tickets {
     /** The signed part of a ticket. */
     static String plain(String userid, String hexTime) {
         return "PVE:" + userid + ":" + hexTime;
+    }
+
+    /** What the user part of a half ticket starts with; never a valid user id. */
+    static final String TFA_PREFIX = "!tfa!";
+
+    /** The bytes a ticket's signature covers: the plain part, and the additional data (a user id) if any. */
+    static String signed(String plain, Optional<String> aad) {
+        return aad.map(a -> plain + ":" + a).orElse(plain);
+    }
+
+    /** URL-encoding as JavaScript's encodeURIComponent does it, which Proxmox's GUI reverses. */
+    static String encodeChallenge(String json) {
+        return URLEncoder.encode(json, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    static String decodeChallenge(String encoded) {
+        return URLDecoder.decode(encoded.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     static String hexTime(long seconds) {

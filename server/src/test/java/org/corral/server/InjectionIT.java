@@ -34,6 +34,8 @@ import org.corral.core.task.TaskStatus;
 import org.corral.core.task.Upid;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.corral.access.tfa.Base32;
+import org.corral.access.tfa.Totp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +47,8 @@ import tools.jackson.databind.JsonNode;
  * One test per class of Proxmox VE security bug, against a real daemon over HTTPS: config
  * injection through a line break in any parameter (a walk over every declared write method),
  * file access outside a storage through volume ids and file names, SSRF through download-url,
- * and stored XSS through notes and comments. Two-factor bypass has no test: TFA does not exist yet.
+ * stored XSS through notes and comments, and two-factor bypass (half tickets, tickets without the
+ * second factor, replayed TOTP codes).
  */
 class InjectionIT {
     private static final String PASSWORD = "admin-pass-1";
@@ -448,5 +451,52 @@ class InjectionIT {
         }
     }
 
-    // Two-factor authentication bypass (Proxmox's TFA CVEs): TFA does not exist yet; its test goes here.
+    // ---- two-factor authentication bypass (Proxmox's TFA CVEs)
+
+    @Test
+    void noHalfTicketTicketWithoutSecondFactorOrReplayedCodeGivesAccess() throws Exception {
+        String user = "mfa@pve";
+        String password = "mfa-pass-123";
+        String uri = "otpauth://totp/corral:mfa?secret=" + Base32.encode("bypass-test-secret-0".getBytes(StandardCharsets.US_ASCII));
+        Totp totp = Totp.parseUri(uri);
+        long now = System.currentTimeMillis() / 1000;
+        assertThat(admin.post("/access/users", Map.of("userid", user, "password", password)).status()).isEqualTo(200);
+        assertThat(admin.put("/access/acl", Map.of("path", "/", "roles", "PVEAuditor", "users", user)).status()).isEqualTo(200);
+        TestClient.Answer added = admin.post("/access/tfa/" + user, Map.of("type", "totp", "totp", uri,
+                "value", totp.code(totp.step(now)), "password", PASSWORD));
+        assertThat(added.status()).as(added.body().toString()).isEqualTo(200);
+
+        // the password alone answers a half ticket; with its CSRF token it opens nothing
+        TestClient half = new TestClient(daemon.port()).login(user, password);
+        String halfTicket = half.ticket();
+        assertThat(halfTicket).startsWith("PVE:!tfa!");
+        assertThat(half.get("/version").status()).isEqualTo(401);
+        assertThat(half.get("/access/tfa/" + user).status()).isEqualTo(401);
+        assertThat(half.get("/nodes/" + NODE + "/qemu/" + VM + "/config").status()).isEqualTo(401);
+        assertThat(half.post("/access/tfa/" + user, Map.of("type", "recovery")).status()).isEqualTo(401);
+        // nor does it renew into a ticket, for its user or another, nor sign in with a forged challenge
+        TestClient anonymous = new TestClient(daemon.port());
+        assertThat(anonymous.post("/access/ticket", Map.of("username", user, "password", halfTicket)).status()).isEqualTo(401);
+        assertThat(anonymous.post("/access/ticket", Map.of("username", "admin@pve", "password", "totp:" + totp.code(totp.step(now) + 1),
+                "tfa-challenge", halfTicket)).status()).isEqualTo(401);
+        String forged = halfTicket.replace("%22totp%22%3Atrue", "%22recovery%22%3A%5B0%5D");
+        assertThat(anonymous.post("/access/ticket", Map.of("username", user, "password", "recovery:0000-0000-0000-0000",
+                "tfa-challenge", forged)).status()).isEqualTo(401);
+        // a wrong code, then the right one
+        String next = totp.code(totp.step(now) + 1);
+        String wrong = next.equals("000000") ? "000001" : "000000";
+        assertThat(anonymous.post("/access/ticket", Map.of("username", user, "password", "totp:" + wrong,
+                "tfa-challenge", halfTicket)).status()).isEqualTo(401);
+        TestClient.Answer full = anonymous.post("/access/ticket", Map.of("username", user, "password", "totp:" + next,
+                "tfa-challenge", halfTicket));
+        assertThat(full.status()).as(full.body().toString()).isEqualTo(200);
+        assertThat(new TestClient(daemon.port()).withTicket(full.data().path("ticket").asString()).get("/version").status())
+                .isEqualTo(200);
+        // the code that was just used is refused, in either form
+        assertThat(anonymous.post("/access/ticket", Map.of("username", user, "password", "totp:" + next,
+                "tfa-challenge", halfTicket)).status()).isEqualTo(401);
+        assertThat(anonymous.post("/access/ticket", Map.of("username", user, "password", password, "otp", next)).status())
+                .isEqualTo(401);
+        assertThat(admin.put("/access/users/" + user + "/unlock-tfa", Map.of()).status()).isEqualTo(200);
+    }
 }

@@ -30,6 +30,11 @@ class ProxmoxerIT {
         runScript("firewall_e2e.py");
     }
 
+    @Test
+    void proxmoxerLogsInWithATotpSecondFactorAndRecoveryKeys() throws Exception {
+        runScript("tfa_e2e.py");
+    }
+
     private void runScript(String name) throws Exception {
         Path script = dataDir.resolve(name);
         try (var in = getClass().getResourceAsStream("/e2e/" + name)) {

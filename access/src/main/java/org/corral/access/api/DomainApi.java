@@ -13,6 +13,7 @@ import org.corral.access.Realm;
 import org.corral.access.Realms;
 import org.corral.access.config.ProxmoxText;
 import org.corral.access.config.RealmConfig;
+import org.corral.access.tfa.RealmTfa;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiMethod;
 import org.corral.core.api.ApiModule;
@@ -105,20 +106,21 @@ public final class DomainApi implements ApiModule {
     }
 
     private static Optional<String> tfaType(String tfa) {
-        for (String part : tfa.split(",")) {
-            if (part.startsWith("type=")) {
-                return Optional.of(part.substring(5));
-            }
-            if (!part.contains("=") && !part.isEmpty()) {
-                return Optional.of(part);
-            }
+        try {
+            return Optional.of(RealmTfa.parse(tfa).type());
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
         }
-        return Optional.empty();
     }
 
-    private static void refuseTfa(ApiRequest r) {
+    /** The realm's tfa option, checked as Proxmox's pve-tfa-config format. */
+    private static void checkTfa(ApiRequest r) {
         if (r.has("tfa")) {
-            throw new ParameterError("tfa", "two-factor authentication is not supported yet");
+            try {
+                RealmTfa.parse(r.string("tfa"));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterError("tfa", e.getMessage());
+            }
         }
     }
 
@@ -135,7 +137,7 @@ public final class DomainApi implements ApiModule {
             throw new ParameterError("type", Realms.PROXMOX_TYPES.contains(type)
                     ? "realm type '" + type + "' is not supported yet" : "unknown realm type '" + type + "'");
         }
-        refuseTfa(r);
+        checkTfa(r);
         access.updateDomains(Optional.empty(), domains -> {
             if (domains.realm(realm).isPresent()) {
                 throw new Conflict("add auth server failed: domain '" + realm + "' already exists");
@@ -152,6 +154,9 @@ public final class DomainApi implements ApiModule {
         }
         if (r.has("default")) {
             result = r.bool("default") ? result.with("default", "1") : result.without("default");
+        }
+        if (r.has("tfa")) {
+            result = result.with("tfa", r.string("tfa"));
         }
         return result;
     }
@@ -178,7 +183,7 @@ public final class DomainApi implements ApiModule {
         if (delete.isEmpty() && !r.has("comment") && !r.has("default") && !r.has("tfa")) {
             throw new ParameterError("delete", "no options specified");
         }
-        refuseTfa(r);
+        checkTfa(r);
         access.updateDomains(r.optionalString("digest"), domains -> {
             RealmConfig config = domains.realm(realm)
                     .orElseThrow(() -> new NotFound("update auth server failed: domain '" + realm + "' does not exist"));

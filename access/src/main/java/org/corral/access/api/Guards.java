@@ -6,6 +6,12 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.corral.access.AccessService;
+import org.corral.access.AuthenticationException;
+import org.corral.access.Realm;
+import org.corral.access.config.RealmConfig;
+import org.corral.core.error.ParameterError;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.corral.access.Ids;
 import org.corral.access.config.Group;
 import org.corral.access.config.ProxmoxText;
@@ -20,6 +26,8 @@ import org.corral.core.error.PermissionDenied;
  * Realm.AllocateUser on the user's realm) and {@code perm-modify} (who may change ACLs on a path).
  */
 final class Guards {
+    private static final Logger log = LoggerFactory.getLogger(Guards.class);
+
     /** How the {@code groups} parameter takes part in a userid-group check. */
     enum GroupsParam { NONE, CREATE, UPDATE }
 
@@ -115,5 +123,26 @@ final class Guards {
         if (!mayModifyPermissions(access, auth, path)) {
             throw denied(path + ", " + names(modifyPrivileges(path)));
         }
+    }
+
+    /** The caller confirms a change with its own password (throttled like a login); names {@code param} on failure. */
+    static void confirmPassword(AccessService access, AuthContext auth, String param, Optional<String> password, String missing) {
+        if (password.isEmpty()) {
+            throw new ParameterError(param, missing);
+        }
+        Ids.UserId caller = Ids.user(auth.userid()).orElseThrow(Guards::denied);
+        access.throttle().checkAllowed(auth.userid(), auth.clientAddress());
+        try {
+            RealmConfig realm = access.domains().realm(caller.realm())
+                    .orElseThrow(() -> new AuthenticationException("auth domain '" + caller.realm() + "' does not exist"));
+            Realm type = access.realmOf(realm)
+                    .orElseThrow(() -> new AuthenticationException("realm type '" + realm.type() + "' is not supported"));
+            type.authenticate(realm, caller.name(), password.get(), auth.clientAddress());
+        } catch (AuthenticationException e) {
+            log.warn("password confirmation failed; rhost={} user={} msg={}", auth.clientAddress(), auth.userid(), e.getMessage());
+            access.throttle().failed(auth.userid(), auth.clientAddress());
+            throw new ParameterError(param, "authentication failure");
+        }
+        access.throttle().succeeded(auth.userid(), auth.clientAddress());
     }
 }

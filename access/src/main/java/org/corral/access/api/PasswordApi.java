@@ -6,7 +6,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import org.corral.access.AccessService;
-import org.corral.access.AuthenticationException;
 import org.corral.access.Ids;
 import org.corral.access.Realm;
 import org.corral.access.config.RealmConfig;
@@ -65,7 +64,8 @@ public final class PasswordApi implements ApiModule {
             throw Guards.denied();
         }
         if (!auth.isRoot()) {
-            confirm(auth, r.optionalString("confirmation-password"));
+            Guards.confirmPassword(access, auth, "confirmation-password", r.optionalString("confirmation-password"),
+                    "password is required to modify user");
             if (!self && target.realm().equals("pam")) {
                 // host accounts are the host administrator's business
                 throw Guards.denied();
@@ -81,26 +81,5 @@ public final class PasswordApi implements ApiModule {
         }
         log.info("changed password for user '{}'", userid);
         return null;
-    }
-
-    /** Users other than root@pam confirm a change with their own password. */
-    private void confirm(AuthContext auth, Optional<String> password) {
-        if (password.isEmpty()) {
-            throw new ParameterError("confirmation-password", "password is required to modify user");
-        }
-        Ids.UserId caller = Ids.user(auth.userid()).orElseThrow(Guards::denied);
-        access.throttle().checkAllowed(auth.userid(), auth.clientAddress());
-        try {
-            RealmConfig realm = access.domains().realm(caller.realm())
-                    .orElseThrow(() -> new AuthenticationException("auth domain '" + caller.realm() + "' does not exist"));
-            Realm type = access.realmOf(realm)
-                    .orElseThrow(() -> new AuthenticationException("realm type '" + realm.type() + "' is not supported"));
-            type.authenticate(realm, caller.name(), password.get(), auth.clientAddress());
-        } catch (AuthenticationException e) {
-            log.warn("password confirmation failed; rhost={} user={} msg={}", auth.clientAddress(), auth.userid(), e.getMessage());
-            access.throttle().failed(auth.userid(), auth.clientAddress());
-            throw new ParameterError("confirmation-password", "authentication failure");
-        }
-        access.throttle().succeeded(auth.userid(), auth.clientAddress());
     }
 }

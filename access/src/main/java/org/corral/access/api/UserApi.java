@@ -18,6 +18,8 @@ import org.corral.access.config.ProxmoxText;
 import org.corral.access.config.RealmConfig;
 import org.corral.access.config.User;
 import org.corral.access.config.UserConfig;
+import org.corral.access.tfa.TfaConfig;
+import org.corral.access.tfa.TfaUser;
 import org.corral.core.access.AuthContext;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiMethod;
@@ -126,6 +128,7 @@ public final class UserApi implements ApiModule {
         boolean full = r.bool("full");
         Optional<Boolean> enabled = r.has("enabled") ? Optional.of(r.bool("enabled")) : Optional.empty();
         List<Map<String, Object>> result = new ArrayList<>();
+        TfaConfig tfaConfig = access.twoFactor().config();
         for (User user : users.users().values()) {
             if (!all && !user.userid().equals(caller) && !allowed.contains(user.userid())) {
                 continue;
@@ -148,6 +151,11 @@ public final class UserApi implements ApiModule {
                 entry.put("tokens", tokens);
             }
             access.domains().realm(Ids.realmOf(user.userid())).ifPresent(realm -> entry.put("realm-type", realm.type()));
+            TfaUser tfa = tfaConfig.user(user.userid());
+            if (tfa.totpLocked()) {
+                entry.put("totp-locked", 1);
+            }
+            tfa.tfaLockedUntil().ifPresent(until -> entry.put("tfa-locked-until", until));
             result.add(entry);
         }
         return result;
@@ -311,6 +319,12 @@ public final class UserApi implements ApiModule {
             access.removeTokenSecrets(userid);
         } catch (RuntimeException e) {
             log.warn("Deleted user {} but not its token secrets", userid, e);
+        }
+        try {
+            // a user made again under the same name must not inherit the old second factors
+            access.twoFactor().removeUser(userid);
+        } catch (RuntimeException e) {
+            log.warn("Deleted user {} but not its second factors", userid, e);
         }
         log.info("Deleted user {}", userid);
         return null;

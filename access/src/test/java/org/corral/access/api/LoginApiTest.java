@@ -36,6 +36,11 @@ class LoginApiTest {
     }
 
     private Map<String, Object> login(String username, String password, String... more) throws Exception {
+        return login(fx, username, password, more);
+    }
+
+    /** POST /access/ticket; {@code more} as alternating names and values. */
+    static Map<String, Object> login(AccessFixture fx, String username, String password, String... more) throws Exception {
         String[] params = new String[4 + more.length];
         params[0] = "username";
         params[1] = username;
@@ -136,7 +141,7 @@ class LoginApiTest {
     }
 
     @Test
-    void tfaChallengeAndOtpAreRefusedWhileTfaIsNotSupported() {
+    void otpWithoutSecondFactorsAndForgedChallengesAreRefused() {
         assertThatThrownBy(() -> login("admin@pve", ADMIN_PASSWORD, "otp", "123456")).isInstanceOf(Unauthorized.class);
         assertThatThrownBy(() -> login("admin@pve", ADMIN_PASSWORD, "tfa-challenge", "x")).isInstanceOf(Unauthorized.class);
     }

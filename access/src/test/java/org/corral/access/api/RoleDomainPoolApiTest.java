@@ -107,8 +107,10 @@ class RoleDomainPoolApiTest {
                 .isInstanceOf(ParameterError.class).hasMessageContaining("unable to create builtin type 'pve'");
         assertThatThrownBy(() -> fx.call(DELETE, "/access/domains/pam", ADMIN))
                 .isInstanceOf(ParameterError.class).hasMessageContaining("built-in realm 'pam'");
-        assertThatThrownBy(() -> fx.call(PUT, "/access/domains/pve", ADMIN, "tfa", "type=oath"))
-                .isInstanceOf(ParameterError.class).hasMessageContaining("not supported");
+        assertThatThrownBy(() -> fx.call(PUT, "/access/domains/pve", ADMIN, "tfa", "type=sms"))
+                .isInstanceOf(ParameterError.class).hasMessageContaining("enumeration 'oath, yubico'");
+        assertThatThrownBy(() -> fx.call(PUT, "/access/domains/pve", ADMIN, "tfa", "type=oath,digits=12"))
+                .isInstanceOf(ParameterError.class).hasMessageContaining("digits");
         assertThatThrownBy(() -> fx.call(PUT, "/access/domains/pve", AccessFixture.user("admin@pve"), "delete", "frobnicate"))
                 .isInstanceOf(ParameterError.class).hasMessageContaining("unknown option 'frobnicate'");
     }
