@@ -88,7 +88,9 @@ public final class DiskOperations {
                     // a block device (LVM and the like) grows on the storage first; QEMU then sees the new size
                     volumes.resize(drive.file(), target);
                 }
-                runtime.command(vmid, "block_resize", Map.of("device", "drive-" + key, "size", target), Duration.ofMinutes(5));
+                // a disk plugged while running is a named block node, not a named backend
+                runtime.command(vmid, "block_resize", Map.of("device", "drive-" + key, "node-name", "drive-" + key, "size", target),
+                        Duration.ofMinutes(5));
             } else {
                 ctx.log("resizing %s to %s", key, Sizes.format(target));
                 volumes.resize(drive.file(), target);
