@@ -156,22 +156,22 @@ public final class VmHotplug {
             runtime.command(vmid, "blockdev-del", Map.of("node-name", "drive-" + key));
             throw e;
         }
-        Map<String, Object> limits = VmEditor.throttleArguments(drive);
-        if (limits.values().stream().anyMatch(v -> !v.equals(0L))) {
-            runtime.command(vmid, "block_set_io_throttle", throttleTarget(vmid, key, limits));
+        if (!QemuCommandLine.throttle(drive).isEmpty()) {
+            runtime.command(vmid, "block_set_io_throttle", throttleTarget(vmid, key, VmEditor.throttleArguments(drive)));
         }
     }
 
     /**
      * The block_set_io_throttle arguments for a drive: a drive from the command line is named by
-     * its backend, one plugged later by its device, whose backend has no name.
+     * its backend, one plugged later by its device's QOM path, as its backend has no name.
      */
     public Map<String, Object> throttleTarget(int vmid, String key, Map<String, Object> limits) {
         Map<String, Object> args = new LinkedHashMap<>(limits);
         for (JsonNode b : driver.runtime().command(vmid, "query-block")) {
             if (b.path("device").asString().isEmpty() && b.path("inserted").path("node-name").asString().equals("drive-" + key)) {
+                // the QOM path of the backend device: a virtio-blk-pci's own id names its PCI proxy
                 args.remove("device");
-                args.put("id", key);
+                args.put("id", b.path("qdev").asString());
             }
         }
         return args;
@@ -271,10 +271,10 @@ public final class VmHotplug {
     /** Plugs the PCI bridge a device sits behind when the running VM lacks it, as qemu-server's qemu_add_pci_bridge. */
     private void plugParents(int vmid, List<String> cmd, Map<String, String> device, Set<String> present) {
         String bus = device.get("bus");
-        if (bus != null && bus.matches("pci\\.\\d+") && !present.contains(bus)) {
-            Map<String, String> bridge = qemuOptions(option(cmd, "-device", bus)
-                    .orElseThrow(() -> new ApiException(500, "no PCI bridge " + bus + " on the command line")));
-            deviceAdd(vmid, bridge);
+        // pc's pci.0 is the root bus, not a bridge on the command line
+        Optional<String> bridge = bus == null || present.contains(bus) ? Optional.empty() : option(cmd, "-device", bus);
+        if (bridge.isPresent()) {
+            deviceAdd(vmid, qemuOptions(bridge.get()));
             present.add(bus);
         }
     }
