@@ -132,7 +132,7 @@ public final class VmHotplug {
         String controller = drive.bus().equals("scsi")
                 ? config.get("scsihw").orElse("lsi").equals("virtio-scsi-single") ? "virtioscsi" + drive.index() : "scsihw0"
                 : key;
-        for (String id : List.of("iothread-" + controller, "iothread-" + key)) {
+        for (String id : new LinkedHashSet<>(List.of("iothread-" + controller, "iothread-" + key))) {
             if (option(cmd, "-object", id).isPresent() && !iothreads.contains(id)) {
                 runtime.command(vmid, "object-add", Map.of("qom-type", "iothread", "id", id));
             }

@@ -18,21 +18,22 @@ class HotplugIT {
     static final Duration BOOT = Duration.ofSeconds(90);
     static final Duration TASK = Duration.ofSeconds(60);
 
-    /** qdev id to "bus:slot" of every PCI device, behind bridges too. */
+    /** qdev id to "parent:slot" of every PCI device, behind bridges too (the parent is pci.0 or the bridge's id). */
     static Map<String, String> pciSlots(TestNode node, int vmid) {
         Map<String, String> out = new LinkedHashMap<>();
         for (JsonNode bus : node.service().driver().runtime().command(vmid, "query-pci")) {
-            collect(bus.path("devices"), out);
+            collect("pci.0", bus.path("devices"), out);
         }
         return out;
     }
 
-    private static void collect(JsonNode devices, Map<String, String> out) {
+    private static void collect(String parent, JsonNode devices, Map<String, String> out) {
         for (JsonNode d : devices) {
-            if (!d.path("qdev_id").asString().isEmpty()) {
-                out.put(d.path("qdev_id").asString(), d.path("bus").asInt() + ":" + d.path("slot").asInt());
+            String id = d.path("qdev_id").asString();
+            if (!id.isEmpty()) {
+                out.put(id, parent + ":" + d.path("slot").asInt());
             }
-            collect(d.path("pci_bridge").path("devices"), out);
+            collect(id, d.path("pci_bridge").path("devices"), out);
         }
     }
 
@@ -95,7 +96,7 @@ class HotplugIT {
             assertThat(config.pending()).isEmpty();
             assertThat(config.drives()).containsKeys("virtio1", "scsi1");
             Map<String, String> slots = pciSlots(node, 100);
-            assertThat(slots).containsEntry("virtio1", "0:11");
+            assertThat(slots).containsEntry("virtio1", "pci.0:11");
             assertThat(block(node, 100, "virtio1")).isNotNull();
             assertThat(block(node, 100, "scsi1").path("qdev").asString()).isEqualTo("scsi1");
             assertThat(block(node, 100, "scsi1").path("inserted").path("iops_rd").asLong()).isEqualTo(300);
@@ -124,7 +125,7 @@ class HotplugIT {
             // a NIC on bridge A, then moved to bridge B, then its link pulled
             log = config(api, null, node, Map.of("net1", "virtio,bridge=" + brA));
             assertThat(log).contains("net1: hot-plugged");
-            assertThat(pciSlots(node, 100)).containsEntry("net1", "0:19");
+            assertThat(pciSlots(node, 100)).containsEntry("net1", "pci.0:19");
             assertThat(masterOf(brA)).contains("tap100i1");
             assertThat(virtioStatus(node, 100, "net1")).contains("DRIVER_OK");
             String net1 = node.service().configs().load(100).config().get("net1").orElseThrow();
@@ -181,6 +182,52 @@ class HotplugIT {
             for (String br : List.of(brA, brB)) {
                 ProcessRunner.of("ip", "link", "del", br).run();
             }
+        }
+    }
+
+    @Test
+    void controllersAndBridgesComeWithTheDevicesThatNeedThemAndStayAfterARestart() throws Exception {
+        String bridge = "cqhc" + ProcessHandle.current().pid() % 100000;
+        try (TestNode node = new TestNode("pve1")) {
+            ProcessRunner.of("ip", "link", "add", bridge, "type", "bridge").output();
+            ProcessRunner.of("ip", "link", "set", bridge, "up").output();
+            ApiClient api = new ApiClient(node.service());
+            Map<String, String> params = new LinkedHashMap<>(node.guestVm());
+            params.put("scsihw", "virtio-scsi-single");
+            node.createVm(api, 100, params);
+            node.requireOk((String) api.post("/nodes/pve1/qemu/100/status/start", Map.of()), BOOT);
+            node.serialLine(100, "CORRAL-GUEST-READY", BOOT);
+
+            // scsi2 gets its own controller and iothread; virtio7 and net7 need the bridges pci.2 and pci.1 first
+            String log = config(api, null, node, Map.of("scsi2", "local:1,iothread=1", "virtio7", "local:1,iothread=1",
+                    "net7", "e1000,bridge=" + bridge));
+            assertThat(log).contains("scsi2: hot-plugged", "virtio7: hot-plugged", "net7: hot-plugged");
+            Map<String, String> hot = pciSlots(node, 100);
+            assertThat(hot).containsEntry("virtioscsi2", "pci.3:3").containsEntry("virtio7", "pci.2:2").containsEntry("net7", "pci.1:2");
+            assertThat(node.service().driver().runtime().command(100, "query-iothreads").toString())
+                    .contains("iothread-virtioscsi2", "iothread-virtio7");
+            assertThat(block(node, 100, "scsi2").path("qdev").asString()).isEqualTo("scsi2");
+            assertThat(virtioStatus(node, 100, "virtioscsi2")).contains("DRIVER_OK");
+            assertThat(masterOf(bridge)).contains("tap100i7");
+
+            // a VM started again gets the same controllers, bridges and slots from its command line
+            node.requireOk((String) api.post("/nodes/pve1/qemu/100/status/stop", Map.of()), TASK);
+            node.requireOk((String) api.post("/nodes/pve1/qemu/100/status/start", Map.of()), BOOT);
+            Map<String, String> cold = pciSlots(node, 100);
+            for (String id : List.of("virtioscsi0", "virtioscsi2", "virtio7", "net7", "pci.1", "pci.2", "pci.3")) {
+                assertThat(cold.get(id)).as(id).isEqualTo(hot.get(id)).isNotNull();
+            }
+            node.serialLine(100, "CORRAL-GUEST-READY", BOOT);
+
+            // out again: the disk, then its controller and iothread
+            log = config(api, null, node, Map.of("delete", "scsi2"));
+            assertThat(log).contains("scsi2: unplugged");
+            assertThat(pciSlots(node, 100)).doesNotContainKey("virtioscsi2").containsKey("virtioscsi0");
+            assertThat(node.service().driver().runtime().command(100, "query-iothreads").toString()).doesNotContain("iothread-virtioscsi2");
+            assertThat(node.service().configs().load(100).config().get("unused0")).isPresent();
+            node.requireOk((String) api.post("/nodes/pve1/qemu/100/status/stop", Map.of()), TASK);
+        } finally {
+            ProcessRunner.of("ip", "link", "del", bridge).run();
         }
     }
 }
