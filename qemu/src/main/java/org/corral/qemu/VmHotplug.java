@@ -167,24 +167,60 @@ public final class VmHotplug {
      */
     public Map<String, Object> throttleTarget(int vmid, String key, Map<String, Object> limits) {
         Map<String, Object> args = new LinkedHashMap<>(limits);
-        for (JsonNode b : driver.runtime().command(vmid, "query-block")) {
-            if (b.path("device").asString().isEmpty() && b.path("inserted").path("node-name").asString().equals("drive-" + key)) {
-                // the QOM path of the backend device: a virtio-blk-pci's own id names its PCI proxy
-                args.remove("device");
-                args.put("id", b.path("qdev").asString());
+        blockEntry(driver.runtime(), vmid, key).filter(b -> b.path("device").asString().isEmpty()).ifPresent(b -> {
+            // a virtio-blk-pci's own id names its PCI proxy, which has no block backend
+            args.remove("device");
+            args.put("id", b.path("qdev").asString());
+        });
+        return args;
+    }
+
+    /** How QMP block commands name a drive's root: by backend for a drive from the command line, by node once plugged or moved. */
+    public static Map<String, Object> blockTarget(VmRuntime runtime, int vmid, String key) {
+        return blockEntry(runtime, vmid, key).filter(b -> b.path("device").asString().isEmpty())
+                .<Map<String, Object>>map(b -> Map.of("node-name", b.path("inserted").path("node-name").asString()))
+                .orElse(Map.of("device", "drive-" + key));
+    }
+
+    /**
+     * Drops the node a plugged drive was created with once a mirror replaced it (it belongs to the
+     * monitor, so nothing else frees it).
+     */
+    public static void dropReplacedNode(VmRuntime runtime, int vmid, String key) {
+        String name = "drive-" + key;
+        boolean root = blockEntry(runtime, vmid, key).map(b -> b.path("inserted").path("node-name").asString().equals(name)).orElse(false);
+        if (!root && namedNode(runtime, vmid, name)) {
+            runtime.command(vmid, "blockdev-del", Map.of("node-name", name));
+        }
+    }
+
+    private static boolean namedNode(VmRuntime runtime, int vmid, String name) {
+        for (JsonNode node : runtime.command(vmid, "query-named-block-nodes", Map.of("flat", true))) {
+            if (node.path("node-name").asString().equals(name)) {
+                return true;
             }
         }
-        return args;
+        return false;
+    }
+
+    /** The query-block entry of drive {@code key}: by its backend name, or by the device it is attached to. */
+    static Optional<JsonNode> blockEntry(VmRuntime runtime, int vmid, String key) {
+        for (JsonNode b : runtime.command(vmid, "query-block")) {
+            String qdev = b.path("qdev").asString();
+            if (b.path("device").asString().equals("drive-" + key) || qdev.equals(key)
+                    || qdev.equals("/machine/peripheral/" + key + "/virtio-backend")) {
+                return Optional.of(b);
+            }
+        }
+        return Optional.empty();
     }
 
     /** Unplugs disk {@code drive}: device_del, waits for DEVICE_DELETED, drops its block node and a controller of its own. */
     public void unplugDisk(int vmid, VmConfig config, Drive drive) {
         VmRuntime runtime = driver.runtime();
         deviceDel(vmid, drive.key());
-        for (JsonNode node : runtime.command(vmid, "query-named-block-nodes", Map.of("flat", true))) {
-            if (node.path("node-name").asString().equals("drive-" + drive.key())) {
-                runtime.command(vmid, "blockdev-del", Map.of("node-name", "drive-" + drive.key()));
-            }
+        if (namedNode(runtime, vmid, "drive-" + drive.key())) {
+            runtime.command(vmid, "blockdev-del", Map.of("node-name", "drive-" + drive.key()));
         }
         if (drive.bus().equals("scsi") && config.get("scsihw").orElse("lsi").equals("virtio-scsi-single")) {
             String controller = "virtioscsi" + drive.index();

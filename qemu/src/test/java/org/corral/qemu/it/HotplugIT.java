@@ -37,10 +37,11 @@ class HotplugIT {
         }
     }
 
-    /** The query-block entry whose device or node name is drive-KEY, or null. */
+    /** The query-block entry of drive KEY (by backend name or by device), or null. */
     static JsonNode block(TestNode node, int vmid, String key) {
         for (JsonNode b : node.service().driver().runtime().command(vmid, "query-block")) {
-            if (b.path("device").asString().equals("drive-" + key) || b.path("inserted").path("node-name").asString().equals("drive-" + key)) {
+            if (b.path("device").asString().equals("drive-" + key) || b.path("qdev").asString().equals(key)
+                    || b.path("qdev").asString().equals("/machine/peripheral/" + key + "/virtio-backend")) {
                 return b;
             }
         }
@@ -106,6 +107,14 @@ class HotplugIT {
             // a plugged disk grows and takes new limits while running
             node.requireOk((String) api.put("/nodes/pve1/qemu/100/resize", Map.of("disk", "virtio1", "size", "+512M")), TASK);
             assertThat(block(node, 100, "virtio1").path("inserted").path("image").path("virtual-size").asLong()).isEqualTo(1536L << 20);
+            node.requireOk((String) api.post("/nodes/pve1/qemu/100/move_disk", Map.of("disk", "virtio1", "storage", "other",
+                    "delete", "1")), TASK);
+            assertThat(block(node, 100, "virtio1").path("inserted").path("file").asString()).contains("/storage/other/");
+            String virtio1 = node.service().configs().load(100).config().get("virtio1").orElseThrow();
+            assertThat(virtio1).startsWith("other:100/");
+            api.put("/nodes/pve1/qemu/100/config", Map.of("virtio1", virtio1 + ",mbps_rd=10"));
+            assertThat(node.service().configs().load(100).config().pending()).isEmpty();
+            assertThat(block(node, 100, "virtio1").path("inserted").path("bps_rd").asLong()).isEqualTo(10L << 20);
             String scsi1 = node.service().configs().load(100).config().get("scsi1").orElseThrow();
             api.put("/nodes/pve1/qemu/100/config", Map.of("scsi1", scsi1.replace("iops_rd=300", "iops_rd=500")));
             assertThat(node.service().configs().load(100).config().pending()).isEmpty();
