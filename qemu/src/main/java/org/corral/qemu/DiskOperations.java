@@ -169,9 +169,8 @@ public final class DiskOperations {
     /** Mirrors a running VM's drive to {@code path} and switches the drive over when the copy is in sync. */
     private void mirror(int vmid, String key, String path, String format, TaskContext ctx) {
         String job = "mirror-" + key;
-        // drive-mirror's device takes a backend name or a root node name alike
-        Object device = VmHotplug.blockTarget(runtime, vmid, key).values().iterator().next();
-        runtime.command(vmid, "drive-mirror", Map.of("job-id", job, "device", device, "target", path, "format", format,
+        runtime.command(vmid, "drive-mirror", Map.of("job-id", job, "device", VmHotplug.blockDevice(runtime, vmid, key), "target", path,
+                "format", format,
                 "mode", "existing", "sync", "full"));
         long lastLog = 0;
         try {

@@ -182,6 +182,11 @@ public final class VmHotplug {
                 .orElse(Map.of("device", "drive-" + key));
     }
 
+    /** The {@code device} argument of QMP commands that take a backend name or a root node name alike (drive-mirror, internal snapshots). */
+    public static String blockDevice(VmRuntime runtime, int vmid, String key) {
+        return blockTarget(runtime, vmid, key).values().iterator().next().toString();
+    }
+
     /**
      * Drops the node a plugged drive was created with once a mirror replaced it (it belongs to the
      * monitor, so nothing else frees it).

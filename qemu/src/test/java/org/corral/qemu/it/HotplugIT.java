@@ -91,7 +91,7 @@ class HotplugIT {
             });
 
             // a new virtio disk and a scsi disk on the running virtio-scsi controller, both live at once
-            String log = config(api, null, node, Map.of("virtio1", "local:1", "scsi1", "local:1,format=qcow2,iops_rd=300"));
+            String log = config(api, null, node, Map.of("virtio1", "local:1,format=qcow2", "scsi1", "local:1,format=qcow2,iops_rd=300"));
             assertThat(log).contains("virtio1: hot-plugged", "scsi1: hot-plugged").doesNotContain("pending");
             VmConfig config = node.service().configs().load(100).config();
             assertThat(config.pending()).isEmpty();
@@ -103,6 +103,12 @@ class HotplugIT {
             assertThat(block(node, 100, "scsi1").path("inserted").path("iops_rd").asLong()).isEqualTo(300);
             // the guest's virtio driver took the new disk
             assertThat(virtioStatus(node, 100, "virtio1")).contains("DRIVER_OK");
+
+            // a plugged qcow2 disk takes a live snapshot
+            node.requireOk((String) api.post("/nodes/pve1/qemu/100/snapshot", Map.of("snapname", "s1")), TASK);
+            assertThat(block(node, 100, "scsi1").path("inserted").path("image").path("snapshots").toString()).contains("\"s1\"");
+            assertThat(block(node, 100, "virtio1").path("inserted").path("image").path("snapshots").toString()).contains("\"s1\"");
+            node.requireOk((String) api.delete("/nodes/pve1/qemu/100/snapshot/s1", Map.of()), TASK);
 
             // a plugged disk grows and takes new limits while running
             node.requireOk((String) api.put("/nodes/pve1/qemu/100/resize", Map.of("disk", "virtio1", "size", "+512M")), TASK);
