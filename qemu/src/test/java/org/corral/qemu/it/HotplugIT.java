@@ -27,6 +27,15 @@ class HotplugIT {
         return out;
     }
 
+    static Map<String, String> awaitPci(TestNode node, int vmid, String... ids) throws InterruptedException {
+        Map<String, String> slots = pciSlots(node, vmid);
+        for (long end = System.nanoTime() + Duration.ofSeconds(30).toNanos(); System.nanoTime() < end
+                && !slots.keySet().containsAll(List.of(ids)); slots = pciSlots(node, vmid)) {
+            Thread.sleep(200);
+        }
+        return slots;
+    }
+
     private static void collect(String parent, JsonNode devices, Map<String, String> out) {
         for (JsonNode d : devices) {
             String id = d.path("qdev_id").asString();
@@ -217,7 +226,8 @@ class HotplugIT {
             String log = config(api, null, node, Map.of("scsi2", "local:1,iothread=1", "virtio7", "local:1,iothread=1",
                     "net7", "e1000,bridge=" + bridge));
             assertThat(log).contains("scsi2: hot-plugged", "virtio7: hot-plugged", "net7: hot-plugged");
-            Map<String, String> hot = pciSlots(node, 100);
+            // devices behind a bridge plugged just now show once the guest numbered the bridge's bus
+            Map<String, String> hot = awaitPci(node, 100, "virtioscsi2", "virtio7", "net7");
             assertThat(hot).containsEntry("virtioscsi2", "pci.3:3").containsEntry("virtio7", "pci.2:2").containsEntry("net7", "pci.1:2");
             assertThat(node.service().driver().runtime().command(100, "query-iothreads").toString())
                     .contains("iothread-virtioscsi2", "iothread-virtio7");
@@ -228,7 +238,7 @@ class HotplugIT {
             // a VM started again gets the same controllers, bridges and slots from its command line
             node.requireOk((String) api.post("/nodes/pve1/qemu/100/status/stop", Map.of()), TASK);
             node.requireOk((String) api.post("/nodes/pve1/qemu/100/status/start", Map.of()), BOOT);
-            Map<String, String> cold = pciSlots(node, 100);
+            Map<String, String> cold = awaitPci(node, 100, "virtioscsi0", "virtioscsi2", "virtio7", "net7");
             for (String id : List.of("virtioscsi0", "virtioscsi2", "virtio7", "net7", "pci.1", "pci.2", "pci.3")) {
                 assertThat(cold.get(id)).as(id).isEqualTo(hot.get(id)).isNotNull();
             }
