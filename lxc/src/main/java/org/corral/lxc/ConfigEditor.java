@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.corral.core.api.ApiRequest;
 import org.corral.core.config.Digest;
 import org.corral.core.error.ApiException;
@@ -25,15 +26,20 @@ import org.corral.lxc.config.CtConfig;
 import org.corral.lxc.config.CtOptions;
 import org.corral.lxc.config.CtSection;
 import org.corral.lxc.config.MountPoint;
+import org.corral.lxc.config.NetConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reading and changing a container's options as pve-container's config API does: answers with
  * typed values, {@code digest} and raw {@code lxc} keys; changes with {@code delete} and
  * {@code revert}, digest checks and Proxmox's per-option permissions. A stopped container gets
  * every change at once; a running one gets resource limits and metadata at once (limits are
- * written to its cgroup) and the rest as pending changes applied at its next start.
+ * written to its cgroup), NICs plugged, moved and unplugged at once, and the rest as pending
+ * changes applied at its next start.
  */
 public final class ConfigEditor {
+    private static final Logger log = LoggerFactory.getLogger(ConfigEditor.class);
     /** Options a running container takes at once. */
     private static final Set<String> HOT = Set.of("description", "onboot", "startup", "protection", "tags", "memory", "swap", "cores",
             "cpulimit", "cpuunits", "lock", "hookscript");
@@ -310,13 +316,14 @@ public final class ConfigEditor {
                 pendingDeletes.remove(key);
             }
             Map<String, String> live = new TreeMap<>();
+            List<NetPlug> plugs = new ArrayList<>();
             for (Map.Entry<String, String> e : prepared.entrySet()) {
                 String key = e.getKey();
                 if (key.equals("description")) {
                     main = main.withDescription(e.getValue().endsWith("\n") ? e.getValue() : e.getValue() + "\n");
                     continue;
                 }
-                if (!running || HOT.contains(key)) {
+                if (!running || HOT.contains(key) || hotNet(vmid, main, key, Optional.of(e.getValue()), plugs)) {
                     if (CtOptions.isMountPoint(key)) {
                         main = replaceVolume(main, key, e.getValue());
                     }
@@ -334,7 +341,7 @@ public final class ConfigEditor {
                     main = main.withDescription("");
                 } else if (key.equals("lxc")) {
                     main = main.withLxc(List.of());
-                } else if (!running || HOT.contains(key) || CtOptions.isUnused(key)) {
+                } else if (!running || HOT.contains(key) || CtOptions.isUnused(key) || hotNet(vmid, main, key, Optional.empty(), plugs)) {
                     if (CtOptions.isUnused(key)) {
                         main.get(key).ifPresent(v -> toFree.add(v.split(",")[0]));
                     } else if (CtOptions.isMountPoint(key)) {
@@ -358,9 +365,64 @@ public final class ConfigEditor {
             if (running && !live.isEmpty()) {
                 applyLimits(vmid, finalMain, live.keySet());
             }
+            plugNets(vmid, plugs);
         }
         for (String volid : toFree) {
             service.storage().free(volid);
+        }
+    }
+
+    /** A NIC change for a running container: what it does, and the value to keep pending (or the delete) should it fail. */
+    private record NetPlug(String key, Optional<String> before, Optional<String> after, Runnable action) {}
+
+    /**
+     * Whether a NIC change reaches the running container at once, as pct's hotplug_net; registers
+     * the step. What can't waits in {@code [pve:pending]}.
+     */
+    private boolean hotNet(int vmid, CtSection main, String key, Optional<String> value, List<NetPlug> plugs) {
+        if (!CtOptions.isNet(key)) {
+            return false;
+        }
+        Optional<NetConfig> before = main.get(key).map(v -> NetConfig.parse(key, v));
+        Optional<NetConfig> after = value.map(v -> NetConfig.parse(key, v));
+        if (before.isEmpty() && after.isEmpty()) {
+            return false;
+        }
+        Optional<String> reason = CtHotplug.refusal(before, after);
+        if (reason.isPresent()) {
+            log.info("CT {}: {} pending until the next start - {}", vmid, key, reason.get());
+            return false;
+        }
+        CtHotplug hotplug = new CtHotplug(service.driver());
+        Consumer<String> warn = w -> log.warn("CT {}: {}", vmid, w);
+        Runnable action = before.isEmpty() ? () -> hotplug.plug(vmid, after.get(), warn)
+                : after.isEmpty() ? () -> hotplug.unplug(vmid, before.get())
+                : () -> hotplug.change(vmid, before.get(), after.get(), warn);
+        plugs.add(new NetPlug(key, main.get(key), value, action));
+        return true;
+    }
+
+    /** Runs the NIC steps; one that fails leaves its change pending and is reported. */
+    private void plugNets(int vmid, List<NetPlug> plugs) {
+        Map<String, String> errors = new TreeMap<>();
+        for (NetPlug plug : plugs) {
+            try {
+                plug.action().run();
+            } catch (RuntimeException e) {
+                errors.put(plug.key(), "hotplug problem - " + e.getMessage());
+                service.configs().update(vmid, Optional.empty(), c -> {
+                    CtSection main = plug.before().map(v -> c.main().with(plug.key(), v)).orElse(c.main().without(plug.key()));
+                    CtSection pending = plug.after().map(v -> c.pending().with(plug.key(), v)).orElseGet(() -> {
+                        List<String> deletes = new ArrayList<>(c.pending().get("delete").map(Formats::splitList).orElse(List.of()));
+                        deletes.add(plug.key());
+                        return c.pending().with("delete", String.join(",", deletes));
+                    });
+                    return c.withMain(main).withPending(pending);
+                });
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new ParameterError(errors);
         }
     }
 

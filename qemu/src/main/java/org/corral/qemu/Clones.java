@@ -287,7 +287,8 @@ public final class Clones {
     /** Mirrors a running drive into the target and cancels the job once in sync: the copy is complete, the VM keeps its disk. */
     private void mirrorCopy(int vmid, String key, String path, String format, TaskContext ctx) {
         String job = "clone-" + key;
-        runtime.command(vmid, "drive-mirror", Map.of("job-id", job, "device", "drive-" + key, "target", path, "format", format,
+        runtime.command(vmid, "drive-mirror", Map.of("job-id", job, "device", VmHotplug.blockDevice(runtime, vmid, key), "target", path,
+                "format", format,
                 "mode", "existing", "sync", "full"));
         try {
             while (true) {

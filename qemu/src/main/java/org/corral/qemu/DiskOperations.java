@@ -88,7 +88,9 @@ public final class DiskOperations {
                     // a block device (LVM and the like) grows on the storage first; QEMU then sees the new size
                     volumes.resize(drive.file(), target);
                 }
-                runtime.command(vmid, "block_resize", Map.of("device", "drive-" + key, "size", target), Duration.ofMinutes(5));
+                Map<String, Object> args = new java.util.LinkedHashMap<>(VmHotplug.blockTarget(runtime, vmid, key));
+                args.put("size", target);
+                runtime.command(vmid, "block_resize", args, Duration.ofMinutes(5));
             } else {
                 ctx.log("resizing %s to %s", key, Sizes.format(target));
                 volumes.resize(drive.file(), target);
@@ -167,7 +169,8 @@ public final class DiskOperations {
     /** Mirrors a running VM's drive to {@code path} and switches the drive over when the copy is in sync. */
     private void mirror(int vmid, String key, String path, String format, TaskContext ctx) {
         String job = "mirror-" + key;
-        runtime.command(vmid, "drive-mirror", Map.of("job-id", job, "device", "drive-" + key, "target", path, "format", format,
+        runtime.command(vmid, "drive-mirror", Map.of("job-id", job, "device", VmHotplug.blockDevice(runtime, vmid, key), "target", path,
+                "format", format,
                 "mode", "existing", "sync", "full"));
         long lastLog = 0;
         try {
@@ -190,6 +193,7 @@ public final class DiskOperations {
             while (jobState(vmid, job) != null) {
                 QemuDriver.sleep(50);
             }
+            VmHotplug.dropReplacedNode(runtime, vmid, key);
             ctx.log("%s: mirror complete, the VM uses the new disk", key);
         } catch (RuntimeException e) {
             try {

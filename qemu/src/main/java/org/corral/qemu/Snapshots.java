@@ -184,7 +184,8 @@ public final class Snapshots {
 
     private void snapshotDisk(int vmid, Drive drive, String name, boolean running) {
         if (running && volumes.format(drive.file()).equals("qcow2")) {
-            runtime.command(vmid, "blockdev-snapshot-internal-sync", Map.of("device", "drive-" + drive.key(), "name", name),
+            runtime.command(vmid, "blockdev-snapshot-internal-sync",
+                    Map.of("device", VmHotplug.blockDevice(runtime, vmid, drive.key()), "name", name),
                     Duration.ofMinutes(10));
         } else {
             volumes.snapshot(drive.file(), name);
@@ -193,7 +194,8 @@ public final class Snapshots {
 
     private void deleteDiskSnapshot(int vmid, Drive drive, String name, boolean running) {
         if (running && volumes.format(drive.file()).equals("qcow2") && runtime.isRunning(vmid)) {
-            runtime.command(vmid, "blockdev-snapshot-delete-internal-sync", Map.of("device", "drive-" + drive.key(), "name", name),
+            runtime.command(vmid, "blockdev-snapshot-delete-internal-sync",
+                    Map.of("device", VmHotplug.blockDevice(runtime, vmid, drive.key()), "name", name),
                     Duration.ofMinutes(10));
         } else {
             volumes.deleteSnapshot(drive.file(), name);

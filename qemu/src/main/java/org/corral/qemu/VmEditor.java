@@ -57,6 +57,7 @@ public final class VmEditor {
     static final Set<String> CGROUP_PLUG = Set.of("cpulimit", "cpuunits");
     static final String MASKED = "**********";
     private static final long CLOUDINIT_SIZE = 4 * Sizes.MIB;
+    private static final java.time.Duration UNPLUG_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     private final VmConfigs configs;
     private final QemuDriver driver;
@@ -66,6 +67,7 @@ public final class VmEditor {
     private final Clock clock;
     private final Path ovmfDir;
     private final MacAddresses macs = new MacAddresses();
+    private final VmHotplug hotplug;
 
     public VmEditor(VmConfigs configs, QemuDriver driver, Volumes volumes, HostNetwork network, TaskManager tasks, Clock clock,
             Path ovmfDir) {
@@ -76,6 +78,7 @@ public final class VmEditor {
         this.tasks = requireNonNull(tasks, "tasks is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.ovmfDir = requireNonNull(ovmfDir, "ovmfDir is null");
+        this.hotplug = new VmHotplug(driver, network, UNPLUG_TIMEOUT);
     }
 
     // ---- checks and normalization
@@ -468,28 +471,60 @@ public final class VmEditor {
         List<String> allocated = new ArrayList<>();
         allocateNewDisks(vmid, withVolumes, allocated, ctx);
         List<String> toFree = new ArrayList<>();
-        List<Runnable> hot = new ArrayList<>();
+        List<HotAction> hot = new ArrayList<>();
+        Map<String, String> deferred = new TreeMap<>();
         try {
             configs.update(vmid, Optional.of(digest), current -> {
                 toFree.clear();
                 hot.clear();
-                return changed(vmid, current, withVolumes, change, toFree, hot);
+                deferred.clear();
+                return changed(vmid, current, withVolumes, change, toFree, hot, deferred);
             });
         } catch (RuntimeException e) {
             allocated.forEach(v -> freeQuietly(v, ctx));
             throw e;
         }
-        for (Runnable action : hot) {
-            action.run();
+        deferred.forEach((key, reason) -> ctx.log("%s: pending until the next start - %s", key, reason));
+        Map<String, String> errors = new TreeMap<>();
+        for (HotAction action : hot) {
+            try {
+                action.apply().run();
+                action.done().ifPresent(ctx::log);
+            } catch (RuntimeException e) {
+                if (action.undo().isEmpty()) {
+                    throw e;
+                }
+                ctx.warn("%s: hotplug failed, left pending - %s", action.key(), e.getMessage());
+                configs.update(vmid, action.undo().get());
+                errors.put(action.key(), "hotplug problem - " + e.getMessage());
+            }
         }
+        // a volume whose unplug failed is still in the config and stays
+        List<String> referenced = errors.isEmpty() ? List.of() : configs.load(vmid).config().referencedVolumes(true);
         for (String volid : toFree) {
-            ctx.log("destroying volume %s", volid);
-            freeQuietly(volid, ctx);
+            if (!referenced.contains(volid)) {
+                ctx.log("destroying volume %s", volid);
+                freeQuietly(volid, ctx);
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new ParameterError(errors);
+        }
+    }
+
+    /**
+     * A QMP (or cgroup) step that makes a config change real in the running VM; {@code undo} puts
+     * the change back into {@code [PENDING]} when the step fails, {@code done} is logged when it works.
+     */
+    private record HotAction(String key, Runnable apply, Optional<java.util.function.UnaryOperator<VmConfig>> undo,
+            Optional<String> done) {
+        static HotAction of(String key, Runnable apply) {
+            return new HotAction(key, apply, Optional.empty(), Optional.empty());
         }
     }
 
     private VmConfig changed(int vmid, VmConfig current, Map<String, String> values, Change change, List<String> toFree,
-            List<Runnable> hot) {
+            List<HotAction> hot, Map<String, String> deferred) {
         boolean running = driver.runtime().isRunning(vmid);
         TreeMap<String, String> options = new TreeMap<>(current.options());
         TreeMap<String, String> pending = new TreeMap<>(current.pending());
@@ -504,7 +539,8 @@ public final class VmEditor {
             if (!options.containsKey(key)) {
                 continue;
             }
-            if (running && !FAST_PLUG.contains(key) && !VmOptions.isUnused(key) && !cgroupPlug(vmid, key, hot)) {
+            if (running && !FAST_PLUG.contains(key) && !VmOptions.isUnused(key) && !cgroupPlug(vmid, key, hot)
+                    && !hotUnplug(vmid, current, key, hot, deferred)) {
                 deletes.add(new VmConfig.PendingDelete(key, change.force()));
                 continue;
             }
@@ -529,7 +565,7 @@ public final class VmEditor {
             String key = e.getKey();
             String value = e.getValue();
             deletes.removeIf(d -> d.key().equals(key));
-            if (running && !FAST_PLUG.contains(key) && !hotPlug(vmid, current, key, value, hot)) {
+            if (running && !FAST_PLUG.contains(key) && !hotPlug(vmid, current, key, value, hot, deferred)) {
                 pending.put(key, value);
                 continue;
             }
@@ -559,56 +595,130 @@ public final class VmEditor {
      * limits change through block_set_io_throttle, cdrom media through blockdev-change-medium, a
      * NIC's link state through set_link.
      */
-    private boolean hotPlug(int vmid, VmConfig current, String key, String value, List<Runnable> hot) {
+    private boolean hotPlug(int vmid, VmConfig current, String key, String value, List<HotAction> hot, Map<String, String> deferred) {
         if (CGROUP_PLUG.contains(key)) {
             return cgroupPlug(vmid, key, hot);
         }
+        if (key.equals("hotplug")) {
+            // memory hotplug changes how QEMU lays out its memory, which only a start does
+            return VmHotplug.features(current).contains("memory") == VmHotplug.features(VmConfig.of(Map.of(key, value))).contains("memory");
+        }
         Optional<String> old = current.get(key);
         if (old.isEmpty()) {
-            return false;
+            return hotAdd(vmid, current, key, value, hot, deferred);
         }
-        if (VmOptions.isDrive(key) && !key.startsWith("efidisk")) {
+        if (VmOptions.isDrive(key) && !key.startsWith("efidisk") && !key.startsWith("tpmstate")) {
             Drive before = Drive.parse(key, old.get());
             Drive after = Drive.parse(key, value);
             if (before.isCdrom() && after.isCdrom() && !after.isCloudInit() && !before.isCloudInit()) {
                 if (!after.isNone() && !after.isVolume()) {
                     return false;
                 }
-                hot.add(() -> changeMedium(vmid, after));
+                hot.add(HotAction.of(key, () -> changeMedium(vmid, after)));
                 return true;
             }
             if (before.file().equals(after.file()) && onlyDiffer(before.properties(), after.properties(), throttleKeys())) {
-                hot.add(() -> driver.runtime().command(vmid, "block_set_io_throttle", throttleArguments(after)));
+                hot.add(new HotAction(key, () -> driver.runtime().command(vmid, "block_set_io_throttle",
+                        hotplug.throttleTarget(vmid, key, throttleArguments(after))), Optional.of(toPending(key, old, value)), Optional.empty()));
                 return true;
             }
+            VmHotplug.refusal(current, key, old, Optional.of(value)).ifPresent(reason -> deferred.put(key, reason));
             return false;
         }
         if (VmOptions.isNet(key)) {
+            Optional<String> reason = VmHotplug.refusal(current, key, old, Optional.of(value));
+            if (reason.isPresent()) {
+                deferred.put(key, reason.get());
+                return false;
+            }
             NetDevice before = NetDevice.parse(key, old.get());
             NetDevice after = NetDevice.parse(key, value);
-            if (onlyDiffer(before.properties(), after.properties(), Set.of("link_down"))) {
-                hot.add(() -> driver.runtime().command(vmid, "set_link", Map.of("name", key, "up", !after.flag("link_down"))));
-                return true;
-            }
+            hot.add(new HotAction(key, () -> hotplug.changeTap(vmid, before, after, log::warn), Optional.of(toPending(key, old, value)),
+                    Optional.empty()));
+            return true;
         }
         return false;
+    }
+
+    /** A new disk or NIC for a running VM: registers plugging it when its bus and the hotplug option allow. */
+    private boolean hotAdd(int vmid, VmConfig current, String key, String value, List<HotAction> hot, Map<String, String> deferred) {
+        boolean disk = VmOptions.isDrive(key) && !key.startsWith("efidisk") && !key.startsWith("tpmstate");
+        if (!disk && !VmOptions.isNet(key)) {
+            return false;
+        }
+        Optional<String> reason = VmHotplug.refusal(current, key, Optional.empty(), Optional.of(value));
+        if (reason.isPresent()) {
+            deferred.put(key, reason.get());
+            return false;
+        }
+        Runnable plug = disk
+                ? () -> hotplug.plugDisk(vmid, configs.load(vmid).config(), key)
+                : () -> hotplug.plugNet(vmid, configs.load(vmid).config(), key, log::warn);
+        hot.add(new HotAction(key, plug, Optional.of(toPending(key, Optional.empty(), value)), Optional.of(key + ": hot-plugged")));
+        return true;
+    }
+
+    /** Removing a disk or NIC from a running VM: registers unplugging it when the hotplug option allows. */
+    private boolean hotUnplug(int vmid, VmConfig current, String key, List<HotAction> hot, Map<String, String> deferred) {
+        boolean disk = VmOptions.isDrive(key) && !key.startsWith("efidisk") && !key.startsWith("tpmstate");
+        if (!disk && !VmOptions.isNet(key)) {
+            return false;
+        }
+        String old = current.get(key).orElseThrow();
+        Optional<String> reason = VmHotplug.refusal(current, key, Optional.of(old), Optional.empty());
+        if (reason.isPresent()) {
+            deferred.put(key, reason.get());
+            return false;
+        }
+        Runnable unplug = disk
+                ? () -> hotplug.unplugDisk(vmid, current, Drive.parse(key, old))
+                : () -> hotplug.unplugNet(vmid, NetDevice.parse(key, old));
+        java.util.function.UnaryOperator<VmConfig> undo = c -> {
+            TreeMap<String, String> options = new TreeMap<>(c.options());
+            options.put(key, old);
+            if (disk) {
+                String file = Drive.parse(key, old).file();
+                options.entrySet().removeIf(o -> VmOptions.isUnused(o.getKey()) && o.getValue().equals(file));
+            }
+            List<VmConfig.PendingDelete> deletes = new ArrayList<>(c.pendingDeletes());
+            deletes.removeIf(d -> d.key().equals(key));
+            deletes.add(new VmConfig.PendingDelete(key, false));
+            TreeMap<String, String> pending = new TreeMap<>(c.pending());
+            VmConfig.deleteValue(deletes).ifPresent(d -> pending.put(VmConfig.DELETE, d));
+            return new VmConfig(options, pending, c.snapshots());
+        };
+        hot.add(new HotAction(key, unplug, Optional.of(undo), Optional.of(key + ": unplugged")));
+        return true;
+    }
+
+    /** Moves a value that could not be applied to the running VM back into {@code [PENDING]}. */
+    private static java.util.function.UnaryOperator<VmConfig> toPending(String key, Optional<String> old, String value) {
+        return c -> {
+            TreeMap<String, String> options = new TreeMap<>(c.options());
+            TreeMap<String, String> pending = new TreeMap<>(c.pending());
+            if (value.equals(options.get(key))) {
+                old.ifPresentOrElse(o -> options.put(key, o), () -> options.remove(key));
+                pending.put(key, value);
+            }
+            return new VmConfig(options, pending, c.snapshots());
+        };
     }
 
     /**
      * Registers writing the CPU limits of the changed config to the running VM's cgroup; false
      * (the change waits for the next start) when QEMU runs outside one.
      */
-    private boolean cgroupPlug(int vmid, String key, List<Runnable> hot) {
+    private boolean cgroupPlug(int vmid, String key, List<HotAction> hot) {
         if (!CGROUP_PLUG.contains(key) || !driver.cgroups().group(vmid).exists()) {
             return false;
         }
-        hot.add(() -> {
+        hot.add(HotAction.of(key, () -> {
             try {
                 driver.cgroups().applyCpu(vmid, configs.load(vmid).config());
             } catch (IllegalStateException e) {
                 throw new ApiException(500, "unable to change the CPU limits of VM " + vmid + ": " + e.getMessage());
             }
-        });
+        }));
         return true;
     }
 

@@ -60,7 +60,7 @@ class QemuCommandLineTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"minimal", "full-i440fx", "q35-ovmf", "legacy-boot", "kvm-host-cpu", "watchdog", "watchdog-ib700"})
+    @ValueSource(strings = {"minimal", "full-i440fx", "q35-ovmf", "legacy-boot", "kvm-host-cpu", "watchdog", "watchdog-ib700", "hotplugged"})
     void configTurnsIntoTheGoldenCommandLine(String name) throws IOException {
         List<String> expected = resource("/cfg2cmd/" + name + ".cmd").replace("@OVMF@", ovmf.toString()).lines().toList();
         assertThat(build(name)).containsExactlyElementsOf(expected);
