@@ -54,21 +54,38 @@ interface TicketAnswer {
   username: string;
   ticket: string;
   CSRFPreventionToken: string;
+  NeedTFA?: number;
 }
 
-export async function login(username: string, password: string, realm: string): Promise<Session> {
-  const answer = await call<TicketAnswer>("POST", "/access/ticket", { username, password, realm });
+/** A login that still needs its second factor: the half ticket carries the challenge. */
+export interface SecondFactor {
+  username: string;
+  challenge: string;
+}
+
+function started(answer: TicketAnswer): Session {
   const session = { username: answer.username, ticket: answer.ticket, csrf: answer.CSRFPreventionToken };
   saveSession(session);
   return session;
 }
 
+export async function login(username: string, password: string, realm: string): Promise<Session | SecondFactor> {
+  const answer = await call<TicketAnswer>("POST", "/access/ticket", { username, password, realm, "new-format": "1" });
+  if (answer.NeedTFA) {
+    return { username: answer.username, challenge: answer.ticket };
+  }
+  return started(answer);
+}
+
+/** The second step: {@code response} is "totp:CODE" or "recovery:KEY", as Proxmox's GUI sends it. */
+export async function secondFactor(pending: SecondFactor, response: string): Promise<Session> {
+  return started(await call<TicketAnswer>("POST", "/access/ticket",
+    { username: pending.username, password: response, "tfa-challenge": pending.challenge, "new-format": "1" }));
+}
+
 /** Posts the ticket as the password, as Proxmox's GUI does, to get a fresh one before it expires. */
 export async function renew(session: Session): Promise<Session> {
-  const answer = await call<TicketAnswer>("POST", "/access/ticket", { username: session.username, password: session.ticket });
-  const renewed = { username: answer.username, ticket: answer.ticket, csrf: answer.CSRFPreventionToken };
-  saveSession(renewed);
-  return renewed;
+  return started(await call<TicketAnswer>("POST", "/access/ticket", { username: session.username, password: session.ticket }));
 }
 
 export function logout() {

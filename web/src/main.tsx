@@ -1,6 +1,6 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, Session, call, loadSession, login, logout, renew } from "./api";
+import { ApiError, SecondFactor, Session, call, loadSession, login, logout, renew, secondFactor } from "./api";
 import "./app.css";
 
 interface Realm {
@@ -78,6 +78,9 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [realm, setRealm] = useState("pam");
+  const [pending, setPending] = useState<SecondFactor | null>(null);
+  const [code, setCode] = useState("");
+  const [recovery, setRecovery] = useState(false);
   const [error, setError] = useState("");
   useEffect(() => {
     call<Realm[]>("GET", "/access/domains").then((list) => {
@@ -86,15 +89,46 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
       if (preferred) setRealm(preferred.realm);
     });
   }, []);
+  const failed = (err: unknown) => setError(err instanceof ApiError ? `Login failed: ${err.message}` : String(err));
   const submit = async (e: Event) => {
     e.preventDefault();
     setError("");
     try {
-      onLogin(await login(username, password, realm));
+      const answer = await login(username, password, realm);
+      if ("challenge" in answer) setPending(answer);
+      else onLogin(answer);
     } catch (err) {
-      setError(err instanceof ApiError ? `Login failed: ${err.message}` : String(err));
+      failed(err);
     }
   };
+  const submitCode = async (e: Event) => {
+    e.preventDefault();
+    setError("");
+    try {
+      onLogin(await secondFactor(pending!, (recovery ? "recovery:" : "totp:") + code.trim()));
+    } catch (err) {
+      setCode("");
+      failed(err);
+    }
+  };
+  if (pending) {
+    return (
+      <form class="login" id="second-factor" onSubmit={submitCode}>
+        <h1>Second factor</h1>
+        <label>
+          {recovery ? "Recovery key" : "TOTP code"}
+          <input id="tfa-code" value={code} autocomplete="one-time-code" onInput={(e) => setCode(e.currentTarget.value)} />
+        </label>
+        <label class="inline">
+          <input id="use-recovery" type="checkbox" checked={recovery} onChange={(e) => setRecovery(e.currentTarget.checked)} />
+          Use a recovery key
+        </label>
+        <button id="tfa-submit" type="submit">Confirm</button>
+        <button type="button" onClick={() => setPending(null)}>Cancel</button>
+        {error && <p class="error" id="login-error">{error}</p>}
+      </form>
+    );
+  }
   return (
     <form class="login" onSubmit={submit}>
       <h1>Corral</h1>

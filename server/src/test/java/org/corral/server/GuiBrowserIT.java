@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.corral.access.tfa.Totp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -90,6 +91,42 @@ class GuiBrowserIT {
                 browser.navigate().refresh();
                 wait.until(b -> b.findElements(By.id("username")).size() == 1);
                 assertThat(browser.findElements(By.id("resource-tree"))).isEmpty();
+            } finally {
+                browser.quit();
+            }
+        }
+    }
+
+    @Test
+    void userWithATotpKeyIsAskedForTheCodeAndLogsInWithIt() throws Exception {
+        try (CorralDaemon daemon = CorralDaemon.start(new CorralDaemon.Options("guinode", dir.resolve("data"), "127.0.0.1", 0,
+                Optional.of(PASSWORD)))) {
+            TestClient admin = new TestClient(daemon.port()).login("admin@pve", PASSWORD);
+            assertThat(admin.post("/access/users", Map.of("userid", "mfa@pve", "password", "mfa-pass-123")).status()).isEqualTo(200);
+            String uri = "otpauth://totp/corral:mfa?secret=" + "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" + "&issuer=corral";
+            Totp totp = Totp.parseUri(uri);
+            long step = totp.step(System.currentTimeMillis() / 1000);
+            TestClient.Answer added = new TestClient(daemon.port()).login("mfa@pve", "mfa-pass-123")
+                    .post("/access/tfa/mfa@pve", Map.of("type", "totp", "totp", uri, "value", totp.code(step), "password", "mfa-pass-123"));
+            assertThat(added.status()).as(added.body().toString()).isEqualTo(200);
+
+            WebDriver browser = browser();
+            try {
+                WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+                browser.get("https://127.0.0.1:" + daemon.port() + "/");
+                login(browser, wait, "mfa", "mfa-pass-123");
+                wait.until(b -> b.findElements(By.id("tfa-code")).size() == 1);
+                assertThat(browser.findElements(By.id("resource-tree"))).isEmpty();
+
+                // the code used to add the key was used once: it is refused, the next one is taken
+                browser.findElement(By.id("tfa-code")).sendKeys(totp.code(step));
+                browser.findElement(By.id("tfa-submit")).click();
+                wait.until(b -> b.findElements(By.id("login-error")).size() == 1);
+                assertThat(browser.findElements(By.id("resource-tree"))).isEmpty();
+                browser.findElement(By.id("tfa-code")).sendKeys(totp.code(step + 1));
+                browser.findElement(By.id("tfa-submit")).click();
+                wait.until(b -> b.findElements(By.id("user")).size() == 1);
+                assertThat(browser.findElement(By.id("user")).getText()).isEqualTo("mfa@pve");
             } finally {
                 browser.quit();
             }
