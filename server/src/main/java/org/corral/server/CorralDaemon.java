@@ -13,10 +13,13 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.corral.access.AccessControl;
 import org.corral.access.AccessSettings;
 import org.corral.access.RequestCredentials;
+import org.corral.cluster.ClusterMembership;
 import org.corral.cluster.ClusterStore;
+import org.corral.cluster.JoinTokens;
 import org.corral.core.access.AuthContext;
 import org.corral.core.api.ApiDispatcher;
 import org.corral.core.api.ApiModule;
@@ -35,6 +38,7 @@ import org.corral.server.api.RunningGuests;
 import java.util.Map;
 import org.corral.server.api.CertificateApi;
 import org.corral.server.api.ClusterApi;
+import org.corral.server.api.ClusterConfigApi;
 import org.corral.server.api.GuestIndex;
 import org.corral.server.api.NodeApi;
 import org.corral.server.api.TaskApi;
@@ -82,6 +86,8 @@ public final class CorralDaemon implements AutoCloseable {
     private final boolean initialized;
     private final String localSecret;
     private volatile String servedFingerprint;
+    private final ClusterMembership membership;
+    private final long serverId;
 
     private CorralDaemon(Options options) throws Exception {
         try {
@@ -144,9 +150,16 @@ public final class CorralDaemon implements AutoCloseable {
             SslContextFactory.Server tls = NodeTls.sslContextFactory(served);
             NodeApi nodeApi = new NodeApi(node, HostStatus.local(), clock,
                     CertificateInfo.fingerprint(served.certificate()));
+            this.membership = new ClusterMembership(store);
+            this.serverId = cluster.zooKeeper().serverId();
+            membership.register(node, serverId, node.bind(), servedFingerprint);
+            resources.add(cluster.store().announce(node.name()));
+            ClusterConfigApi clusterConfig = new ClusterConfigApi(node, membership, new JoinTokens(store, clock),
+                    () -> Set.copyOf(cluster.store().online()), store::quorate, tasks);
             List<ApiModule> modules = new ArrayList<>(List.of(
                     nodeApi,
-                    new ClusterApi(node, store, guests, nodeApi, storage, running, audit),
+                    new ClusterApi(node, store, guests, nodeApi, storage, running, audit, clusterConfig),
+                    clusterConfig,
                     new TaskApi(node, tasks),
                     new CertificateApi(node, store, key -> serve(tls, key))));
             modules.addAll(access.apiModules());
@@ -240,6 +253,8 @@ public final class CorralDaemon implements AutoCloseable {
         try {
             tls.reload(factory -> factory.setKeyStore(NodeTls.keyStore(key)));
             servedFingerprint = CertificateInfo.fingerprint(key.certificate());
+            // joining nodes pin the fingerprint cluster.cfg records
+            membership.register(node, serverId, node.bind(), servedFingerprint);
             writeLocalAccess();
         } catch (Exception e) {
             throw new IllegalStateException("cannot switch to the new certificate: " + e.getMessage(), e);
