@@ -1,0 +1,60 @@
+package org.corral.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.corral.core.config.ConfigStore;
+import org.corral.core.node.Node;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EnsembleJoinTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void twoMoreNodesJoinByReconfigAndShareOneStore() {
+        Node pve1 = TestNodes.node(dir, "pve1");
+        Node pve2 = TestNodes.node(dir, "pve2");
+        Node pve3 = TestNodes.node(dir, "pve3");
+        try (ClusterStore first = ClusterStore.start(pve1)) {
+            first.store().write("user.cfg", "user:alice@pve:1:0:::\n", ConfigStore.NEW);
+            try (ClusterStore own = ClusterStore.start(pve2)) {
+                own.store().write("nodes/pve2/qemu-server/200.conf", "memory: 64\n", ConfigStore.NEW);
+            }
+            EmbeddedZooKeeper.prepareJoin(pve2, 2, first.ensemble(), false, first.zooKeeper().credentials());
+            try (ClusterStore second = ClusterStore.start(pve2)) {
+                assertThat(second.addMember(EmbeddedZooKeeper.serverLine(pve2, 2, false))).hasSize(2);
+                assertThat(second.store().read("user.cfg").orElseThrow().text()).contains("alice@pve");
+                assertThat(second.store().read("nodes/pve2/qemu-server/200.conf")).isEmpty();
+
+                EmbeddedZooKeeper.prepareJoin(pve3, 3, second.ensemble(), false, second.zooKeeper().credentials());
+                try (ClusterStore third = ClusterStore.start(pve3)) {
+                    assertThat(third.addMember(EmbeddedZooKeeper.serverLine(pve3, 3, false)))
+                            .hasSize(3).allMatch(line -> line.contains(":participant;"));
+                    third.store().write("written-on-3", "x\n", ConfigStore.NEW);
+                    first.store().sync();
+                    assertThat(first.store().read("written-on-3")).isPresent();
+                    assertThat(first.ensemble()).hasSize(3);
+                }
+            }
+        }
+    }
+
+    @Test
+    void undoJoinGivesTheNodeItsOwnStoreBack() {
+        Node pve1 = TestNodes.node(dir, "pve1");
+        Node pve2 = TestNodes.node(dir, "pve2");
+        try (ClusterStore first = ClusterStore.start(pve1)) {
+            try (ClusterStore own = ClusterStore.start(pve2)) {
+                own.store().write("mine", "kept\n", ConfigStore.NEW);
+            }
+            EmbeddedZooKeeper.prepareJoin(pve2, 2, first.ensemble(), false, first.zooKeeper().credentials());
+            EmbeddedZooKeeper.undoJoin(pve2);
+            try (ClusterStore own = ClusterStore.start(pve2)) {
+                assertThat(own.store().read("mine").orElseThrow().text()).isEqualTo("kept\n");
+                assertThat(own.ensemble()).hasSize(1);
+            }
+        }
+    }
+}
