@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import org.corral.core.api.HttpVerb;
 import org.corral.core.json.Json;
 import org.corral.server.CorralDaemon;
+import org.corral.server.DaemonRunner;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -87,12 +88,14 @@ public final class Main {
     private static int up(Map<String, String> o) throws Exception {
         String nodeName = o.getOrDefault("node", InetAddress.getLocalHost().getHostName().split("\\.")[0]);
         String bind = o.getOrDefault("bind", "0.0.0.0");
-        CorralDaemon daemon = CorralDaemon.start(new CorralDaemon.Options(nodeName,
+        // the runner restarts the daemon in-process when it asks to (after joining a cluster)
+        DaemonRunner runner = DaemonRunner.start(new CorralDaemon.Options(nodeName,
                 Path.of(o.getOrDefault("data-dir", "/var/lib/corral")), bind,
                 Integer.parseInt(o.getOrDefault("port", "8006")), Optional.ofNullable(o.get("admin-password"))));
+        CorralDaemon daemon = runner.current();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            daemon.close();
+            runner.close();
             stopped.countDown();
         }, "corral-shutdown"));
         String host = bind.equals("0.0.0.0") || bind.equals("::") ? InetAddress.getLocalHost().getHostName() : bind;

@@ -25,17 +25,17 @@ public final class ClusterMembership {
     }
 
     /**
-     * Records this node (ZooKeeper server id {@code serverId}) with the address and certificate it
-     * serves now; a member already listed keeps its id, votes and role.
+     * Records this node (ZooKeeper server id {@code serverId}) with the address, API port and
+     * certificate it serves now; a member already listed keeps its id, votes and role.
      */
-    public ClusterConfig register(Node node, long serverId, String address, String fingerprint) {
+    public ClusterConfig register(Node node, long serverId, String address, int apiPort, String fingerprint) {
         return update(config -> {
             Optional<ClusterMember> known = config.member(node.name());
             if (known.isPresent()) {
-                ClusterMember updated = known.get().withApi(address, node.apiPort(), fingerprint);
+                ClusterMember updated = known.get().withApi(address, apiPort, fingerprint);
                 return updated.equals(known.get()) ? config : config.with(updated);
             }
-            ClusterMember self = new ClusterMember(node.name(), Math.toIntExact(serverId), address, node.apiPort(), fingerprint, 1,
+            ClusterMember self = new ClusterMember(node.name(), Math.toIntExact(serverId), address, apiPort, fingerprint, 1,
                     node.zooKeeper(), false);
             // before the cluster is named the file carries no version
             ClusterConfig added = config.with(self);

@@ -389,7 +389,7 @@ public final class ZkConfigStore implements ConfigStore {
                 try {
                     presence.close();
                 } catch (java.io.IOException e) {
-                    log.warn("Can't remove presence of {}", nodeName, e);
+                    log.warn("Can't remove presence of {}: {}", nodeName, e.getMessage());
                 }
             }
         };

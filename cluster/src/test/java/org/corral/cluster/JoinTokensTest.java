@@ -85,16 +85,16 @@ class JoinTokensTest {
         ConfigStore store = cluster.store();
         ClusterMembership membership = new ClusterMembership(store);
         org.corral.core.node.Node node = TestNodes.node(dir, "pve1");
-        ClusterConfig first = membership.register(node, 1, "127.0.0.1", "AA:01");
+        ClusterConfig first = membership.register(node, 1, "127.0.0.1", 8006, "AA:01");
         assertThat(first.name()).isEmpty();
         assertThat(first.members()).extracting(ClusterMember::nodeId).containsExactly(1);
         ClusterConfig created = membership.create("lab");
         assertThat(created.name()).contains("lab");
         assertThat(created.version()).isEqualTo(1);
-        ClusterConfig moved = membership.register(node, 1, "127.0.0.2", "AA:02");
+        ClusterConfig moved = membership.register(node, 1, "127.0.0.2", 8006, "AA:02");
         assertThat(moved.member("pve1").orElseThrow().address()).isEqualTo("127.0.0.2");
         assertThat(moved.version()).isEqualTo(2);
-        assertThat(membership.register(node, 1, "127.0.0.2", "AA:02").version()).isEqualTo(2);
+        assertThat(membership.register(node, 1, "127.0.0.2", 8006, "AA:02").version()).isEqualTo(2);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> membership.create("other"))
                 .isInstanceOf(org.corral.core.error.Conflict.class).hasMessageContaining("already exists");
         assertThat(membership.read().name()).contains("lab");

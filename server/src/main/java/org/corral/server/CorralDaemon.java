@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.corral.access.AccessControl;
 import org.corral.access.AccessSettings;
 import org.corral.access.RequestCredentials;
@@ -39,6 +39,7 @@ import java.util.Map;
 import org.corral.server.api.CertificateApi;
 import org.corral.server.api.ClusterApi;
 import org.corral.server.api.ClusterConfigApi;
+import org.corral.server.api.ClusterJoin;
 import org.corral.server.api.GuestIndex;
 import org.corral.server.api.NodeApi;
 import org.corral.server.api.TaskApi;
@@ -88,6 +89,7 @@ public final class CorralDaemon implements AutoCloseable {
     private volatile String servedFingerprint;
     private final ClusterMembership membership;
     private final long serverId;
+    private final CompletableFuture<Void> restartRequested = new CompletableFuture<>();
 
     private CorralDaemon(Options options) throws Exception {
         try {
@@ -152,10 +154,9 @@ public final class CorralDaemon implements AutoCloseable {
                     CertificateInfo.fingerprint(served.certificate()));
             this.membership = new ClusterMembership(store);
             this.serverId = cluster.zooKeeper().serverId();
-            membership.register(node, serverId, node.bind(), servedFingerprint);
             resources.add(cluster.store().announce(node.name()));
-            ClusterConfigApi clusterConfig = new ClusterConfigApi(node, membership, new JoinTokens(store, clock),
-                    () -> Set.copyOf(cluster.store().online()), store::quorate, tasks);
+            ClusterJoin join = new ClusterJoin(node, cluster, membership, tasks, this::port, () -> restartRequested.complete(null));
+            ClusterConfigApi clusterConfig = new ClusterConfigApi(node, cluster, membership, new JoinTokens(store, clock), guests, tasks, join);
             List<ApiModule> modules = new ArrayList<>(List.of(
                     nodeApi,
                     new ClusterApi(node, store, guests, nodeApi, storage, running, audit, clusterConfig),
@@ -193,6 +194,7 @@ public final class CorralDaemon implements AutoCloseable {
                     () -> openApi, tls, options.bind(), options.port());
             http.start();
             resources.add(http);
+            membership.register(node, serverId, node.bind(), http.port(), servedFingerprint);
             writeLocalAccess();
             log.info("Node {} serves https://{}:{}/", node.name(), options.bind(), http.port());
         } catch (Exception | Error e) {
@@ -254,7 +256,7 @@ public final class CorralDaemon implements AutoCloseable {
             tls.reload(factory -> factory.setKeyStore(NodeTls.keyStore(key)));
             servedFingerprint = CertificateInfo.fingerprint(key.certificate());
             // joining nodes pin the fingerprint cluster.cfg records
-            membership.register(node, serverId, node.bind(), servedFingerprint);
+            membership.register(node, serverId, node.bind(), http.port(), servedFingerprint);
             writeLocalAccess();
         } catch (Exception e) {
             throw new IllegalStateException("cannot switch to the new certificate: " + e.getMessage(), e);
@@ -282,6 +284,11 @@ public final class CorralDaemon implements AutoCloseable {
 
     public Node node() {
         return node;
+    }
+
+    /** Completes when the node must restart its services, as after joining a cluster; {@link DaemonRunner} does it. */
+    public CompletableFuture<Void> restartRequested() {
+        return restartRequested;
     }
 
     public int port() {

@@ -7,10 +7,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.Arrays;
 import org.corral.cluster.ClusterConfig;
 import org.corral.cluster.ClusterMember;
 import org.corral.cluster.ClusterMembership;
+import org.corral.cluster.ClusterStore;
 import org.corral.cluster.JoinTokens;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiMethod;
@@ -20,6 +23,7 @@ import org.corral.core.api.Check;
 import org.corral.core.config.Digest;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.ParameterError;
+import org.corral.core.error.Unauthorized;
 import org.corral.core.node.Node;
 import org.corral.core.schema.Formats;
 import org.corral.core.schema.Schema;
@@ -35,22 +39,25 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterConfigApi implements ApiModule {
     private static final Logger log = LoggerFactory.getLogger(ClusterConfigApi.class);
+    private static final String FINGERPRINT = "([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}";
 
     private final Node node;
+    private final ClusterStore cluster;
     private final ClusterMembership membership;
     private final JoinTokens tokens;
-    private final Supplier<Set<String>> online;
-    private final Supplier<Boolean> quorate;
+    private final GuestIndex guests;
     private final TaskManager tasks;
+    private final ClusterJoin join;
 
-    public ClusterConfigApi(Node node, ClusterMembership membership, JoinTokens tokens, Supplier<Set<String>> online,
-            Supplier<Boolean> quorate, TaskManager tasks) {
+    public ClusterConfigApi(Node node, ClusterStore cluster, ClusterMembership membership, JoinTokens tokens, GuestIndex guests,
+            TaskManager tasks, ClusterJoin join) {
         this.node = requireNonNull(node, "node is null");
+        this.cluster = requireNonNull(cluster, "cluster is null");
         this.membership = requireNonNull(membership, "membership is null");
         this.tokens = requireNonNull(tokens, "tokens is null");
-        this.online = requireNonNull(online, "online is null");
-        this.quorate = requireNonNull(quorate, "quorate is null");
+        this.guests = requireNonNull(guests, "guests is null");
         this.tasks = requireNonNull(tasks, "tasks is null");
+        this.join = requireNonNull(join, "join is null");
     }
 
     @Override
@@ -116,7 +123,98 @@ public final class ClusterConfigApi implements ApiModule {
                         .returns(Schema.object()
                                 .property("token", Schema.string())
                                 .property("expire", Schema.integer()))
-                        .handler(this::joinToken));
+                        .handler(this::joinToken),
+                ApiMethod.post("/cluster/config/join")
+                        .name("join")
+                        .description("Joins this node into an existing cluster. The node's own guests (if their VMIDs are free in"
+                                + " the cluster) come along; its users, ACLs and storage definitions are replaced by the cluster's.")
+                        .permission(Check.rootOnly())
+                        .parameter("hostname", Schema.string().maxLength(255)
+                                .description("Hostname (or IP) of an existing cluster member, optionally with ':PORT'."))
+                        .parameter("fingerprint", Schema.string().pattern(FINGERPRINT)
+                                .description("Certificate SHA 256 fingerprint of the member's API."))
+                        .parameter("password", Schema.string().maxLength(128)
+                                .description("Superuser (root) password of the member, or a join token it created."))
+                        .parameter("force", Schema.bool().optional().description("Not supported: a node in a cluster can't join another."))
+                        .parameter("nodeid", Schema.integer().minimum(1).optional().description("Not supported: the member assigns the id."))
+                        .parameter("votes", Schema.integer().minimum(0).optional().description("Not supported: every voter has one vote."))
+                        .returns(Schema.string().format(Formats.UPID))
+                        .handler(this::join),
+                ApiMethod.post("/cluster/config/join-request")
+                        .name("join_request")
+                        .description("What a joining node asks a member with a join token: checks that its name and VMIDs are free"
+                                + " and answers the ensemble to join and the store's credentials. Uses the token up.")
+                        .extension()
+                        .permission(Check.anonymous())
+                        .parameter("token", Schema.string().maxLength(128).description("A join token from join-token."))
+                        .parameter("node", Schema.string().format(Formats.PVE_NODE).description("The joining node's name."))
+                        .parameter("address", Schema.string().maxLength(255).description("Address the joining node's store member listens on."))
+                        .parameter("port", Schema.integer().minimum(1).maximum(65535).description("The joining node's API port."))
+                        .parameter("zookeeper", Schema.string().pattern("\\d{1,5}:\\d{1,5}:\\d{1,5}")
+                                .description("The joining node's ZooKeeper client, quorum and election ports."))
+                        .parameter("vmids", Schema.string().pattern("\\d+(,\\d+)*").maxLength(64 * 1024).optional()
+                                .description("VMIDs of the guests the joining node brings along."))
+                        .returns(Schema.object()
+                                .property("cluster", Schema.string())
+                                .property("nodeid", Schema.integer())
+                                .property("observer", Schema.bool())
+                                .property("ensemble", Schema.string())
+                                .property("secret", Schema.string()))
+                        .handler(this::joinRequest));
+    }
+
+    private String join(ApiRequest r) {
+        for (String unsupported : List.of("force", "nodeid", "votes")) {
+            if (r.has(unsupported)) {
+                throw new ParameterError(unsupported, "not supported by Corral");
+            }
+        }
+        return join.start(r.string("hostname"), r.string("fingerprint"), r.string("password"), r.auth().authid()).format();
+    }
+
+    private Map<String, Object> joinRequest(ApiRequest r) {
+        String token = r.string("token");
+        String name = r.string("node");
+        if (!JoinTokens.isToken(token) || !tokens.valid(token)) {
+            throw new Unauthorized("authentication failure - invalid or used join token");
+        }
+        ClusterConfig config = named();
+        if (config.member(name).isPresent()) {
+            throw new ParameterError("node", "node name '" + name + "' is already used in the cluster");
+        }
+        if (!r.string("address").matches("[A-Za-z0-9.:\\[\\]-]+")) {
+            throw new ParameterError("address", "invalid address");
+        }
+        Set<Integer> taken = new TreeSet<>();
+        for (GuestIndex.Guest guest : guests.all()) {
+            taken.add(guest.vmid());
+        }
+        List<Integer> clashes = r.optionalString("vmids").map(v -> Arrays.stream(v.split(",")).map(Integer::valueOf)
+                .filter(taken::contains).sorted().toList()).orElse(List.of());
+        if (!clashes.isEmpty()) {
+            throw new ParameterError("vmids", "VMIDs already used in the cluster: "
+                    + clashes.stream().map(String::valueOf).collect(Collectors.joining(",")));
+        }
+        List<String> ensemble = cluster.ensemble();
+        Set<Integer> ids = new TreeSet<>();
+        config.members().forEach(m -> ids.add(m.nodeId()));
+        ensemble.forEach(line -> ids.add(Integer.parseInt(line.substring("server.".length(), line.indexOf('=')))));
+        int nodeId = 1;
+        while (ids.contains(nodeId)) {
+            nodeId++;
+        }
+        if (!tokens.consume(token)) {
+            throw new Unauthorized("authentication failure - invalid or used join token");
+        }
+        log.info("Admitting node {} into cluster {} as node {}", name, config.name().orElseThrow(), nodeId);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("cluster", config.name().orElseThrow());
+        out.put("nodeid", nodeId);
+        // up to three voters; beyond that members observe until voter management promotes them
+        out.put("observer", config.voters() >= ClusterJoin.MAX_VOTERS);
+        out.put("ensemble", String.join("\n", ensemble));
+        out.put("secret", cluster.zooKeeper().credentials().secret());
+        return out;
     }
 
     private String create(ApiRequest r) {
@@ -208,15 +306,15 @@ public final class ClusterConfigApi implements ApiModule {
     /** {@code /cluster/status}: the cluster entry and every member with whether its daemon is connected now. */
     public List<Map<String, Object>> status() {
         ClusterConfig config = membership.read();
-        Set<String> up = online.get();
-        Map<String, Object> cluster = new LinkedHashMap<>();
-        cluster.put("type", "cluster");
-        cluster.put("id", "cluster");
-        cluster.put("name", config.name().orElse(ClusterApi.CLUSTER_NAME));
-        cluster.put("nodes", Math.max(1, config.members().size()));
-        cluster.put("quorate", quorate.get() ? 1 : 0);
-        cluster.put("version", Math.max(1, config.version()));
-        List<Map<String, Object>> out = new ArrayList<>(List.of(cluster));
+        Set<String> up = Set.copyOf(cluster.store().online());
+        Map<String, Object> entry0 = new LinkedHashMap<>();
+        entry0.put("type", "cluster");
+        entry0.put("id", "cluster");
+        entry0.put("name", config.name().orElse(ClusterApi.CLUSTER_NAME));
+        entry0.put("nodes", Math.max(1, config.members().size()));
+        entry0.put("quorate", cluster.store().quorate() ? 1 : 0);
+        entry0.put("version", Math.max(1, config.version()));
+        List<Map<String, Object>> out = new ArrayList<>(List.of(entry0));
         List<ClusterMember> members = config.members();
         if (members.isEmpty()) {
             // a node whose first start has not registered it yet
