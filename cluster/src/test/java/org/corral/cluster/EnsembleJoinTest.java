@@ -13,7 +13,7 @@ class EnsembleJoinTest {
     Path dir;
 
     @Test
-    void twoMoreNodesJoinByReconfigAndShareOneStore() {
+    void nodesJoinByReconfigAsVotersThenAsObserverAndShareOneStore() {
         Node pve1 = TestNodes.node(dir, "pve1");
         Node pve2 = TestNodes.node(dir, "pve2");
         Node pve3 = TestNodes.node(dir, "pve3");
@@ -36,6 +36,15 @@ class EnsembleJoinTest {
                     first.store().sync();
                     assertThat(first.store().read("written-on-3")).isPresent();
                     assertThat(first.ensemble()).hasSize(3);
+
+                    // a fourth member observes: it gets every write but does not vote
+                    Node pve4 = TestNodes.node(dir, "pve4");
+                    EmbeddedZooKeeper.prepareJoin(pve4, 4, third.ensemble(), true, third.zooKeeper().credentials());
+                    try (ClusterStore fourth = ClusterStore.start(pve4)) {
+                        assertThat(fourth.addMember(EmbeddedZooKeeper.serverLine(pve4, 4, true)))
+                                .filteredOn(line -> line.startsWith("server.4=")).singleElement().asString().contains(":observer;");
+                        assertThat(fourth.store().read("written-on-3")).isPresent();
+                    }
                 }
             }
         }
