@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import org.corral.core.config.ConfigStore;
 import org.junit.jupiter.api.AfterAll;
@@ -29,29 +28,15 @@ class JoinTokensTest {
         cluster.close();
     }
 
-    /** A clock the test moves by hand. */
-    private static final class TestClock extends Clock {
-        private Instant now = Instant.parse("2026-01-01T00:00:00Z");
+    private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
 
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
+    private static Clock at(Instant instant) {
+        return Clock.fixed(instant, ZoneOffset.UTC);
     }
 
     @Test
     void tokenWorksOnceAndIsStoredOnlyHashed() {
-        JoinTokens tokens = new JoinTokens(cluster.store(), new TestClock());
+        JoinTokens tokens = new JoinTokens(cluster.store(), at(NOW));
         JoinTokens.Issued issued = tokens.create();
         assertThat(JoinTokens.isToken(issued.token())).isTrue();
         assertThat(cluster.store().read(JoinTokens.PATH).orElseThrow().text()).doesNotContain(issued.token().substring(JoinTokens.PREFIX.length()));
@@ -63,11 +48,9 @@ class JoinTokensTest {
 
     @Test
     void tokenExpiresAfterAnHourAndIsDroppedFromTheStore() {
-        TestClock clock = new TestClock();
-        JoinTokens tokens = new JoinTokens(cluster.store(), clock);
-        JoinTokens.Issued old = tokens.create();
-        assertThat(old.expires()).isEqualTo(clock.now.plus(Duration.ofHours(1)));
-        clock.now = clock.now.plus(Duration.ofMinutes(61));
+        JoinTokens.Issued old = new JoinTokens(cluster.store(), at(NOW)).create();
+        assertThat(old.expires()).isEqualTo(NOW.plus(Duration.ofHours(1)));
+        JoinTokens tokens = new JoinTokens(cluster.store(), at(NOW.plus(Duration.ofMinutes(61))));
         JoinTokens.Issued fresh = tokens.create();
         assertThat(tokens.consume(old.token())).isFalse();
         assertThat(cluster.store().read(JoinTokens.PATH).orElseThrow().text().lines()).hasSize(1);
@@ -76,7 +59,7 @@ class JoinTokensTest {
 
     @Test
     void unknownTokenIsRefused() {
-        JoinTokens tokens = new JoinTokens(cluster.store(), new TestClock());
+        JoinTokens tokens = new JoinTokens(cluster.store(), at(NOW));
         assertThat(tokens.consume(JoinTokens.PREFIX + "00")).isFalse();
     }
 
