@@ -167,6 +167,16 @@ class ClusterJoinIT {
         assertThat(admin.post("/access/users", Map.of("userid", "carol@pve", "password", "carol-pass-1")).status()).isEqualTo(200);
         new TestClient(third.port()).login("carol@pve", "carol-pass-1");
         assertThat(first.store().read(ClusterConfig.PATH).orElseThrow().text()).contains("cluster: lab");
+
+        // a joined node restarted on its data directory is back in the cluster, with its guest
+        runners.remove(n2);
+        n2.close();
+        DaemonRunner again = start("pve2", "n2");
+        JsonNode entries = awaitOnline(again.current(), 3);
+        assertThat(entries.get(0).path("nodes").asInt()).isEqualTo(3);
+        assertThat(entries.get(0).path("quorate").asInt()).isEqualTo(1);
+        assertThat(again.current().store().read("nodes/pve2/qemu-server/200.conf")).isPresent();
+        new TestClient(again.current().port()).login("carol@pve", "carol-pass-1");
     }
 
     private static JsonNode awaitOnline(CorralDaemon daemon, int nodes) throws Exception {
