@@ -348,6 +348,16 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         return "server." + serverId + "=" + memberSpec(node, observer);
     }
 
+    /** The client addresses of an ensemble's {@code server.N=...;host:port} lines, as a connect string. */
+    public static String connectString(List<String> ensemble) {
+        List<String> clients = ensemble.stream().filter(line -> line.startsWith("server.") && line.contains(";"))
+                .map(line -> line.substring(line.indexOf(';') + 1).strip()).toList();
+        if (clients.isEmpty()) {
+            throw new IllegalArgumentException("no client address in ensemble " + ensemble);
+        }
+        return String.join(",", clients);
+    }
+
     private static Path directory(Node node) {
         return node.localDir().resolve("zookeeper").toAbsolutePath();
     }

@@ -51,6 +51,13 @@ class EnsembleJoinTest {
     }
 
     @Test
+    void connectStringListsEveryMembersClientAddress() {
+        assertThat(EmbeddedZooKeeper.connectString(java.util.List.of("server.1=10.0.0.1:2888:3888:participant;10.0.0.1:2181",
+                "server.2=[fd00::2]:2888:3888:observer;[fd00::2]:2181", "version=100000002")))
+                .isEqualTo("10.0.0.1:2181,[fd00::2]:2181");
+    }
+
+    @Test
     void undoJoinGivesTheNodeItsOwnStoreBack() {
         Node pve1 = TestNodes.node(dir, "pve1");
         Node pve2 = TestNodes.node(dir, "pve2");

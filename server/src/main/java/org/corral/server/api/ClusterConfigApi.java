@@ -196,13 +196,7 @@ public final class ClusterConfigApi implements ApiModule {
                     + clashes.stream().map(String::valueOf).collect(Collectors.joining(",")));
         }
         List<String> ensemble = cluster.ensemble();
-        Set<Integer> ids = new TreeSet<>();
-        config.members().forEach(m -> ids.add(m.nodeId()));
-        ensemble.forEach(line -> ids.add(Integer.parseInt(line.substring("server.".length(), line.indexOf('=')))));
-        int nodeId = 1;
-        while (ids.contains(nodeId)) {
-            nodeId++;
-        }
+        int nodeId = ClusterJoin.freeId(config, ensemble);
         if (!tokens.consume(token)) {
             throw new Unauthorized("authentication failure - invalid or used join token");
         }
@@ -210,7 +204,7 @@ public final class ClusterConfigApi implements ApiModule {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("cluster", config.name().orElseThrow());
         out.put("nodeid", nodeId);
-        // up to three voters; beyond that members observe until voter management promotes them
+        // up to three voters; beyond that members observe until voter management promotes them (the joiner decides again under the join lock)
         out.put("observer", config.voters() >= ClusterJoin.MAX_VOTERS);
         out.put("ensemble", String.join("\n", ensemble));
         out.put("secret", cluster.zooKeeper().credentials().secret());

@@ -34,6 +34,7 @@ import org.corral.cluster.ClusterStore;
 import org.corral.cluster.EmbeddedZooKeeper;
 import org.corral.cluster.JoinTokens;
 import org.corral.cluster.StoreCredentials;
+import org.corral.cluster.ZkConfigStore;
 import org.corral.core.config.ConfigStore;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.ParameterError;
@@ -60,6 +61,7 @@ public final class ClusterJoin {
     private static final Logger log = LoggerFactory.getLogger(ClusterJoin.class);
     private static final int DEFAULT_PORT = 8006;
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final String JOIN_LOCK = "cluster-join";
     /** Members beyond this many voters join as observers; promotion is a later step. */
     public static final int MAX_VOTERS = 3;
 
@@ -112,11 +114,9 @@ public final class ClusterJoin {
         }
         JsonNode admitted = member.call("POST", "/cluster/config/join-request", params, Optional.empty());
         String clusterName = admitted.path("cluster").asString();
-        int nodeId = admitted.path("nodeid").asInt();
-        boolean observer = admitted.path("observer").asBoolean();
         List<String> ensemble = admitted.path("ensemble").asString().lines().toList();
         StoreCredentials credentials = new StoreCredentials(StoreCredentials.USER, admitted.path("secret").asString());
-        ctx.log("admitted to cluster '%s' as node %d%s", clusterName, nodeId, observer ? " (observer)" : "");
+        ctx.log("admitted to cluster '%s'", clusterName);
 
         Map<String, String> own = new LinkedHashMap<>();
         collect(local, "nodes/" + node.name(), own);
@@ -124,34 +124,55 @@ public final class ClusterJoin {
         own.remove(CertificateApi.issuedCert(node.name()));
         own.remove(CertificateApi.issuedKey(node.name()));
 
-        ctx.log("stopping this node's config store member");
-        cluster.close();
-        try {
-            EmbeddedZooKeeper.prepareJoin(node, nodeId, ensemble, observer, credentials);
-            ctx.log("starting a new member of the cluster's ensemble");
-            try (ClusterStore joined = ClusterStore.start(node)) {
-                List<String> now = joined.addMember(EmbeddedZooKeeper.serverLine(node, nodeId, observer));
-                ctx.log("ensemble is now: %s", String.join(" ", now));
-                new ClusterMembership(joined.store()).update(c -> {
-                    if (c.member(node.name()).isPresent()) {
-                        throw new ParameterError("node", "node name '" + node.name() + "' is already used in the cluster");
-                    }
-                    return c.with(new ClusterMember(node.name(), nodeId, node.bind(), apiPort.getAsInt(), "", 1, node.zooKeeper(), observer));
-                });
-                for (Map.Entry<String, String> file : own.entrySet()) {
-                    joined.store().overwrite(file.getKey(), file.getValue());
-                }
-                ctx.log("copied %d of this node's files into the cluster store", own.size());
+        // one join at a time: the lock holds from the last check until cluster.cfg records this node
+        try (ZkConfigStore remote = ZkConfigStore.connect(EmbeddedZooKeeper.connectString(ensemble), credentials);
+                ConfigStore.Lock lock = remote.lock(JOIN_LOCK, TIMEOUT)) {
+            ClusterConfig current = new ClusterMembership(remote).read();
+            if (current.member(node.name()).isPresent()) {
+                throw new ParameterError("node", "node name '" + node.name() + "' is already used in the cluster");
             }
-        } catch (Exception | Error e) {
-            ctx.log("join failed, restoring this node's own store: %s", e.getMessage());
-            EmbeddedZooKeeper.undoJoin(node);
-            restartWhenDone(ctx.upid());
-            throw e;
+            // decided under the lock, so two nodes joining at once never get one id
+            int nodeId = ClusterJoin.freeId(current, ensemble);
+            boolean observer = current.voters() >= MAX_VOTERS;
+            ctx.log("this node becomes node %d%s", nodeId, observer ? " (observer)" : "");
+            ctx.log("stopping this node's config store member");
+            cluster.close();
+            try {
+                EmbeddedZooKeeper.prepareJoin(node, nodeId, ensemble, observer, credentials);
+                ctx.log("starting a new member of the cluster's ensemble");
+                try (ClusterStore joined = ClusterStore.start(node)) {
+                    List<String> now = joined.addMember(EmbeddedZooKeeper.serverLine(node, nodeId, observer));
+                    ctx.log("ensemble is now: %s", String.join(" ", now));
+                    new ClusterMembership(joined.store()).update(c -> c.with(
+                            new ClusterMember(node.name(), nodeId, node.bind(), apiPort.getAsInt(), "", 1, node.zooKeeper(), observer)));
+                    for (Map.Entry<String, String> file : own.entrySet()) {
+                        joined.store().overwrite(file.getKey(), file.getValue());
+                    }
+                    ctx.log("copied %d of this node's files into the cluster store", own.size());
+                }
+            } catch (Exception | Error e) {
+                ctx.log("join failed, restoring this node's own store: %s", e.getMessage());
+                EmbeddedZooKeeper.undoJoin(node);
+                restartWhenDone(ctx.upid());
+                throw e;
+            }
+            ctx.log("joined cluster '%s'; the node restarts its services on the cluster store", clusterName);
+            log.info("Node {} joined cluster {} as node {}", node.name(), clusterName, nodeId);
         }
-        ctx.log("joined cluster '%s'; the node restarts its services on the cluster store", clusterName);
-        log.info("Node {} joined cluster {} as node {}", node.name(), clusterName, nodeId);
         restartWhenDone(ctx.upid());
+    }
+
+    /** The lowest node id neither a member nor a server of the ensemble has. */
+    static int freeId(ClusterConfig config, List<String> ensemble) {
+        java.util.Set<Integer> ids = new java.util.TreeSet<>();
+        config.members().forEach(m -> ids.add(m.nodeId()));
+        ensemble.stream().filter(line -> line.startsWith("server.") && line.contains("="))
+                .forEach(line -> ids.add(Integer.parseInt(line.substring("server.".length(), line.indexOf('=')))));
+        int id = 1;
+        while (ids.contains(id)) {
+            id++;
+        }
+        return id;
     }
 
     /** The daemon restarts once the task has ended, so the task's end is recorded first. */
