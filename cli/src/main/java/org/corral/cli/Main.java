@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import org.corral.core.api.HttpVerb;
 import org.corral.core.json.Json;
 import org.corral.server.CorralDaemon;
+import org.corral.server.DaemonRunner;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -31,6 +32,7 @@ public final class Main {
               corral api usage PATH
               corral storage status|list|alloc|free|path|add|set|remove|export|import ...   (what pvesm is)
               corral template busybox|debian [--storage local]   build a container template into vztmpl storage
+              corral cluster create NAME | token | join HOST[:PORT] --fingerprint FP (--token T | --password -) | status | nodes
             remote use: --host HOST[:PORT] --token USER@REALM!TOKENID=SECRET [--fingerprint SHA256]
             local use (as root on the node): --data-dir DIR (default /var/lib/corral)
             """;
@@ -47,6 +49,7 @@ public final class Main {
             case "up" -> up(options(rest, List.of("data-dir", "port", "node", "bind", "admin-password")));
             case "api" -> api(rest, System.out, System.err);
             case "storage" -> storage(rest, System.out, System.err);
+            case "cluster" -> cluster(rest, System.out, System.err);
             case "template" -> template(rest, System.out, System.err);
             default -> {
                 System.err.println("unknown command '" + args[0] + "'");
@@ -87,12 +90,14 @@ public final class Main {
     private static int up(Map<String, String> o) throws Exception {
         String nodeName = o.getOrDefault("node", InetAddress.getLocalHost().getHostName().split("\\.")[0]);
         String bind = o.getOrDefault("bind", "0.0.0.0");
-        CorralDaemon daemon = CorralDaemon.start(new CorralDaemon.Options(nodeName,
+        // the runner restarts the daemon in-process when it asks to (after joining a cluster)
+        DaemonRunner runner = DaemonRunner.start(new CorralDaemon.Options(nodeName,
                 Path.of(o.getOrDefault("data-dir", "/var/lib/corral")), bind,
                 Integer.parseInt(o.getOrDefault("port", "8006")), Optional.ofNullable(o.get("admin-password"))));
+        CorralDaemon daemon = runner.current();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            daemon.close();
+            runner.close();
             stopped.countDown();
         }, "corral-shutdown"));
         String host = bind.equals("0.0.0.0") || bind.equals("::") ? InetAddress.getLocalHost().getHostName() : bind;
@@ -188,16 +193,7 @@ public final class Main {
     static int storage(List<String> args, PrintStream out, PrintStream err) {
         List<String> words = new ArrayList<>();
         List<String> options = new ArrayList<>();
-        for (int i = 0; i < args.size(); i++) {
-            if (args.get(i).startsWith("--")) {
-                options.add(args.get(i));
-                if (!args.get(i).contains("=") && i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
-                    options.add(args.get(++i));
-                }
-            } else {
-                words.add(args.get(i));
-            }
-        }
+        splitWords(args, words, options);
         if (words.isEmpty()) {
             err.print(USAGE);
             return 2;
@@ -239,6 +235,83 @@ public final class Main {
             out.println(Json.read(json.toString(java.nio.charset.StandardCharsets.UTF_8)).path("path").asString());
         }
         return status;
+    }
+
+    /** Sorts {@code args} into plain words and {@code --option [value]} pairs, keeping their order. */
+    private static void splitWords(List<String> args, List<String> words, List<String> options) {
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).startsWith("--")) {
+                options.add(args.get(i));
+                if (!args.get(i).contains("=") && i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+                    options.add(args.get(++i));
+                }
+            } else {
+                words.add(args.get(i));
+            }
+        }
+    }
+
+    /**
+     * {@code pvecm}'s verbs as calls of the cluster API: {@code create NAME}, {@code token},
+     * {@code join HOST[:PORT] --fingerprint FP (--token T | --password -)}, {@code status}, {@code nodes}.
+     * {@code --password -} reads root's password from the terminal (or one line of stdin).
+     */
+    static int cluster(List<String> args, PrintStream out, PrintStream err) {
+        List<String> words = new ArrayList<>();
+        List<String> options = new ArrayList<>();
+        splitWords(args, words, options);
+        if (words.isEmpty()) {
+            err.print(USAGE);
+            return 2;
+        }
+        List<String> call = new ArrayList<>();
+        try {
+            switch (words.get(0)) {
+                case "create" -> call.addAll(List.of("create", "/cluster/config", "--clustername", arg(words, 1, "NAME")));
+                case "token" -> call.addAll(List.of("create", "/cluster/config/join-token"));
+                case "status" -> call.addAll(List.of("get", "/cluster/status"));
+                case "nodes" -> call.addAll(List.of("get", "/cluster/config/nodes"));
+                case "join" -> {
+                    call.addAll(List.of("create", "/cluster/config/join", "--hostname", arg(words, 1, "HOST[:PORT]")));
+                    String secret = takeOption(options, "token").or(() -> takeOption(options, "password").map(Main::readPassword))
+                            .orElseThrow(() -> new IllegalArgumentException("join needs --token T or --password -"));
+                    call.addAll(List.of("--password", secret));
+                }
+                default -> throw new IllegalArgumentException("unknown cluster verb '" + words.get(0)
+                        + "' (create, token, join, status, nodes)");
+            }
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
+            return 2;
+        }
+        call.addAll(options);
+        return api(call, out, err);
+    }
+
+    /** Removes {@code --name VALUE} from {@code options} and answers VALUE. */
+    private static Optional<String> takeOption(List<String> options, String name) {
+        int at = options.indexOf("--" + name);
+        if (at < 0 || at + 1 >= options.size()) {
+            return Optional.empty();
+        }
+        String value = options.remove(at + 1);
+        options.remove(at);
+        return Optional.of(value);
+    }
+
+    private static String readPassword(String given) {
+        if (!given.equals("-")) {
+            throw new IllegalArgumentException("give the password as '--password -' and type it, never on the command line");
+        }
+        java.io.Console console = System.console();
+        if (console != null) {
+            return new String(console.readPassword("root@pam password of the member: "));
+        }
+        try {
+            return new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8)).readLine();
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("can't read the password: " + e.getMessage());
+        }
     }
 
     /** {@code export VOLID FORMAT FILE|-} and {@code import VOLID FORMAT FILE|-}, streamed both ways. */

@@ -53,6 +53,34 @@ class CliIT {
         assertThat(Json.read(groups.out()).valueStream().map(g -> g.path("groupid").asString())).contains("cli-made");
     }
 
+    private static Run cluster(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        List<String> all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(List.of("--data-dir", dataDir.toString()));
+        int status = Main.cluster(all, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void clusterVerbsCreateTheClusterAndMakeAJoinToken() throws Exception {
+        Run create = cluster("create", "clilab");
+        assertThat(create.status()).as(create.err()).isZero();
+        assertThat(create.out()).startsWith("UPID:clinode:");
+        Run status = cluster("status", "--output-format", "json");
+        for (int i = 0; i < 50 && !status.out().contains("clilab"); i++) {
+            Thread.sleep(100);
+            status = cluster("status", "--output-format", "json");
+        }
+        assertThat(Json.read(status.out()).get(0).path("name").asString()).isEqualTo("clilab");
+        Run nodes = cluster("nodes", "--output-format", "json");
+        assertThat(Json.read(nodes.out()).get(0).path("name").asString()).isEqualTo("clinode");
+        Run token = cluster("token", "--output-format", "json");
+        assertThat(Json.read(token.out()).path("token").asString()).startsWith("corral-join-");
+        assertThat(cluster("join", "127.0.0.1:1", "--fingerprint", "AA", "--password", "secret-on-the-command-line").status()).isEqualTo(2);
+        assertThat(cluster("frobnicate").status()).isEqualTo(2);
+    }
+
     private static Run storage(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -1,6 +1,14 @@
 package org.corral.cluster;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.AuthInfo;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryNTimes;
 
 import org.corral.core.node.Node;
 
@@ -34,6 +42,51 @@ public final class ClusterStore implements AutoCloseable {
 
     public EmbeddedZooKeeper zooKeeper() {
         return zooKeeper;
+    }
+
+    /** The {@code server.N=...} lines of the ensemble's current dynamic config. */
+    public List<String> ensemble() {
+        return admin(client -> new String(client.getConfig().forEnsemble(), UTF_8).lines()
+                .filter(line -> line.startsWith("server.")).toList());
+    }
+
+    /**
+     * Adds a member to the ensemble by ZooKeeper's {@code reconfig -add}; the member must be
+     * running and connected to the leader already (ZooKeeper needs it to ack as part of the new
+     * quorum). Returns the new ensemble's server lines.
+     */
+    public List<String> addMember(String serverLine) {
+        return admin(client -> new String(client.reconfig().joining(serverLine).fromConfig(-1).forEnsemble(), UTF_8).lines()
+                .filter(line -> line.startsWith("server.")).toList());
+    }
+
+    private interface AdminCall<T> {
+        T call(CuratorFramework client) throws Exception;
+    }
+
+    /** Runs {@code call} on a short-lived client that is ZooKeeper's super user through {@link StoreAdministrator}. */
+    private <T> T admin(AdminCall<T> call) {
+        StoreCredentials credentials = zooKeeper.credentials();
+        try (CuratorFramework client = CuratorFrameworkFactory.builder()
+                .connectString(zooKeeper.connectString())
+                .authorization(List.of(new AuthInfo("digest", credentials.authBytes()),
+                        new AuthInfo(StoreAdministrator.SCHEME, credentials.authBytes())))
+                .retryPolicy(new RetryNTimes(3, 200))
+                .ensembleTracker(false)
+                .build()) {
+            client.start();
+            if (!client.blockUntilConnected(30, TimeUnit.SECONDS)) {
+                throw new ConfigStoreException("can't connect to ZooKeeper at " + zooKeeper.connectString(), null);
+            }
+            return call.call(client);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConfigStoreException("interrupted while changing the ensemble", e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ConfigStoreException("can't change the ZooKeeper ensemble: " + e.getMessage(), e);
+        }
     }
 
     /** Closes the store first, so its session ends cleanly while the member still serves. */

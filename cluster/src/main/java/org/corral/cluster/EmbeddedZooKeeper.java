@@ -49,7 +49,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     private static final String STATIC_CONFIG = "zoo.cfg";
     private static final String INITIAL_DYNAMIC_CONFIG = "zoo.cfg.dynamic";
     /** The node daemons' ZooKeeper identity; see {@link StoreCredentials}. */
-    private static final String CREDENTIALS = "store.key";
+    static final String CREDENTIALS = "store.key";
+    private static final String BEFORE_JOIN = "zookeeper.before-join";
     private static final long FIRST_SERVER_ID = 1;
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
 
@@ -93,7 +94,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         ServiceUtils.setSystemExitProcedure(ServiceUtils.LOG_ONLY);
         checkPortsFree(node);
 
-        Path directory = node.localDir().resolve("zookeeper").toAbsolutePath();
+        Path directory = directory(node);
         long serverId;
         QuorumPeerConfig config;
         try {
@@ -246,7 +247,11 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
 
         Path staticConfig = directory.resolve(STATIC_CONFIG);
         Path dynamicConfig = existingDynamicConfig(directory, staticConfig).orElse(null);
-        if (dynamicConfig == null) {
+        if (dynamicConfig == null && Files.exists(directory.resolve(INITIAL_DYNAMIC_CONFIG))) {
+            // written by prepareJoin: the ensemble to join and this member
+            dynamicConfig = directory.resolve(INITIAL_DYNAMIC_CONFIG);
+            checkMembership(node, serverId, dynamicConfig);
+        } else if (dynamicConfig == null) {
             dynamicConfig = directory.resolve(INITIAL_DYNAMIC_CONFIG);
             Files.writeString(dynamicConfig, "server." + serverId + "=" + memberSpec(node) + "\n", UTF_8);
         } else {
@@ -265,6 +270,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
                 "reconfigEnabled=true",
                 "admin.enableServer=false",
                 "4lw.commands.whitelist=srvr,ruok",
+                // lets the store identity reconfig the ensemble (ZooKeeper sets it as a JVM-wide property, same for every node)
+                "authProvider." + StoreAdministrator.SCHEME + "=" + StoreAdministrator.class.getName(),
                 "autopurge.snapRetainCount=3",
                 "autopurge.purgeInterval=24",
                 "dynamicConfigFile=" + dynamicConfig,
@@ -322,14 +329,94 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     }
 
     private static String normalize(String spec) {
-        return spec.replace(":participant;", ";").replace(":participant", "");
+        return spec.replace(":participant;", ";").replace(":participant", "").replace(":observer;", ";").replace(":observer", "");
     }
 
     /** {@code host:quorum:election:participant;clientHost:clientPort}. */
     private static String memberSpec(Node node) {
+        return memberSpec(node, false);
+    }
+
+    private static String memberSpec(Node node, boolean observer) {
         Node.ZooKeeperPorts ports = node.zooKeeper();
         String host = bracketed(node.bind());
-        return host + ":" + ports.quorum() + ":" + ports.election() + ":participant;" + host + ":" + ports.client();
+        return host + ":" + ports.quorum() + ":" + ports.election() + (observer ? ":observer;" : ":participant;") + host + ":" + ports.client();
+    }
+
+    /** This member's line for {@code reconfig -add}. */
+    public static String serverLine(Node node, long serverId, boolean observer) {
+        return "server." + serverId + "=" + memberSpec(node, observer);
+    }
+
+    /** The client addresses of an ensemble's {@code server.N=...;host:port} lines, as a connect string. */
+    public static String connectString(List<String> ensemble) {
+        List<String> clients = ensemble.stream().filter(line -> line.startsWith("server.") && line.contains(";"))
+                .map(line -> line.substring(line.indexOf(';') + 1).strip()).toList();
+        if (clients.isEmpty()) {
+            throw new IllegalArgumentException("no client address in ensemble " + ensemble);
+        }
+        return String.join(",", clients);
+    }
+
+    private static Path directory(Node node) {
+        return node.localDir().resolve("zookeeper").toAbsolutePath();
+    }
+
+    /**
+     * Replaces the stopped member's files with an empty member {@code serverId} that knows
+     * {@code ensemble} (the {@code server.N=} lines of the cluster's dynamic config) and itself, and
+     * uses the cluster's {@code credentials}. The old files are kept aside for {@link #undoJoin}.
+     */
+    public static void prepareJoin(Node node, long serverId, List<String> ensemble, boolean observer, StoreCredentials credentials) {
+        Path directory = directory(node);
+        Path aside = directory.resolveSibling(BEFORE_JOIN);
+        try {
+            deleteTree(aside);
+            if (Files.exists(directory)) {
+                Files.move(directory, aside);
+            }
+            Files.createDirectories(directory.resolve("data"));
+            Files.writeString(directory.resolve("data/myid"), serverId + "\n", UTF_8);
+            StringBuilder dynamic = new StringBuilder();
+            for (String line : ensemble) {
+                if (line.startsWith("server.") && !line.startsWith("server." + serverId + "=")) {
+                    dynamic.append(line.strip()).append('\n');
+                }
+            }
+            dynamic.append(serverLine(node, serverId, observer)).append('\n');
+            Files.writeString(directory.resolve(INITIAL_DYNAMIC_CONFIG), dynamic.toString(), UTF_8);
+            Path key = directory.resolve(CREDENTIALS);
+            Files.createFile(key, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(key, credentials.secret() + "\n", UTF_8);
+            restrict(directory);
+        } catch (IOException e) {
+            throw new UncheckedIOException("can't prepare ZooKeeper files to join in " + directory, e);
+        }
+    }
+
+    /** Puts back the files {@link #prepareJoin} set aside: the node is its own cluster again. */
+    public static void undoJoin(Node node) {
+        Path directory = directory(node);
+        Path aside = directory.resolveSibling(BEFORE_JOIN);
+        try {
+            if (Files.exists(aside)) {
+                deleteTree(directory);
+                Files.move(aside, directory);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("can't restore ZooKeeper files from " + aside, e);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     private static void checkPortsFree(Node node) {

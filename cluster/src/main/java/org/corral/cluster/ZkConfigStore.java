@@ -28,7 +28,9 @@ import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.recipes.cache.CuratorCacheStorage;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
+import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.common.PathUtils;
 import org.apache.zookeeper.data.ACL;
@@ -52,6 +54,7 @@ public final class ZkConfigStore implements ConfigStore {
 
     static final String ROOT = "/corral/pve";
     static final String LOCKS = "/corral/locks";
+    static final String ONLINE = "/corral/online";
 
     /** Largest file accepted; ZooKeeper drops the connection on requests above jute.maxbuffer (1 MiB). */
     public static final int MAX_FILE_BYTES = 1000 * 1024;
@@ -115,6 +118,7 @@ public final class ZkConfigStore implements ConfigStore {
             // persistent roots, so Curator never makes them containers that vanish when empty
             store.createRoot(ROOT);
             store.createRoot(LOCKS);
+            store.createRoot(ONLINE);
             return store;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -368,6 +372,45 @@ public final class ZkConfigStore implements ConfigStore {
             throw new Conflict("can't lock '" + name + "' - got timeout");
         }
         return new MutexLock(name, mutex);
+    }
+
+    /**
+     * Marks {@code nodeName} online for as long as this store's session lives (an ephemeral znode,
+     * recreated after a session expiry); closing the handle marks it offline.
+     */
+    public Watch announce(String nodeName) {
+        String znode = ONLINE + "/" + checkPath(nodeName, false);
+        PersistentNode presence = new PersistentNode(client, CreateMode.EPHEMERAL, false, znode, new byte[0]);
+        presence.start();
+        Watch handle = new Watch() {
+            @Override
+            public void close() {
+                watches.remove(this);
+                try {
+                    presence.close();
+                } catch (java.io.IOException e) {
+                    log.warn("Can't remove presence of {}: {}", nodeName, e.getMessage());
+                }
+            }
+        };
+        watches.add(handle);
+        try {
+            if (!presence.waitForInitialCreate(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("Presence of node {} not created within {}", nodeName, timeout);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return handle;
+    }
+
+    /** Names of the nodes whose daemons are connected to the ensemble now, sorted. */
+    public List<String> online() {
+        return call("list", ONLINE, () -> {
+            List<String> names = new ArrayList<>(client.getChildren().forPath(ONLINE));
+            names.sort(null);
+            return List.copyOf(names);
+        });
     }
 
     /** Stops all watches and ends the session, which releases every lock still held. */

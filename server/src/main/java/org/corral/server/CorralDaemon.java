@@ -13,10 +13,13 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.corral.access.AccessControl;
 import org.corral.access.AccessSettings;
 import org.corral.access.RequestCredentials;
+import org.corral.cluster.ClusterMembership;
 import org.corral.cluster.ClusterStore;
+import org.corral.cluster.JoinTokens;
 import org.corral.core.access.AuthContext;
 import org.corral.core.api.ApiDispatcher;
 import org.corral.core.api.ApiModule;
@@ -35,6 +38,8 @@ import org.corral.server.api.RunningGuests;
 import java.util.Map;
 import org.corral.server.api.CertificateApi;
 import org.corral.server.api.ClusterApi;
+import org.corral.server.api.ClusterConfigApi;
+import org.corral.server.api.ClusterJoin;
 import org.corral.server.api.GuestIndex;
 import org.corral.server.api.NodeApi;
 import org.corral.server.api.TaskApi;
@@ -82,6 +87,9 @@ public final class CorralDaemon implements AutoCloseable {
     private final boolean initialized;
     private final String localSecret;
     private volatile String servedFingerprint;
+    private final ClusterMembership membership;
+    private final long serverId;
+    private final CompletableFuture<Void> restartRequested = new CompletableFuture<>();
 
     private CorralDaemon(Options options) throws Exception {
         try {
@@ -144,9 +152,15 @@ public final class CorralDaemon implements AutoCloseable {
             SslContextFactory.Server tls = NodeTls.sslContextFactory(served);
             NodeApi nodeApi = new NodeApi(node, HostStatus.local(), clock,
                     CertificateInfo.fingerprint(served.certificate()));
+            this.membership = new ClusterMembership(store);
+            this.serverId = cluster.zooKeeper().serverId();
+            resources.add(cluster.store().announce(node.name()));
+            ClusterJoin join = new ClusterJoin(node, cluster, membership, tasks, this::port, () -> restartRequested.complete(null));
+            ClusterConfigApi clusterConfig = new ClusterConfigApi(node, cluster, membership, new JoinTokens(store, clock), guests, tasks, join);
             List<ApiModule> modules = new ArrayList<>(List.of(
                     nodeApi,
-                    new ClusterApi(node, store, guests, nodeApi, storage, running, audit),
+                    new ClusterApi(node, store, guests, nodeApi, storage, running, audit, clusterConfig),
+                    clusterConfig,
                     new TaskApi(node, tasks),
                     new CertificateApi(node, store, key -> serve(tls, key))));
             modules.addAll(access.apiModules());
@@ -180,6 +194,7 @@ public final class CorralDaemon implements AutoCloseable {
                     () -> openApi, tls, options.bind(), options.port());
             http.start();
             resources.add(http);
+            membership.register(node, serverId, node.bind(), http.port(), servedFingerprint);
             writeLocalAccess();
             log.info("Node {} serves https://{}:{}/", node.name(), options.bind(), http.port());
         } catch (Exception | Error e) {
@@ -240,6 +255,8 @@ public final class CorralDaemon implements AutoCloseable {
         try {
             tls.reload(factory -> factory.setKeyStore(NodeTls.keyStore(key)));
             servedFingerprint = CertificateInfo.fingerprint(key.certificate());
+            // joining nodes pin the fingerprint cluster.cfg records
+            membership.register(node, serverId, node.bind(), http.port(), servedFingerprint);
             writeLocalAccess();
         } catch (Exception e) {
             throw new IllegalStateException("cannot switch to the new certificate: " + e.getMessage(), e);
@@ -267,6 +284,11 @@ public final class CorralDaemon implements AutoCloseable {
 
     public Node node() {
         return node;
+    }
+
+    /** Completes when the node must restart its services, as after joining a cluster; {@link DaemonRunner} does it. */
+    public CompletableFuture<Void> restartRequested() {
+        return restartRequested;
     }
 
     public int port() {

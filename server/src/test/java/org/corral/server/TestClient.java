@@ -76,6 +76,12 @@ final class TestClient {
         return this;
     }
 
+    /** Acts as root@pam the way the local CLI does, with the node's per-start secret. */
+    TestClient local(String secret) {
+        authorization = "CorralLocal " + secret;
+        return this;
+    }
+
     /** Sends {@code ticket} as the cookie from now on, without a CSRF token. */
     TestClient withTicket(String ticket) {
         this.ticket = ticket;

@@ -42,9 +42,10 @@ public final class ClusterApi implements ApiModule {
     private final StorageService storage;
     private final RunningGuests running;
     private final AuditLog audit;
+    private final ClusterConfigApi clusterConfig;
 
     public ClusterApi(Node node, ConfigStore store, GuestIndex guests, NodeApi nodes, StorageService storage,
-            RunningGuests running, AuditLog audit) {
+            RunningGuests running, AuditLog audit, ClusterConfigApi clusterConfig) {
         this.node = requireNonNull(node, "node is null");
         this.store = requireNonNull(store, "store is null");
         this.guests = requireNonNull(guests, "guests is null");
@@ -52,6 +53,7 @@ public final class ClusterApi implements ApiModule {
         this.storage = requireNonNull(storage, "storage is null");
         this.running = requireNonNull(running, "running is null");
         this.audit = requireNonNull(audit, "audit is null");
+        this.clusterConfig = requireNonNull(clusterConfig, "clusterConfig is null");
     }
 
     /** The datacenter.cfg options Corral knows, in Proxmox's names and formats. */
@@ -127,7 +129,7 @@ public final class ClusterApi implements ApiModule {
                                 .property("type", Schema.string().enumValues("cluster", "node"))
                                 .property("id", Schema.string())
                                 .property("name", Schema.string())))
-                        .handler(r -> status()),
+                        .handler(r -> clusterConfig.status()),
                 ApiMethod.get("/cluster/resources")
                         .name("resources")
                         .description("Resources index (cluster wide). Lists what the caller may audit.")
@@ -161,26 +163,6 @@ public final class ClusterApi implements ApiModule {
                         .parameter("max", Schema.integer().minimum(1).optional().description("Maximum number of entries."))
                         .returns(Schema.array(Schema.object()))
                         .handler(r -> clusterLog(r.optionalInt("max").orElse(50))));
-    }
-
-    private List<Map<String, Object>> status() {
-        Map<String, Object> cluster = new LinkedHashMap<>();
-        cluster.put("type", "cluster");
-        cluster.put("id", "cluster");
-        cluster.put("name", CLUSTER_NAME);
-        cluster.put("nodes", 1);
-        cluster.put("quorate", store.quorate() ? 1 : 0);
-        cluster.put("version", 1);
-        Map<String, Object> self = new LinkedHashMap<>();
-        self.put("type", "node");
-        self.put("id", "node/" + node.name());
-        self.put("name", node.name());
-        self.put("nodeid", 1);
-        self.put("ip", node.bind().equals("0.0.0.0") || node.bind().equals("::") ? "127.0.0.1" : node.bind());
-        self.put("local", 1);
-        self.put("online", 1);
-        self.put("level", "");
-        return List.of(cluster, self);
     }
 
     private List<Map<String, Object>> resources(ApiRequest r) {

@@ -1,0 +1,76 @@
+package org.corral.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.corral.core.config.ConfigStore;
+import org.corral.core.node.Node;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EnsembleJoinTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void nodesJoinByReconfigAsVotersThenAsObserverAndShareOneStore() {
+        Node pve1 = TestNodes.node(dir, "pve1");
+        Node pve2 = TestNodes.node(dir, "pve2");
+        Node pve3 = TestNodes.node(dir, "pve3");
+        try (ClusterStore first = ClusterStore.start(pve1)) {
+            first.store().write("user.cfg", "user:alice@pve:1:0:::\n", ConfigStore.NEW);
+            try (ClusterStore own = ClusterStore.start(pve2)) {
+                own.store().write("nodes/pve2/qemu-server/200.conf", "memory: 64\n", ConfigStore.NEW);
+            }
+            EmbeddedZooKeeper.prepareJoin(pve2, 2, first.ensemble(), false, first.zooKeeper().credentials());
+            try (ClusterStore second = ClusterStore.start(pve2)) {
+                assertThat(second.addMember(EmbeddedZooKeeper.serverLine(pve2, 2, false))).hasSize(2);
+                assertThat(second.store().read("user.cfg").orElseThrow().text()).contains("alice@pve");
+                assertThat(second.store().read("nodes/pve2/qemu-server/200.conf")).isEmpty();
+
+                EmbeddedZooKeeper.prepareJoin(pve3, 3, second.ensemble(), false, second.zooKeeper().credentials());
+                try (ClusterStore third = ClusterStore.start(pve3)) {
+                    assertThat(third.addMember(EmbeddedZooKeeper.serverLine(pve3, 3, false)))
+                            .hasSize(3).allMatch(line -> line.contains(":participant;"));
+                    third.store().write("written-on-3", "x\n", ConfigStore.NEW);
+                    first.store().sync();
+                    assertThat(first.store().read("written-on-3")).isPresent();
+                    assertThat(first.ensemble()).hasSize(3);
+
+                    // a fourth member observes: it gets every write but does not vote
+                    Node pve4 = TestNodes.node(dir, "pve4");
+                    EmbeddedZooKeeper.prepareJoin(pve4, 4, third.ensemble(), true, third.zooKeeper().credentials());
+                    try (ClusterStore fourth = ClusterStore.start(pve4)) {
+                        assertThat(fourth.addMember(EmbeddedZooKeeper.serverLine(pve4, 4, true)))
+                                .filteredOn(line -> line.startsWith("server.4=")).singleElement().asString().contains(":observer;");
+                        assertThat(fourth.store().read("written-on-3")).isPresent();
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void connectStringListsEveryMembersClientAddress() {
+        assertThat(EmbeddedZooKeeper.connectString(java.util.List.of("server.1=10.0.0.1:2888:3888:participant;10.0.0.1:2181",
+                "server.2=[fd00::2]:2888:3888:observer;[fd00::2]:2181", "version=100000002")))
+                .isEqualTo("10.0.0.1:2181,[fd00::2]:2181");
+    }
+
+    @Test
+    void undoJoinGivesTheNodeItsOwnStoreBack() {
+        Node pve1 = TestNodes.node(dir, "pve1");
+        Node pve2 = TestNodes.node(dir, "pve2");
+        try (ClusterStore first = ClusterStore.start(pve1)) {
+            try (ClusterStore own = ClusterStore.start(pve2)) {
+                own.store().write("mine", "kept\n", ConfigStore.NEW);
+            }
+            EmbeddedZooKeeper.prepareJoin(pve2, 2, first.ensemble(), false, first.zooKeeper().credentials());
+            EmbeddedZooKeeper.undoJoin(pve2);
+            try (ClusterStore own = ClusterStore.start(pve2)) {
+                assertThat(own.store().read("mine").orElseThrow().text()).isEqualTo("kept\n");
+                assertThat(own.ensemble()).hasSize(1);
+            }
+        }
+    }
+}
