@@ -7,6 +7,7 @@ Ansible's modules and Terraform providers decide "absent" from HTTP 500 and "...
 """
 import sys
 import tempfile
+import time
 import urllib3
 from proxmoxer import ProxmoxAPI
 from proxmoxer.core import ResourceException
@@ -51,7 +52,13 @@ with tempfile.NamedTemporaryFile(suffix=".iso") as f:
 info = admin.nodes(node).storage("local").content(f"local:iso/{f.name.split('/')[-1]}").get()
 assert info["size"] == 4096, info
 volid = f"local:iso/{f.name.split('/')[-1]}"
-admin.nodes(node).storage("local").content(volid).delete()
+upid = admin.nodes(node).storage("local").content(volid).delete()
+# the delete runs as a task, as in Proxmox; wait for it like a client does
+for _ in range(100):
+    if not upid or admin.nodes(node).tasks(upid).status.get()["status"] == "stopped":
+        break
+    time.sleep(0.1)
+assert not upid or admin.nodes(node).tasks(upid).status.get()["exitstatus"] == "OK", upid
 listed = [v["volid"] for v in admin.nodes(node).storage("local").content.get(content="iso")]
 assert volid not in listed, listed
 refused(lambda: admin.nodes(node).storage("local").content(volid).get(), 500, "does not exist")

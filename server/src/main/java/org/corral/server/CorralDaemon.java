@@ -190,7 +190,7 @@ public final class CorralDaemon implements AutoCloseable {
                     return credentials.apiToken(value, clientAddress);
                 }
             };
-            this.http = new ApiHttpServer(new ApiDispatcher(registry, access), authenticator, audit, localSecret,
+            this.http = new ApiHttpServer(new ApiDispatcher(registry, access, store::quorate), authenticator, audit, localSecret,
                     () -> openApi, tls, options.bind(), options.port());
             http.start();
             resources.add(http);

@@ -38,6 +38,7 @@ public final class AccessApi implements ApiModule {
                         .permission(Check.anonymous())
                         .handler(r -> null),
                 ApiMethod.post("/access/ticket")
+                        .worksWithoutQuorum()
                         .name("create_ticket")
                         .description("Create or verify authentication ticket.\nYou need to pass valid credentials.")
                         .permission(Check.anonymous())

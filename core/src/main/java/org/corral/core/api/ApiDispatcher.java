@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import org.corral.core.access.AuthContext;
 import org.corral.core.access.PermissionChecker;
 import org.corral.core.error.ApiException;
@@ -21,10 +22,18 @@ import org.corral.core.schema.Validator;
 public final class ApiDispatcher {
     private final ApiRegistry registry;
     private final PermissionChecker permissions;
+    private final BooleanSupplier quorate;
 
+    /** A dispatcher for a store that always has its quorum (in-process callers, tests). */
     public ApiDispatcher(ApiRegistry registry, PermissionChecker permissions) {
+        this(registry, permissions, () -> true);
+    }
+
+    /** {@code quorate} tells whether the config store reaches a quorum now (see {@link ApiMethod#needsQuorum()}). */
+    public ApiDispatcher(ApiRegistry registry, PermissionChecker permissions, BooleanSupplier quorate) {
         this.registry = requireNonNull(registry, "registry is null");
         this.permissions = requireNonNull(permissions, "permissions is null");
+        this.quorate = requireNonNull(quorate, "quorate is null");
     }
 
     public ApiRegistry registry() {
@@ -51,6 +60,10 @@ public final class ApiDispatcher {
         Map<String, Object> values = authorize(match, raw, auth);
         if (upload.isPresent() && method.uploadPart().isEmpty()) {
             throw new ParameterError(upload.get().filename(), "this method takes no file upload");
+        }
+        if (method.needsQuorum() && !quorate.getAsBoolean()) {
+            // Proxmox's words: its clients and scripts recognize them
+            throw new ApiException(500, "cluster not ready - no quorum?");
         }
         return method.handler().handle(new ApiRequest(method, values, auth, permissions, upload));
     }

@@ -28,6 +28,7 @@ public final class ApiMethod {
     private String uploadPart;
     private boolean webSocket;
     private boolean restOfPath;
+    private boolean withoutQuorum;
     private String indexKey;
     private List<Map<String, String>> index = List.of();
     private final Map<String, Schema> parameters = new LinkedHashMap<>();
@@ -114,6 +115,21 @@ public final class ApiMethod {
     public ApiMethod webSocket() {
         this.webSocket = true;
         return this;
+    }
+
+    /**
+     * The call works on a node that has lost its quorum, as Proxmox lets stop, shutdown and login
+     * work there. Every other call that is not a GET is refused then with "cluster not ready - no
+     * quorum?", before it can change anything.
+     */
+    public ApiMethod worksWithoutQuorum() {
+        this.withoutQuorum = true;
+        return this;
+    }
+
+    /** Whether the dispatcher must see a quorum before it runs the call. */
+    public boolean needsQuorum() {
+        return verb != HttpVerb.GET && !withoutQuorum;
     }
 
     /**

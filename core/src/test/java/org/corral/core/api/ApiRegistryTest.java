@@ -85,6 +85,27 @@ class ApiRegistryTest {
                 .isInstanceOf(ParameterError.class).hasMessageContaining("vmid");
     }
 
+    @Test
+    void withoutQuorumWritesAreRefusedBeforeTheHandlerRunsButReadsStopAndLoginWork() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger ran = new java.util.concurrent.atomic.AtomicInteger();
+        ApiMethod create = ApiMethod.post("/pools").permission(Check.authenticated()).handler(r -> ran.incrementAndGet());
+        ApiMethod stop = ApiMethod.post("/nodes/{node}/qemu/{vmid}/status/stop").permission(Check.authenticated())
+                .parameter("node", Schema.string()).parameter("vmid", Schema.integer()).worksWithoutQuorum().handler(r -> "stopping");
+        ApiRegistry registry = new ApiRegistry(List.of(() -> List.of(create, stop, tasks())));
+        java.util.concurrent.atomic.AtomicBoolean quorate = new java.util.concurrent.atomic.AtomicBoolean(true);
+        ApiDispatcher dispatcher = new ApiDispatcher(registry, (auth, path) -> Set.of(), quorate::get);
+        AuthContext user = AuthContext.user("ops@pve", "127.0.0.1");
+
+        dispatcher.dispatch(HttpVerb.POST, "/pools", Map.of(), user);
+        assertThat(ran).hasValue(1);
+        quorate.set(false);
+        assertThatThrownBy(() -> dispatcher.dispatch(HttpVerb.POST, "/pools", Map.of(), user))
+                .isInstanceOf(org.corral.core.error.ApiException.class).hasMessage("cluster not ready - no quorum?");
+        assertThat(ran).hasValue(1);
+        assertThat(dispatcher.dispatch(HttpVerb.POST, "/nodes/pve1/qemu/100/status/stop", Map.of(), user)).isEqualTo("stopping");
+        assertThat(dispatcher.dispatch(HttpVerb.GET, "/nodes/pve1/tasks", Map.of(), user)).isEqualTo(List.of());
+    }
+
     private static ApiMethod volume(HttpVerb verb) {
         ApiMethod m = verb == HttpVerb.GET ? ApiMethod.get("/nodes/{node}/storage/{storage}/content/{volume}")
                 : ApiMethod.delete("/nodes/{node}/storage/{storage}/content/{volume}");

@@ -89,6 +89,7 @@ public final class LxcStatusApi implements ApiModule {
 
     private ApiMethod stop() {
         return power("stop", "vm_stop", "Stop the container. This will abruptly stop all processes running in the container.")
+                .worksWithoutQuorum()
                 .parameter("skiplock", Schema.bool().optional().description("Ignore locks - only root is allowed to use this option."))
                 .parameter("overrule-shutdown", Schema.bool().defaultValue(false)
                         .description("Try to abort active 'vzshutdown' tasks before stopping."))
@@ -101,6 +102,7 @@ public final class LxcStatusApi implements ApiModule {
     private ApiMethod shutdown() {
         return power("shutdown", "vm_shutdown", "Shutdown the container. This will trigger a clean shutdown of the container, "
                         + "see lxc-stop(1) for details.")
+                .worksWithoutQuorum()
                 .parameter("timeout", Schema.integer().minimum(0).defaultValue(60).description("Wait maximal timeout seconds."))
                 .parameter("forceStop", Schema.bool().defaultValue(false).description("Make sure the Container stops."))
                 .handler(r -> {

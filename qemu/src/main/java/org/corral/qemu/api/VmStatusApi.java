@@ -62,7 +62,7 @@ public final class VmStatusApi implements ApiModule {
                     service.driver().checkStartable(vmid, service.configs().load(vmid).config(), options.skiplock());
                     return ctx -> service.driver().start(vmid, options, ctx);
                 }));
-        methods.add(power(ApiMethod.post(STATUS + "/stop").name("vm_stop")
+        methods.add(power(ApiMethod.post(STATUS + "/stop").name("vm_stop").worksWithoutQuorum()
                 .description("Stop virtual machine. The qemu process will exit immediately. This is akin to pulling the power plug of a running computer and may damage the VM data.")
                 .parameter("timeout", Schema.integer().minimum(0).optional().description("Wait maximal timeout seconds."))
                 .parameter("keepActive", Schema.bool().optional().description("Do not deactivate storage volumes."))
@@ -73,7 +73,7 @@ public final class VmStatusApi implements ApiModule {
                     checkLock(vmid, skip, true);
                     return ctx -> service.driver().stop(vmid, timeout, skip, ctx);
                 }));
-        methods.add(power(ApiMethod.post(STATUS + "/shutdown").name("vm_shutdown")
+        methods.add(power(ApiMethod.post(STATUS + "/shutdown").name("vm_shutdown").worksWithoutQuorum()
                 .description("Shutdown virtual machine. This is similar to pressing the power button on a physical machine. This will send an ACPI event for the guest OS, which should then proceed to a clean shutdown.")
                 .parameter("timeout", Schema.integer().minimum(0).optional().description("Wait maximal timeout seconds."))
                 .parameter("forceStop", Schema.bool().defaultValue(false).description("Make sure the VM stops."))

@@ -89,6 +89,7 @@ public final class TaskApi implements ApiModule {
                         .parameter("upid", upidParam())
                         .directoryIndex("name", r -> visible(r)),
                 ApiMethod.delete("/nodes/{node}/tasks/{upid}")
+                        .worksWithoutQuorum()
                         .name("stop_task")
                         .description("Stop a task. The task's owner, or Sys.Modify on /nodes/{node}.")
                         .permission(Check.authenticated())
