@@ -102,6 +102,38 @@ final class E2e {
     }
 
     /** {@code first} followed by {@code rest}: a script's phase and its arguments. */
+    /** Removes the cgroups (in every hierarchy) whose top directory starts with {@code prefix}, innermost first. */
+    static void removeCgroups(String prefix) throws IOException, InterruptedException {
+        Path root = Path.of("/sys/fs/cgroup");
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        List<Path> tops = new ArrayList<>();
+        try (var hierarchies = Files.list(root)) {
+            for (Path hierarchy : hierarchies.filter(Files::isDirectory).toList()) {
+                try (var groups = Files.list(hierarchy)) {
+                    groups.filter(p -> p.getFileName().toString().startsWith(prefix) && Files.isDirectory(p)).forEach(tops::add);
+                }
+            }
+        }
+        for (int attempt = 0; attempt < 20 && !tops.isEmpty(); attempt++) {
+            for (Path top : List.copyOf(tops)) {
+                try (var tree = Files.walk(top)) {
+                    // a cgroup is removed with rmdir on the directory alone; its control files go with it
+                    for (Path dir : tree.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).toList()) {
+                        quietly("rmdir", dir.toString());
+                    }
+                }
+                if (!Files.exists(top)) {
+                    tops.remove(top);
+                }
+            }
+            if (!tops.isEmpty()) {
+                Thread.sleep(100); // the killed QEMUs are still leaving their groups
+            }
+        }
+    }
+
     static String[] with(String first, String[] rest) {
         String[] all = new String[rest.length + 1];
         all[0] = first;

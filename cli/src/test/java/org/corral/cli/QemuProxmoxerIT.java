@@ -68,6 +68,8 @@ class QemuProxmoxerIT {
                 }
             }
             E2e.quietly("ip", "link", "del", BRIDGE);
+            // the node was killed, so it could not remove its VMs' cgroups itself
+            E2e.removeCgroups("corral-e2eqemu-");
             E2e.deleteTree(base);
         }
     }
