@@ -123,19 +123,9 @@ public final class Main {
 
     static int api(List<String> args, PrintStream out, PrintStream err) {
         // VERB and PATH are the first two words that are not options, wherever the options stand
-        List<String> words = new ArrayList<>();
-        List<String> options = new ArrayList<>();
-        for (int i = 0; i < args.size(); i++) {
-            String arg = args.get(i);
-            if (arg.startsWith("--")) {
-                options.add(arg);
-                if (!arg.contains("=") && i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
-                    options.add(args.get(++i));
-                }
-            } else {
-                words.add(arg);
-            }
-        }
+        Words split = Words.of(args);
+        List<String> words = split.words();
+        List<String> options = split.options();
         if (words.size() != 2) {
             err.print(USAGE);
             return 2;
@@ -191,13 +181,13 @@ public final class Main {
      * {@code add TYPE STORAGE}, {@code set STORAGE}, {@code remove STORAGE}; other options pass through.
      */
     static int storage(List<String> args, PrintStream out, PrintStream err) {
-        List<String> words = new ArrayList<>();
-        List<String> options = new ArrayList<>();
-        splitWords(args, words, options);
-        if (words.isEmpty()) {
+        Words split = Words.of(args);
+        if (split.words().isEmpty()) {
             err.print(USAGE);
             return 2;
         }
+        List<String> words = split.words();
+        List<String> options = split.options();
         String node = nodeName(options);
         String verb = words.get(0);
         List<String> call = new ArrayList<>();
@@ -237,17 +227,22 @@ public final class Main {
         return status;
     }
 
-    /** Sorts {@code args} into plain words and {@code --option [value]} pairs, keeping their order. */
-    private static void splitWords(List<String> args, List<String> words, List<String> options) {
-        for (int i = 0; i < args.size(); i++) {
-            if (args.get(i).startsWith("--")) {
-                options.add(args.get(i));
-                if (!args.get(i).contains("=") && i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
-                    options.add(args.get(++i));
+    /** A command's plain words and its {@code --option [value]} pairs, each in their order. */
+    private record Words(List<String> words, List<String> options) {
+        static Words of(List<String> args) {
+            List<String> words = new ArrayList<>();
+            List<String> options = new ArrayList<>();
+            for (int i = 0; i < args.size(); i++) {
+                if (args.get(i).startsWith("--")) {
+                    options.add(args.get(i));
+                    if (!args.get(i).contains("=") && i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+                        options.add(args.get(++i));
+                    }
+                } else {
+                    words.add(args.get(i));
                 }
-            } else {
-                words.add(args.get(i));
             }
+            return new Words(words, options);
         }
     }
 
@@ -257,13 +252,13 @@ public final class Main {
      * {@code --password -} reads root's password from the terminal (or one line of stdin).
      */
     static int cluster(List<String> args, PrintStream out, PrintStream err) {
-        List<String> words = new ArrayList<>();
-        List<String> options = new ArrayList<>();
-        splitWords(args, words, options);
-        if (words.isEmpty()) {
+        Words split = Words.of(args);
+        if (split.words().isEmpty()) {
             err.print(USAGE);
             return 2;
         }
+        List<String> words = split.words();
+        List<String> options = split.options();
         List<String> call = new ArrayList<>();
         try {
             switch (words.get(0)) {

@@ -43,7 +43,7 @@ class ContainerLifecycleIT {
         btrfs = new Fixtures.BtrfsLoop(work, 768L << 20);
         bridge = new Fixtures.TestBridge("corrit0", "10.252.0.1/24");
         lxc = new TestLxc(work).addStorage("local", "dir", work.resolve("local")).addStorage("tank", "btrfs", btrfs.mountPoint());
-        Files.copy(Fixtures.busyboxTemplate(), Files.createDirectories(lxc.storage().templateDirectory("local")).resolve("busybox.tar.gz"));
+        lxc.withBusyboxTemplate("local");
     }
 
     @AfterEach

@@ -28,7 +28,7 @@ class ContainerStorageIT {
         work = Fixtures.workDir("corral-lxc-storage-it");
         btrfs = new Fixtures.BtrfsLoop(work, 1024L << 20);
         lxc = new TestLxc(work).addStorage("local", "dir", work.resolve("local")).addStorage("tank", "btrfs", btrfs.mountPoint());
-        Files.copy(Fixtures.busyboxTemplate(), Files.createDirectories(lxc.storage().templateDirectory("local")).resolve("busybox.tar.gz"));
+        lxc.withBusyboxTemplate("local");
     }
 
     @AfterEach

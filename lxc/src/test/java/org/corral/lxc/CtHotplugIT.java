@@ -28,7 +28,7 @@ class CtHotplugIT {
         first = new Fixtures.TestBridge("corrhp1", "10.253.1.1/24");
         second = new Fixtures.TestBridge("corrhp2", "10.253.2.1/24");
         lxc = new TestLxc(work).addStorage("local", "dir", work.resolve("local"));
-        Files.copy(Fixtures.busyboxTemplate(), Files.createDirectories(lxc.storage().templateDirectory("local")).resolve("busybox.tar.gz"));
+        lxc.withBusyboxTemplate("local");
     }
 
     @AfterEach

@@ -31,7 +31,7 @@ class PrivateStorageIT {
         btrfs = new Fixtures.BtrfsLoop(closed, 512L << 20);
         Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
         lxc = new TestLxc(work).addStorage("local", "dir", work.resolve("local")).addStorage("vault", "btrfs", btrfs.mountPoint());
-        Files.copy(Fixtures.busyboxTemplate(), Files.createDirectories(lxc.storage().templateDirectory("local")).resolve("busybox.tar.gz"));
+        lxc.withBusyboxTemplate("local");
     }
 
     @AfterEach

@@ -2,6 +2,7 @@ package org.corral.lxc;
 
 import org.corral.core.config.InMemoryConfigStore;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -91,6 +92,12 @@ public final class TestLxc implements AutoCloseable {
         storagePaths.put(id, path);
         storageService.updateConfig(cfg -> cfg.with(new StorageConfig(type, id, Map.of("path", path.toString(),
                 "content", "images,rootdir,vztmpl,backup,iso,snippets"))));
+        return this;
+    }
+
+    /** Puts the busybox template into a storage's vztmpl directory as {@code STORAGE:vztmpl/busybox.tar.gz}. */
+    public TestLxc withBusyboxTemplate(String storage) throws IOException {
+        Files.copy(Fixtures.busyboxTemplate(), Files.createDirectories(this.storage.templateDirectory(storage)).resolve("busybox.tar.gz"));
         return this;
     }
 
