@@ -4,7 +4,8 @@ import org.apache.zookeeper.ZooKeeper;
 
 /**
  * A plain ZooKeeper client, run as another user by StoreAccessIT:
- * ZkProbe HOST:PORT PATH[,PATH...] [USER:SECRET]. Prints READ, DENIED or MISSING per path.
+ * ZkProbe HOST:PORT PATH[,PATH...] [USER:SECRET]. Prints its state, then READ, DENIED or MISSING
+ * per path once connected. TLS comes from ZooKeeper's {@code zookeeper.ssl.*} system properties.
  */
 public class ZkProbe {
     public static void main(String[] args) throws Exception {
@@ -13,6 +14,10 @@ public class ZkProbe {
             Thread.sleep(100);
         }
         System.out.println("STATE " + zk.getState());
+        if (zk.getState() != ZooKeeper.States.CONNECTED) {
+            zk.close();
+            return;
+        }
         if (args.length > 2) {
             zk.addAuthInfo("digest", args[2].getBytes(StandardCharsets.UTF_8));
         }

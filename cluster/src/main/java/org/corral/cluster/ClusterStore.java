@@ -29,7 +29,7 @@ public final class ClusterStore implements AutoCloseable {
     public static ClusterStore start(Node node) {
         EmbeddedZooKeeper zooKeeper = EmbeddedZooKeeper.start(node);
         try {
-            return new ClusterStore(zooKeeper, ZkConfigStore.connect(zooKeeper.connectString(), zooKeeper.credentials()));
+            return new ClusterStore(zooKeeper, ZkConfigStore.connect(zooKeeper.connectString(), zooKeeper.credentials(), zooKeeper.tls()));
         } catch (RuntimeException e) {
             zooKeeper.close();
             throw e;
@@ -71,6 +71,7 @@ public final class ClusterStore implements AutoCloseable {
                 .connectString(zooKeeper.connectString())
                 .authorization(List.of(new AuthInfo("digest", credentials.authBytes()),
                         new AuthInfo(StoreAdministrator.SCHEME, credentials.authBytes())))
+                .zkClientConfig(zooKeeper.tls().clientConfig())
                 .retryPolicy(new RetryNTimes(3, 200))
                 .ensembleTracker(false)
                 .build()) {

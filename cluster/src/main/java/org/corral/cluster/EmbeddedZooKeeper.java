@@ -24,6 +24,8 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.RetryNTimes;
 import org.apache.zookeeper.server.DatadirCleanupManager;
+import org.apache.zookeeper.server.NettyServerCnxnFactory;
+import org.apache.zookeeper.server.ServerCnxnFactory;
 import org.apache.zookeeper.server.ZooKeeperServer;
 import org.apache.zookeeper.server.quorum.QuorumPeer;
 import org.apache.zookeeper.server.quorum.QuorumPeerConfig;
@@ -51,6 +53,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     /** The node daemons' ZooKeeper identity; see {@link StoreCredentials}. */
     static final String CREDENTIALS = "store.key";
     private static final String BEFORE_JOIN = "zookeeper.before-join";
+    private static final String JOINING_TLS = "zookeeper.joining-tls";
     private static final long FIRST_SERVER_ID = 1;
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
 
@@ -63,6 +66,12 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     private final CompletableFuture<Void> exited;
     private final DatadirCleanupManager purger;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final StoreTls tls;
+    private volatile AutoCloseable tlsRegistration;
+
+    static {
+        configureTls();
+    }
 
     private EmbeddedZooKeeper(Node node, Path directory, long serverId, QuorumPeerConfig config) {
         this.node = node;
@@ -70,6 +79,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         this.serverId = serverId;
         this.connectString = hostPort(clientHost(node.bind()), node.zooKeeper().client());
         this.member = new Member();
+        this.tls = StoreTls.loadOrCreate(directory.resolve(StoreTls.DIRECTORY), node.name());
         this.exited = new CompletableFuture<>();
         this.purger = new DatadirCleanupManager(
                 config.getDataDir(), config.getDataLogDir(), config.getSnapRetainCount(), config.getPurgeInterval());
@@ -108,6 +118,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         }
 
         EmbeddedZooKeeper zooKeeper = new EmbeddedZooKeeper(node, directory, serverId, config);
+        zooKeeper.tlsRegistration = StoreTlsMembers.register(zooKeeper.tls,
+                node.zooKeeper().client(), node.zooKeeper().quorum(), node.zooKeeper().election());
         zooKeeper.purger.start();
         zooKeeper.runner.start();
         try {
@@ -127,6 +139,28 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     /** The identity the node's daemons use with this member's store. */
     public StoreCredentials credentials() {
         return StoreCredentials.loadOrCreate(directory.resolve(CREDENTIALS));
+    }
+
+    /** The store CA and this member's certificate, for clients of the store. */
+    public StoreTls tls() {
+        return tls;
+    }
+
+    /**
+     * ZooKeeper's TLS settings are JVM-wide system properties: set them once, for every member this
+     * JVM runs. Clients and servers use TLS 1.3 only, the server side through {@link StoreTlsMembers}.
+     */
+    private static void configureTls() {
+        System.setProperty("zookeeper.serverCnxnFactory", NettyServerCnxnFactory.class.getName());
+        System.setProperty("zookeeper.authProvider." + StoreTlsMembers.SCHEME, StoreTlsMembers.Provider.class.getName());
+        System.setProperty("zookeeper.ssl.authProvider", StoreTlsMembers.SCHEME);
+        System.setProperty("zookeeper.ssl.protocol", "TLSv1.3");
+        System.setProperty("zookeeper.ssl.enabledProtocols", "TLSv1.3");
+        System.setProperty("zookeeper.ssl.clientAuth", "need");
+        System.setProperty("zookeeper.ssl.quorum.context.supplier.class", StoreTlsMembers.QuorumContext.class.getName());
+        System.setProperty("zookeeper.ssl.quorum.protocol", "TLSv1.3");
+        System.setProperty("zookeeper.ssl.quorum.enabledProtocols", "TLSv1.3");
+        System.setProperty("zookeeper.ssl.quorum.clientAuth", "need");
     }
 
     /** Where this member keeps its config, snapshots and transaction log. */
@@ -157,6 +191,14 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         }
         member.stop();
         purger.shutdown();
+        AutoCloseable registration = tlsRegistration;
+        if (registration != null) {
+            try {
+                registration.close();
+            } catch (Exception e) {
+                log.warn("Can't unregister the store TLS of node {}", node.name(), e);
+            }
+        }
         try {
             runner.join(STOP_TIMEOUT.toMillis());
         } catch (InterruptedException e) {
@@ -199,6 +241,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         try (CuratorFramework probe = CuratorFrameworkFactory.builder()
                 .connectString(connectString)
                 .authorization("digest", credentials().authBytes())
+                .zkClientConfig(tls.clientConfig())
                 .retryPolicy(new RetryNTimes(3, 100))
                 .ensembleTracker(false)
                 .build()) {
@@ -270,6 +313,9 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
                 "reconfigEnabled=true",
                 "admin.enableServer=false",
                 "4lw.commands.whitelist=srvr,ruok",
+                // members talk TLS with certificates of the store CA (StoreTls); the client port is TLS only
+                "sslQuorum=true",
+                "portUnification=false",
                 // lets the store identity reconfig the ensemble (ZooKeeper sets it as a JVM-wide property, same for every node)
                 "authProvider." + StoreAdministrator.SCHEME + "=" + StoreAdministrator.class.getName(),
                 "autopurge.snapRetainCount=3",
@@ -332,7 +378,10 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         return spec.replace(":participant;", ";").replace(":participant", "").replace(":observer;", ";").replace(":observer", "");
     }
 
-    /** {@code host:quorum:election:participant;clientHost:clientPort}. */
+    /**
+     * {@code host:quorum:election:participant;clientHost:clientPort}. ZooKeeper serves the client
+     * port with TLS only, though the dynamic config calls it plain (see {@link Member}).
+     */
     private static String memberSpec(Node node) {
         return memberSpec(node, false);
     }
@@ -363,11 +412,37 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     }
 
     /**
+     * This node's store TLS files for joining the cluster whose store CA is given (PEM certificate and
+     * key): a member certificate from that CA, kept beside the member's directory until
+     * {@link #prepareJoin} copies it in. Use it to reach the cluster before the join.
+     */
+    public static StoreTls joiningTls(Node node, String storeCaPem, String storeCaKeyPem) {
+        Path staging = directory(node).resolveSibling(JOINING_TLS);
+        try {
+            deleteTree(staging);
+        } catch (IOException e) {
+            throw new UncheckedIOException("can't clear " + staging, e);
+        }
+        return StoreTls.install(staging, storeCaPem, storeCaKeyPem, node.name());
+    }
+
+    /** Removes the files of {@link #joiningTls} once the member's directory has its copy. */
+    public static void discardJoiningTls(Node node) {
+        try {
+            deleteTree(directory(node).resolveSibling(JOINING_TLS));
+        } catch (IOException e) {
+            throw new UncheckedIOException("can't remove " + directory(node).resolveSibling(JOINING_TLS), e);
+        }
+    }
+
+    /**
      * Replaces the stopped member's files with an empty member {@code serverId} that knows
      * {@code ensemble} (the {@code server.N=} lines of the cluster's dynamic config) and itself, and
-     * uses the cluster's {@code credentials}. The old files are kept aside for {@link #undoJoin}.
+     * uses the cluster's {@code credentials} and the store TLS files of {@link #joiningTls}. The old
+     * files are kept aside for {@link #undoJoin}.
      */
-    public static void prepareJoin(Node node, long serverId, List<String> ensemble, boolean observer, StoreCredentials credentials) {
+    public static void prepareJoin(Node node, long serverId, List<String> ensemble, boolean observer, StoreCredentials credentials,
+            StoreTls tls) {
         Path directory = directory(node);
         Path aside = directory.resolveSibling(BEFORE_JOIN);
         try {
@@ -388,6 +463,12 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             Path key = directory.resolve(CREDENTIALS);
             Files.createFile(key, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.writeString(key, credentials.secret() + "\n", UTF_8);
+            Path tlsDirectory = Files.createDirectories(directory.resolve(StoreTls.DIRECTORY));
+            try (Stream<Path> files = Files.list(tls.directory())) {
+                for (Path file : files.filter(Files::isRegularFile).toList()) {
+                    Files.copy(file, tlsDirectory.resolve(file.getFileName()));
+                }
+            }
             restrict(directory);
         } catch (IOException e) {
             throw new UncheckedIOException("can't prepare ZooKeeper files to join in " + directory, e);
@@ -403,6 +484,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
                 deleteTree(directory);
                 Files.move(aside, directory);
             }
+            deleteTree(directory.resolveSibling(JOINING_TLS));
         } catch (IOException e) {
             throw new UncheckedIOException("can't restore ZooKeeper files from " + aside, e);
         }
@@ -475,6 +557,21 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         @Override
         protected QuorumPeer getQuorumPeer() throws SaslException {
             QuorumPeer created = new QuorumPeer() {
+                /**
+                 * ZooKeeper 3.9 reads a TLS ("secure") client port from the static config only, while
+                 * reconfig needs a client address in each member's dynamic line and opens a plaintext
+                 * port there. Switch that port to TLS before it serves, so the store never answers in the clear.
+                 */
+                @Override
+                public void setCnxnFactory(ServerCnxnFactory factory) {
+                    if (factory instanceof NettyServerCnxnFactory netty) {
+                        netty.setSecure(true);
+                    } else if (factory != null) {
+                        throw new IllegalStateException("the store's client port needs Netty for TLS, not " + factory.getClass().getName());
+                    }
+                    super.setCnxnFactory(factory);
+                }
+
                 @Override
                 public synchronized void start() {
                     synchronized (lifecycle) {

@@ -73,25 +73,30 @@ public final class ZkConfigStore implements ConfigStore {
         this.timeout = requireNonNull(timeout, "timeout is null");
     }
 
-    /** Connects to the ensemble at {@code connectString} ({@code host:port,...}) as {@code credentials}, waiting at most 30 s. */
-    public static ZkConfigStore connect(String connectString, StoreCredentials credentials) {
-        return connect(connectString, credentials, DEFAULT_TIMEOUT);
+    /**
+     * Connects over TLS with {@code tls} to the ensemble at {@code connectString} ({@code host:port,...})
+     * as {@code credentials}, waiting at most 30 s.
+     */
+    public static ZkConfigStore connect(String connectString, StoreCredentials credentials, StoreTls tls) {
+        return connect(connectString, credentials, tls, DEFAULT_TIMEOUT);
     }
 
     /**
-     * Connects to the ensemble as {@code credentials}, waiting at most {@code timeout} for the
+     * Connects over TLS with {@code tls} to the ensemble as {@code credentials}, waiting at most {@code timeout} for the
      * connection; the same timeout bounds {@link #sync()} and the start of a {@link #watch}. Every
      * znode this store creates gets the credentials' ACL, and znodes left open by an older version
      * are locked on connect.
      */
-    public static ZkConfigStore connect(String connectString, StoreCredentials credentials, Duration timeout) {
+    public static ZkConfigStore connect(String connectString, StoreCredentials credentials, StoreTls tls, Duration timeout) {
         requireNonNull(connectString, "connectString is null");
         requireNonNull(credentials, "credentials is null");
+        requireNonNull(tls, "tls is null");
         requireNonNull(timeout, "timeout is null");
         List<ACL> acl = credentials.acl();
         CuratorFramework client = CuratorFrameworkFactory.builder()
                 .connectString(connectString)
                 .authorization("digest", credentials.authBytes())
+                .zkClientConfig(tls.clientConfig())
                 .aclProvider(new ACLProvider() {
                     @Override
                     public List<ACL> getDefaultAcl() {

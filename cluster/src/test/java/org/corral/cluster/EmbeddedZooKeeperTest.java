@@ -30,10 +30,13 @@ class EmbeddedZooKeeperTest {
         Node node = TestNodes.node(dir, "pve1");
         try (EmbeddedZooKeeper zooKeeper = EmbeddedZooKeeper.start(node)) {
             assertThat(zooKeeper.isServing()).isTrue();
-            assertThat(fourLetterWord(node, "srvr")).contains("Mode: leader");
+            assertThat(fourLetterWord(zooKeeper, "srvr")).contains("Mode: leader");
+            // the client port speaks TLS only: in the clear it answers nothing
+            assertThat(plainFourLetterWord(node, "srvr")).doesNotContain("Mode", "Zookeeper version");
 
             Node.ZooKeeperPorts ports = node.zooKeeper();
-            try (CuratorFramework client = CuratorFrameworkFactory.newClient(zooKeeper.connectString(), new RetryNTimes(3, 100))) {
+            try (CuratorFramework client = CuratorFrameworkFactory.builder().connectString(zooKeeper.connectString())
+                    .zkClientConfig(zooKeeper.tls().clientConfig()).retryPolicy(new RetryNTimes(3, 100)).build()) {
                 client.start();
                 String membership = new String(client.getConfig().forEnsemble(), US_ASCII);
                 assertThat(membership).contains("server.1=127.0.0.1:" + ports.quorum() + ":" + ports.election()
@@ -129,12 +132,61 @@ class EmbeddedZooKeeperTest {
                 .hasMessageContaining(":" + node.zooKeeper().quorum() + ":");
     }
 
-    private static String fourLetterWord(Node node, String word) throws IOException {
-        try (Socket socket = new Socket(node.bind(), node.zooKeeper().client())) {
+    @Test
+    void clientQuorumAndElectionPortsAcceptOnlyCertificatesOfTheStoreCa() throws Exception {
+        Node node = TestNodes.node(dir, "pve1");
+        try (EmbeddedZooKeeper zooKeeper = EmbeddedZooKeeper.start(node)) {
+            // another CA's certificate, trusting the real store CA: only the member's check of the client stops it
+            Path foreignDir = dir.resolve("foreign");
+            StoreTls.loadOrCreate(foreignDir, "intruder");
+            Files.writeString(foreignDir.resolve("ca.pem"), zooKeeper.tls().caPem());
+            StoreTls foreign = StoreTls.loadOrCreate(foreignDir, "intruder");
+
+            Node.ZooKeeperPorts ports = node.zooKeeper();
+            for (int port : List.of(ports.client(), ports.quorum(), ports.election())) {
+                assertThat(accepted(zooKeeper.tls().sslContext(), node, port)).as("member certificate on port " + port).isTrue();
+                assertThat(accepted(foreign.sslContext(), node, port)).as("foreign certificate on port " + port).isFalse();
+            }
+        }
+    }
+
+    /**
+     * Whether the member keeps a TLS 1.3 connection with this client's certificate. The server
+     * judges the client's certificate after the client's handshake ends and answers a refusal with
+     * an alert, so read: an accepted client is left waiting (the member expects the client to speak).
+     */
+    private static boolean accepted(javax.net.ssl.SSLContext context, Node node, int port) throws IOException {
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(node.bind(), port)) {
+            socket.setSoTimeout(2_000);
+            socket.startHandshake();
+            return socket.getInputStream().read() >= 0;
+        } catch (java.net.SocketTimeoutException e) {
+            return true;
+        } catch (javax.net.ssl.SSLException | java.net.SocketException e) {
+            return false;
+        }
+    }
+
+    private static String fourLetterWord(EmbeddedZooKeeper zooKeeper, String word) throws IOException {
+        Node node = zooKeeper.node();
+        try (Socket socket = zooKeeper.tls().sslContext().getSocketFactory().createSocket(node.bind(), node.zooKeeper().client())) {
             socket.getOutputStream().write(word.getBytes(US_ASCII));
             socket.getOutputStream().flush();
             try (InputStream in = socket.getInputStream()) {
                 return new String(in.readAllBytes(), US_ASCII);
+            }
+        }
+    }
+
+    private static String plainFourLetterWord(Node node, String word) throws IOException {
+        try (Socket socket = new Socket(node.bind(), node.zooKeeper().client())) {
+            socket.setSoTimeout(2_000);
+            socket.getOutputStream().write(word.getBytes(US_ASCII));
+            socket.getOutputStream().flush();
+            try (InputStream in = socket.getInputStream()) {
+                return new String(in.readAllBytes(), US_ASCII);
+            } catch (java.net.SocketException | java.net.SocketTimeoutException e) {
+                return ""; // reset or left waiting for a TLS record by the server
             }
         }
     }

@@ -22,13 +22,13 @@ class EnsembleJoinTest {
             try (ClusterStore own = ClusterStore.start(pve2)) {
                 own.store().write("nodes/pve2/qemu-server/200.conf", "memory: 64\n", ConfigStore.NEW);
             }
-            EmbeddedZooKeeper.prepareJoin(pve2, 2, first.ensemble(), false, first.zooKeeper().credentials());
+            EmbeddedZooKeeper.prepareJoin(pve2, 2, first.ensemble(), false, first.zooKeeper().credentials(), joiningTls(pve2, first));
             try (ClusterStore second = ClusterStore.start(pve2)) {
                 assertThat(second.addMember(EmbeddedZooKeeper.serverLine(pve2, 2, false))).hasSize(2);
                 assertThat(second.store().read("user.cfg").orElseThrow().text()).contains("alice@pve");
                 assertThat(second.store().read("nodes/pve2/qemu-server/200.conf")).isEmpty();
 
-                EmbeddedZooKeeper.prepareJoin(pve3, 3, second.ensemble(), false, second.zooKeeper().credentials());
+                EmbeddedZooKeeper.prepareJoin(pve3, 3, second.ensemble(), false, second.zooKeeper().credentials(), joiningTls(pve3, second));
                 try (ClusterStore third = ClusterStore.start(pve3)) {
                     assertThat(third.addMember(EmbeddedZooKeeper.serverLine(pve3, 3, false)))
                             .hasSize(3).allMatch(line -> line.contains(":participant;"));
@@ -39,7 +39,7 @@ class EnsembleJoinTest {
 
                     // a fourth member observes: it gets every write but does not vote
                     Node pve4 = TestNodes.node(dir, "pve4");
-                    EmbeddedZooKeeper.prepareJoin(pve4, 4, third.ensemble(), true, third.zooKeeper().credentials());
+                    EmbeddedZooKeeper.prepareJoin(pve4, 4, third.ensemble(), true, third.zooKeeper().credentials(), joiningTls(pve4, third));
                     try (ClusterStore fourth = ClusterStore.start(pve4)) {
                         assertThat(fourth.addMember(EmbeddedZooKeeper.serverLine(pve4, 4, true)))
                                 .filteredOn(line -> line.startsWith("server.4=")).singleElement().asString().contains(":observer;");
@@ -48,6 +48,10 @@ class EnsembleJoinTest {
                 }
             }
         }
+    }
+
+    private static StoreTls joiningTls(Node joining, ClusterStore member) {
+        return EmbeddedZooKeeper.joiningTls(joining, member.zooKeeper().tls().caPem(), member.zooKeeper().tls().caKeyPem());
     }
 
     @Test
@@ -65,7 +69,7 @@ class EnsembleJoinTest {
             try (ClusterStore own = ClusterStore.start(pve2)) {
                 own.store().write("mine", "kept\n", ConfigStore.NEW);
             }
-            EmbeddedZooKeeper.prepareJoin(pve2, 2, first.ensemble(), false, first.zooKeeper().credentials());
+            EmbeddedZooKeeper.prepareJoin(pve2, 2, first.ensemble(), false, first.zooKeeper().credentials(), joiningTls(pve2, first));
             EmbeddedZooKeeper.undoJoin(pve2);
             try (ClusterStore own = ClusterStore.start(pve2)) {
                 assertThat(own.store().read("mine").orElseThrow().text()).isEqualTo("kept\n");

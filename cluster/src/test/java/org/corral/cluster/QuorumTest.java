@@ -15,7 +15,7 @@ class QuorumTest {
     @Test
     void storeIsQuorateWhileItsMemberServesAndNotAfter() throws Exception {
         ClusterStore cluster = ClusterStore.start(TestNodes.node(dir, "pve1"));
-        try (ZkConfigStore client = ZkConfigStore.connect(cluster.zooKeeper().connectString(), cluster.zooKeeper().credentials())) {
+        try (ZkConfigStore client = ZkConfigStore.connect(cluster.zooKeeper().connectString(), cluster.zooKeeper().credentials(), cluster.zooKeeper().tls())) {
             assertThat(client.quorate()).isTrue();
             assertThat(cluster.store().quorate()).isTrue();
             cluster.close();

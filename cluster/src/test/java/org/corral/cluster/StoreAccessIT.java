@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A local user that is not root (nobody) reads nothing of the config store: not through the
- * ZooKeeper client port, not from ZooKeeper's files on disk. With the store's credentials a plain
- * client does read, so the probe itself can succeed.
+ * ZooKeeper client port (TLS only, with certificates of the store CA, then ACLs for the store
+ * secret), not from ZooKeeper's files on disk. With the store's certificate and secret a plain
+ * ZooKeeper client does read, so the probe itself can succeed.
  */
 class StoreAccessIT {
     private static final String SECRET = "TICKET-KEY-MATERIAL-4711";
@@ -52,15 +53,29 @@ class StoreAccessIT {
             cluster.store().write("priv/authkey.key", SECRET + "\n", ConfigStore.NEW);
             String connect = cluster.zooKeeper().connectString();
 
-            String asNobody = run(probe, true, connect, PATHS);
-            assertThat(asNobody).contains("STATE CONNECTED")
+            // in the clear, as nobody: the port speaks TLS only
+            String plain = run(probe, true, List.of(), connect, PATHS);
+            assertThat(plain).contains("STATE CONNECTING").doesNotContain(SECRET).doesNotContain("READ ");
+
+            // TLS with a certificate of another CA, as nobody, guessing the secret: the server refuses the handshake
+            StoreTls foreign = StoreTls.loadOrCreate(base.resolve("foreign"), "intruder");
+            // it trusts the real store CA (whose certificate is no secret), so only the server's check of its certificate stops it
+            Files.writeString(foreign.directory().resolve("ca.pem"), cluster.zooKeeper().tls().caPem());
+            readableByAll(foreign.directory());
+            String forged = run(probe, true, tls(foreign), connect, PATHS, StoreCredentials.USER + ":guess");
+            assertThat(forged).contains("STATE CONNECTING").doesNotContain(SECRET).doesNotContain("READ ");
+
+            // a member's certificate without the store secret: connected, but every ACL refuses
+            String noSecret = run(probe, false, tls(cluster.zooKeeper().tls()), connect, PATHS);
+            assertThat(noSecret).contains("STATE CONNECTED")
                     .contains("DENIED " + KEY_ZNODE + " NOAUTH")
                     .contains("DENIED-LIST / NOAUTH")
                     .doesNotContain(SECRET)
                     .doesNotContain("READ ");
 
             StoreCredentials credentials = cluster.zooKeeper().credentials();
-            String withCredentials = run(probe, false, connect, PATHS, credentials.user() + ":" + credentials.secret());
+            String withCredentials = run(probe, false, tls(cluster.zooKeeper().tls()), connect, PATHS,
+                    credentials.user() + ":" + credentials.secret());
             assertThat(withCredentials).contains("READ " + KEY_ZNODE + " " + SECRET);
 
             cluster.store().sync();
@@ -104,13 +119,34 @@ class StoreAccessIT {
         return dir;
     }
 
-    private static String run(Path probe, boolean asNobody, String... args) throws Exception {
+    /** ZooKeeper's client TLS settings as system properties, from the files of {@code tls}. */
+    private static List<String> tls(StoreTls tls) {
+        List<String> properties = new ArrayList<>();
+        for (String key : List.of("zookeeper.client.secure", "zookeeper.clientCnxnSocket", "zookeeper.ssl.keyStore.location",
+                "zookeeper.ssl.keyStore.type", "zookeeper.ssl.trustStore.location", "zookeeper.ssl.trustStore.type",
+                "zookeeper.ssl.hostnameVerification")) {
+            properties.add("-D" + key + "=" + java.util.Objects.requireNonNull(tls.clientConfig().getProperty(key), key));
+        }
+        return properties;
+    }
+
+    private static void readableByAll(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.toList()) {
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
+            }
+        }
+    }
+
+    private static String run(Path probe, boolean asNobody, List<String> properties, String... args) throws Exception {
         List<String> command = new ArrayList<>();
         if (asNobody) {
             command.addAll(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"));
         }
         command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:-UsePerfData",
-                "-Dzookeeper.jmx.log4j.disable=true", "-cp", probe.resolve("*").toString(), probe.resolve("ZkProbe.java").toString()));
+                "-Dzookeeper.jmx.log4j.disable=true"));
+        command.addAll(properties);
+        command.addAll(List.of("-cp", probe.resolve("*").toString(), probe.resolve("ZkProbe.java").toString()));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).directory(probe.toFile()).redirectErrorStream(true).start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -329,7 +329,7 @@ class ZkConfigStoreTest {
     @Test
     void lockIsExclusiveAcrossClientsAndFreedWhenTheHoldingClientCloses() {
         String name = base.replace('/', '-');
-        ZkConfigStore other = ZkConfigStore.connect(cluster.zooKeeper().connectString(), cluster.zooKeeper().credentials());
+        ZkConfigStore other = ZkConfigStore.connect(cluster.zooKeeper().connectString(), cluster.zooKeeper().credentials(), cluster.zooKeeper().tls());
         try {
             other.lock(name, Duration.ofSeconds(5));
 
@@ -347,7 +347,7 @@ class ZkConfigStoreTest {
     void watchSeesWritesOfOtherClients() {
         List<String> seen = Collections.synchronizedList(new ArrayList<>());
         try (ZkConfigStore.Watch watch = store.watch(base, seen::add);
-                ZkConfigStore other = ZkConfigStore.connect(cluster.zooKeeper().connectString(), cluster.zooKeeper().credentials())) {
+                ZkConfigStore other = ZkConfigStore.connect(cluster.zooKeeper().connectString(), cluster.zooKeeper().credentials(), cluster.zooKeeper().tls())) {
             other.write(base + "/storage.cfg", "dir: local\n", ConfigStore.NEW);
 
             await().atMost(Duration.ofSeconds(10)).until(() -> seen.contains(base + "/storage.cfg"));

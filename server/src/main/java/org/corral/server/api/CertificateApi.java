@@ -18,7 +18,7 @@ import org.corral.core.node.Node;
 import org.corral.core.schema.Formats;
 import org.corral.core.schema.Schema;
 import org.corral.server.tls.CertificateInfo;
-import org.corral.server.tls.CertifiedKey;
+import org.corral.cluster.tls.CertifiedKey;
 import org.corral.server.tls.CustomCertificate;
 
 /** {@code /nodes/{node}/certificates}: what the node serves, and uploading a custom certificate. */

@@ -208,6 +208,9 @@ public final class ClusterConfigApi implements ApiModule {
         out.put("observer", config.voters() >= ClusterJoin.MAX_VOTERS);
         out.put("ensemble", String.join("\n", ensemble));
         out.put("secret", cluster.zooKeeper().credentials().secret());
+        // the store CA: the joining node makes its own member certificate from it
+        out.put("store-ca", cluster.zooKeeper().tls().caPem());
+        out.put("store-ca-key", cluster.zooKeeper().tls().caKeyPem());
         return out;
     }
 

@@ -34,6 +34,7 @@ import org.corral.cluster.ClusterStore;
 import org.corral.cluster.EmbeddedZooKeeper;
 import org.corral.cluster.JoinTokens;
 import org.corral.cluster.StoreCredentials;
+import org.corral.cluster.StoreTls;
 import org.corral.cluster.ZkConfigStore;
 import org.corral.core.config.ConfigStore;
 import org.corral.core.error.ApiException;
@@ -116,6 +117,7 @@ public final class ClusterJoin {
         String clusterName = admitted.path("cluster").asString();
         List<String> ensemble = admitted.path("ensemble").asString().lines().toList();
         StoreCredentials credentials = new StoreCredentials(StoreCredentials.USER, admitted.path("secret").asString());
+        StoreTls tls = EmbeddedZooKeeper.joiningTls(node, admitted.path("store-ca").asString(), admitted.path("store-ca-key").asString());
         ctx.log("admitted to cluster '%s'", clusterName);
 
         Map<String, String> own = new LinkedHashMap<>();
@@ -125,7 +127,7 @@ public final class ClusterJoin {
         own.remove(CertificateApi.issuedKey(node.name()));
 
         // one join at a time: the lock holds from the last check until cluster.cfg records this node
-        try (ZkConfigStore remote = ZkConfigStore.connect(EmbeddedZooKeeper.connectString(ensemble), credentials);
+        try (ZkConfigStore remote = ZkConfigStore.connect(EmbeddedZooKeeper.connectString(ensemble), credentials, tls);
                 ConfigStore.Lock lock = remote.lock(JOIN_LOCK, TIMEOUT)) {
             ClusterConfig current = new ClusterMembership(remote).read();
             if (current.member(node.name()).isPresent()) {
@@ -138,7 +140,7 @@ public final class ClusterJoin {
             ctx.log("stopping this node's config store member");
             cluster.close();
             try {
-                EmbeddedZooKeeper.prepareJoin(node, nodeId, ensemble, observer, credentials);
+                EmbeddedZooKeeper.prepareJoin(node, nodeId, ensemble, observer, credentials, tls);
                 ctx.log("starting a new member of the cluster's ensemble");
                 try (ClusterStore joined = ClusterStore.start(node)) {
                     List<String> now = joined.addMember(EmbeddedZooKeeper.serverLine(node, nodeId, observer));
@@ -159,6 +161,7 @@ public final class ClusterJoin {
             ctx.log("joined cluster '%s'; the node restarts its services on the cluster store", clusterName);
             log.info("Node {} joined cluster {} as node {}", node.name(), clusterName, nodeId);
         }
+        EmbeddedZooKeeper.discardJoiningTls(node);
         restartWhenDone(ctx.upid());
     }
 

@@ -1,5 +1,7 @@
 package org.corral.server.tls;
 
+import org.corral.cluster.tls.Keys;
+import org.corral.cluster.tls.Pem;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.annotation.JsonProperty;

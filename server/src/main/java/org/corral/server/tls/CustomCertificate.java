@@ -1,5 +1,8 @@
 package org.corral.server.tls;
 
+import org.corral.cluster.tls.CertifiedKey;
+import org.corral.cluster.tls.Keys;
+import org.corral.cluster.tls.Pem;
 import static java.util.Objects.requireNonNull;
 
 import java.security.GeneralSecurityException;

@@ -1,5 +1,6 @@
 package org.corral.server.tls;
 
+import org.corral.cluster.tls.CertifiedKey;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;

@@ -1,5 +1,10 @@
 package org.corral.server.tls;
 
+import org.corral.cluster.tls.CertificateAuthority;
+import org.corral.cluster.tls.CertifiedKey;
+import org.corral.cluster.tls.KeyType;
+import org.corral.cluster.tls.Pem;
+import org.corral.cluster.tls.SubjectAltNames;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.corral.server.tls.TestCertificates.address;

@@ -1,5 +1,8 @@
 package org.corral.server.tls;
 
+import org.corral.cluster.tls.CertificateAuthority;
+import org.corral.cluster.tls.CertifiedKey;
+import org.corral.cluster.tls.SubjectAltNames;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

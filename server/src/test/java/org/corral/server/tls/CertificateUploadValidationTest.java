@@ -1,5 +1,8 @@
 package org.corral.server.tls;
 
+import org.corral.cluster.tls.CertifiedKey;
+import org.corral.cluster.tls.KeyType;
+import org.corral.cluster.tls.Pem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.assertj.core.api.Assertions.entry;

@@ -1,5 +1,9 @@
 package org.corral.server.tls;
 
+import org.corral.cluster.tls.CertificateAuthority;
+import org.corral.cluster.tls.CertifiedKey;
+import org.corral.cluster.tls.KeyType;
+import org.corral.cluster.tls.SubjectAltNames;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Clock;

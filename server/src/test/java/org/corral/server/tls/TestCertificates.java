@@ -1,5 +1,7 @@
 package org.corral.server.tls;
 
+import org.corral.cluster.tls.Keys;
+import org.corral.cluster.tls.Pem;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package org.corral.server.tls;
+package org.corral.cluster.tls;
 
 import static java.util.Objects.requireNonNull;
 
@@ -132,6 +132,18 @@ public final class CertificateAuthority {
      * common name and first DNS name, followed by the given names.
      */
     public CertifiedKey issue(String nodeName, SubjectAltNames names, KeyType keyType) {
+        return issue(nodeName, names, keyType, KeyPurposeId.id_kp_serverAuth);
+    }
+
+    /**
+     * A certificate for a member of the config store's ensemble, with an {@link KeyType#EC_P256} key:
+     * it serves ZooKeeper's client and quorum ports and authenticates as a TLS client to the other members.
+     */
+    public CertifiedKey issueStoreMember(String memberName) {
+        return issue(memberName, new SubjectAltNames(List.of(), List.of()), KeyType.EC_P256, KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth);
+    }
+
+    private CertifiedKey issue(String nodeName, SubjectAltNames names, KeyType keyType, KeyPurposeId... purposes) {
         requireNonNull(nodeName, "nodeName is null");
         requireNonNull(names, "names is null");
         requireNonNull(keyType, "keyType is null");
@@ -155,7 +167,7 @@ public final class CertificateAuthority {
             builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(keyUsage(keys.getPublic())))
                     .addExtension(Extension.extendedKeyUsage, false,
-                            new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth))
+                            new ExtendedKeyUsage(purposes))
                     .addExtension(Extension.subjectAlternativeName, false, generalNames(nodeName, names))
                     .addExtension(Extension.subjectKeyIdentifier, false,
                             extensions.createSubjectKeyIdentifier(keys.getPublic()))

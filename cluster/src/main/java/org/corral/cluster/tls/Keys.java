@@ -1,4 +1,4 @@
-package org.corral.server.tls;
+package org.corral.cluster.tls;
 
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
@@ -18,11 +18,11 @@ import java.util.Locale;
 import java.util.Optional;
 
 /** What the TLS code needs to know about a key: its kind, its size, and whether two halves belong together. */
-final class Keys {
+public final class Keys {
     private Keys() {}
 
     /** Why the key cannot serve TLS, or empty when it can. */
-    static Optional<String> unsupported(PrivateKey key) {
+    public static Optional<String> unsupported(PrivateKey key) {
         if (key instanceof RSAKey rsa) {
             int bits = rsa.getModulus().bitLength();
             // browsers and the JDK's own client refuse RSA keys below 2048 bits
@@ -37,7 +37,7 @@ final class Keys {
     }
 
     /** True when the private key is the other half of the public key. */
-    static boolean matches(PrivateKey key, PublicKey publicKey) {
+    public static boolean matches(PrivateKey key, PublicKey publicKey) {
         if (key instanceof RSAKey rsa && publicKey instanceof RSAPublicKey rsaPublic) {
             boolean exponentMatches = !(key instanceof RSAPrivateCrtKey crt)
                     || crt.getPublicExponent().equals(rsaPublic.getPublicExponent());
@@ -72,7 +72,7 @@ final class Keys {
     }
 
     /** The algorithm a CA with this key signs certificates with. */
-    static String signatureAlgorithm(PrivateKey signer) {
+    public static String signatureAlgorithm(PrivateKey signer) {
         if (signer instanceof RSAKey) {
             return "SHA256withRSA";
         }
@@ -87,7 +87,7 @@ final class Keys {
     }
 
     /** OpenSSL's short name of the key type, as Proxmox reports it in {@code public-key-type}. */
-    static String opensslType(PublicKey key) {
+    public static String opensslType(PublicKey key) {
         if (key instanceof RSAPublicKey) {
             return "RSASSA-PSS".equalsIgnoreCase(key.getAlgorithm()) ? "RSASSA-PSS" : "rsaEncryption";
         }
@@ -101,7 +101,7 @@ final class Keys {
     }
 
     /** The key size as OpenSSL's {@code EVP_PKEY_bits} counts it: modulus, group order, or curve bits. */
-    static int bits(PublicKey key) {
+    public static int bits(PublicKey key) {
         if (key instanceof RSAPublicKey rsa) {
             return rsa.getModulus().bitLength();
         }
@@ -115,7 +115,7 @@ final class Keys {
     }
 
     /** A short description for messages: {@code RSA 2048-bit}, {@code EC 384-bit}. */
-    static String describe(PublicKey key) {
+    public static String describe(PublicKey key) {
         String kind = key instanceof RSAPublicKey ? "RSA" : key instanceof ECPublicKey ? "EC" : key.getAlgorithm();
         return kind + " " + bits(key) + "-bit";
     }

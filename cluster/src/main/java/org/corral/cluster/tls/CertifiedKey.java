@@ -1,4 +1,4 @@
-package org.corral.server.tls;
+package org.corral.cluster.tls;
 
 import static java.util.Objects.requireNonNull;
 

@@ -1,4 +1,4 @@
-package org.corral.server.tls;
+package org.corral.cluster.tls;
 
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
