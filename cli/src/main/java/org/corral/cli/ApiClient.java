@@ -8,18 +8,19 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.cert.X509Certificate;
+
+
 import java.time.Duration;
-import java.util.HexFormat;
+
 import java.util.List;
-import java.util.Locale;
+
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
+
+import org.corral.cluster.tls.PinnedCertificate;
 import org.corral.core.api.HttpVerb;
 import org.corral.core.json.Json;
 import tools.jackson.databind.JsonNode;
@@ -49,38 +50,10 @@ final class ApiClient {
         HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
         if (fingerprint.isPresent()) {
             SSLContext ssl = SSLContext.getInstance("TLS");
-            ssl.init(null, new TrustManager[] {pinned(fingerprint.get())}, null);
+            ssl.init(null, new TrustManager[] {new PinnedCertificate(fingerprint.get())}, null);
             builder.sslContext(ssl);
         }
         this.http = builder.build();
-    }
-
-    private static X509TrustManager pinned(String fingerprint) {
-        String want = fingerprint.replace(":", "").toLowerCase(Locale.ROOT);
-        return new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-                throw new UnsupportedOperationException("client side only");
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
-                try {
-                    String got = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(chain[0].getEncoded()));
-                    if (!got.equals(want)) {
-                        throw new java.security.cert.CertificateException("server certificate fingerprint " + got
-                                + " does not match the expected " + want);
-                    }
-                } catch (java.security.NoSuchAlgorithmException e) {
-                    throw new java.security.cert.CertificateException(e);
-                }
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        };
     }
 
     JsonNode call(HttpVerb verb, String path, Map<String, String> params) throws Exception {

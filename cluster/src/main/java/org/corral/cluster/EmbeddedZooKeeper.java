@@ -56,6 +56,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     private static final String JOINING_TLS = "zookeeper.joining-tls";
     private static final long FIRST_SERVER_ID = 1;
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration PORT_RELEASE_TIMEOUT = Duration.ofSeconds(10);
 
     private final Node node;
     private final Path directory;
@@ -207,6 +208,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         if (runner.isAlive()) {
             log.warn("ZooKeeper member of node {} did not stop within {}", node.name(), STOP_TIMEOUT);
         } else {
+            // Netty closes the TLS client port asynchronously: the next start needs it free
+            awaitPortsReleased(node, PORT_RELEASE_TIMEOUT);
             log.info("Stopped ZooKeeper member of node {}", node.name());
         }
     }
@@ -497,6 +500,27 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         try (Stream<Path> all = Files.walk(dir)) {
             for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.delete(p);
+            }
+        }
+    }
+
+    private static void awaitPortsReleased(Node node, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                checkPortsFree(node);
+                return;
+            } catch (IllegalStateException e) {
+                if (System.nanoTime() - deadline > 0) {
+                    log.warn("ZooKeeper member of node {} stopped but {}", node.name(), e.getMessage());
+                    return;
+                }
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
         }
     }

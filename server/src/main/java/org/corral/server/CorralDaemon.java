@@ -46,6 +46,7 @@ import org.corral.server.api.TaskApi;
 import org.corral.server.api.Versions;
 import org.corral.server.host.HostStatus;
 import org.corral.server.http.ApiHttpServer;
+import org.corral.server.http.NodeProxy;
 import org.corral.server.http.AuditLog;
 import org.corral.server.http.RequestAuthenticator;
 import org.corral.cluster.tls.CertificateAuthority;
@@ -191,7 +192,7 @@ public final class CorralDaemon implements AutoCloseable {
                 }
             };
             this.http = new ApiHttpServer(new ApiDispatcher(registry, access, store::quorate), authenticator, audit, localSecret,
-                    () -> openApi, tls, options.bind(), options.port());
+                    () -> openApi, new NodeProxy(node.name(), membership::read), tls, options.bind(), options.port());
             http.start();
             resources.add(http);
             membership.register(node, serverId, node.bind(), http.port(), servedFingerprint);

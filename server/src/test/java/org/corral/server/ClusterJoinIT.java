@@ -168,6 +168,24 @@ class ClusterJoinIT {
         new TestClient(third.port()).login("carol@pve", "carol-pass-1");
         assertThat(first.store().read(ClusterConfig.PATH).orElseThrow().text()).contains("cluster: lab");
 
+        // any node serves any node's calls: node 1 forwards /nodes/pve3/... to node 3 with the caller's ticket
+        JsonNode pve3Tasks = admin.get("/nodes/pve3/tasks").data();
+        assertThat(pve3Tasks.valueStream().map(t -> t.path("upid").asString()))
+                .anyMatch(upid -> upid.startsWith("UPID:pve3:") && upid.contains(":clusterjoin:"));
+        TestClient.Answer createdVm = admin.post("/nodes/pve3/qemu", Map.of("vmid", "300", "memory", "64", "name", "through-pve1"));
+        assertThat(createdVm.status()).as(createdVm.toString()).isEqualTo(200);
+        assertThat(createdVm.data().asString()).startsWith("UPID:pve3:");
+        assertThat(exit(awaitTask(n3, createdVm.data().asString()))).isEqualTo("OK");
+        assertThat(third.store().read("nodes/pve3/qemu-server/300.conf").orElseThrow().text()).contains("name: through-pve1");
+        // the owner's answers come back as they are: its errors, and its refusal of a caller without privileges
+        TestClient.Answer missing = admin.get("/nodes/pve3/qemu/399/config");
+        assertThat(missing.status()).isEqualTo(500);
+        assertThat(missing.body().path("message").asString()).contains("399").contains("does not exist");
+        assertThat(new TestClient(first.port()).login("carol@pve", "carol-pass-1").get("/nodes/pve3/qemu/300/config").status())
+                .isEqualTo(403);
+        // local root credentials are this node's only
+        assertThat(root(first).get("/nodes/pve3/tasks").status()).isEqualTo(401);
+
         // a joined node restarted on its data directory is back in the cluster, with its guest
         runners.remove(n2);
         n2.close();

@@ -2,31 +2,31 @@ package org.corral.server.api;
 
 import static java.util.Objects.requireNonNull;
 
-import java.net.Socket;
+
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.cert.CertificateException;
-import java.security.cert.X509Certificate;
+
+
+
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
+
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
+
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.IntSupplier;
 import java.util.stream.Collectors;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedTrustManager;
+
+
+
+
+
 import org.corral.cluster.ClusterConfig;
 import org.corral.cluster.ClusterMember;
 import org.corral.cluster.ClusterMembership;
@@ -35,6 +35,7 @@ import org.corral.cluster.EmbeddedZooKeeper;
 import org.corral.cluster.JoinTokens;
 import org.corral.cluster.StoreCredentials;
 import org.corral.cluster.StoreTls;
+import org.corral.cluster.tls.PinnedCertificate;
 import org.corral.cluster.ZkConfigStore;
 import org.corral.core.config.ConfigStore;
 import org.corral.core.error.ApiException;
@@ -259,12 +260,8 @@ public final class ClusterJoin {
 
         Member(Target target, String fingerprint) throws Exception {
             this.target = target;
-            SSLContext ssl = SSLContext.getInstance("TLS");
-            ssl.init(null, new TrustManager[] {new Pinned(fingerprint)}, null);
-            SSLParameters parameters = new SSLParameters();
             // the pinned fingerprint is the trust: the member may be reached by any name or address
-            parameters.setEndpointIdentificationAlgorithm("");
-            this.http = HttpClient.newBuilder().sslContext(ssl).sslParameters(parameters).connectTimeout(TIMEOUT).build();
+            this.http = PinnedCertificate.httpClient(fingerprint, TIMEOUT);
         }
 
         String tokenWithPassword(String password) throws Exception {
@@ -299,60 +296,6 @@ public final class ClusterJoin {
                 throw new ApiException(500, "member refused " + path + ": " + response.statusCode() + " " + message);
             }
             return body.path("data");
-        }
-    }
-
-    private static final class Pinned extends X509ExtendedTrustManager {
-        private final String want;
-
-        Pinned(String fingerprint) {
-            this.want = fingerprint.replace(":", "").toLowerCase(Locale.ROOT);
-        }
-
-        private void check(X509Certificate[] chain) throws CertificateException {
-            try {
-                String got = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(chain[0].getEncoded()));
-                if (!MessageDigest.isEqual(got.getBytes(StandardCharsets.US_ASCII), want.getBytes(StandardCharsets.US_ASCII))) {
-                    throw new CertificateException("certificate fingerprint does not match");
-                }
-            } catch (java.security.NoSuchAlgorithmException e) {
-                throw new CertificateException(e);
-            }
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            check(chain);
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-            check(chain);
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-            check(chain);
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            throw new CertificateException("server side only");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-            throw new CertificateException("server side only");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-            throw new CertificateException("server side only");
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
         }
     }
 }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.corral.cluster.ClusterMember;
 import org.corral.core.access.AuthContext;
 import org.corral.core.api.ApiDispatcher;
 import org.corral.core.api.ApiMethod;
@@ -54,11 +55,13 @@ public final class ApiHttpServer implements AutoCloseable {
     private final AuditLog audit;
     private final byte[] localRootSecret;
     private final Supplier<JsonNode> openApi;
+    private final NodeProxy proxy;
     private final Javalin app;
     private ServerConnector connector;
 
     public ApiHttpServer(ApiDispatcher dispatcher, RequestAuthenticator authenticator, AuditLog audit, String localRootSecret,
-            Supplier<JsonNode> openApi, SslContextFactory.Server tls, String bind, int port) {
+            Supplier<JsonNode> openApi, NodeProxy proxy, SslContextFactory.Server tls, String bind, int port) {
+        this.proxy = requireNonNull(proxy, "proxy is null");
         this.dispatcher = requireNonNull(dispatcher, "dispatcher is null");
         this.authenticator = requireNonNull(authenticator, "authenticator is null");
         this.audit = requireNonNull(audit, "audit is null");
@@ -155,6 +158,15 @@ public final class ApiHttpServer implements AutoCloseable {
         try {
             raw = parameters(ctx, verb);
             auth = authenticate(ctx, method, client);
+            Optional<ClusterMember> owner = proxy.owner(method, pathValues, ctx);
+            if (owner.isPresent()) {
+                // the owner checks, runs and audits the call; parameters() left a multipart body unread
+                boolean multipart = Optional.ofNullable(ctx.contentType()).orElse("").toLowerCase(java.util.Locale.ROOT)
+                        .startsWith("multipart/");
+                ctx.attribute(ANSWERED, true);
+                proxy.forward(ctx, owner.get(), multipart || verb.parametersInQuery() ? new byte[0] : ctx.bodyAsBytes(), multipart);
+                return;
+            }
             ApiRegistry.Match match = new ApiRegistry.Match(method, pathValues);
             if (method.isWebSocket()) {
                 dispatcher.authorize(match, raw, auth);

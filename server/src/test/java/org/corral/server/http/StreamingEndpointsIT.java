@@ -126,7 +126,7 @@ class StreamingEndpointsIT {
         server = new ApiHttpServer(new ApiDispatcher(registry, (auth, path) -> path.equals("/vms/100")
                 ? EnumSet.allOf(Privilege.class) : EnumSet.noneOf(Privilege.class)), tokens,
                 new AuditLog(dir.resolve("audit.log"), "n", Clock.systemUTC()), "local-secret",
-                Json::object, NodeTls.sslContextFactory(key), "127.0.0.1", 0).start();
+                Json::object, new NodeProxy("n", org.corral.cluster.ClusterConfig::empty), NodeTls.sslContextFactory(key), "127.0.0.1", 0).start();
         SSLContext ssl = SSLContext.getInstance("TLS");
         ssl.init(null, new TrustManager[] {new X509TrustManager() {
             @Override

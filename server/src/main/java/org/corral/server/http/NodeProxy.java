@@ -1,0 +1,125 @@
+package org.corral.server.http;
+
+import static java.util.Objects.requireNonNull;
+
+import io.javalin.http.Context;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.corral.cluster.ClusterConfig;
+import org.corral.cluster.ClusterMember;
+import org.corral.cluster.tls.PinnedCertificate;
+import org.corral.core.api.ApiMethod;
+import org.corral.core.error.ApiException;
+
+/**
+ * Calls for another node of the cluster ({@code /nodes/{node}/...} where {@code node} is not this
+ * one) are forwarded to that node over HTTPS, pinned to the certificate fingerprint it recorded in
+ * {@code cluster.cfg}, as Proxmox's pveproxy does. The caller's credentials go along unchanged
+ * (tickets and API tokens are valid on every node), the owner checks permissions, runs the call
+ * and audits it, and its answer comes back as it is.
+ */
+public final class NodeProxy {
+    /** Marks a forwarded request, so that a node never forwards it again. */
+    public static final String FORWARDED_BY = "X-Corral-Forwarded-By";
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration CALL_TIMEOUT = Duration.ofMinutes(30);
+    private static final List<String> REQUEST_HEADERS = List.of("Cookie", "Authorization", "CSRFPreventionToken", "Content-Type", "Accept");
+    private static final List<String> RESPONSE_HEADERS = List.of("Content-Type", "Content-Disposition");
+
+    private final String localNode;
+    private final Supplier<ClusterConfig> cluster;
+    private final Map<String, HttpClient> clients = new ConcurrentHashMap<>();
+
+    public NodeProxy(String localNode, Supplier<ClusterConfig> cluster) {
+        this.localNode = requireNonNull(localNode, "localNode is null");
+        this.cluster = requireNonNull(cluster, "cluster is null");
+    }
+
+    /** Whether calls of {@code method} belong to the node its path names. */
+    public static boolean belongsToNode(ApiMethod method) {
+        return method.isProxyToNode() || method.path().startsWith("/nodes/{node}");
+    }
+
+    /** The member that owns this call, when it is another node of the cluster. */
+    Optional<ClusterMember> owner(ApiMethod method, Map<String, String> pathValues, Context ctx) {
+        if (!belongsToNode(method)) {
+            return Optional.empty();
+        }
+        String node = pathValues.get("node");
+        if (node == null || node.equals(localNode)) {
+            return Optional.empty();
+        }
+        Optional<ClusterMember> member = cluster.get().member(node);
+        if (member.isPresent() && ctx.header(FORWARDED_BY) != null) {
+            throw new ApiException(500, "proxy loop detected - node '" + node + "' was reached through '"
+                    + ctx.header(FORWARDED_BY) + "' but is not this node");
+        }
+        return member;
+    }
+
+    /** Sends the request on to {@code member} and copies its answer back. */
+    void forward(Context ctx, ClusterMember member, byte[] body, boolean streamBody) throws IOException {
+        if (member.fingerprint().isEmpty()) {
+            throw new ApiException(595, "no certificate fingerprint recorded for node '" + member.name() + "'");
+        }
+        String authorization = Optional.ofNullable(ctx.header("Authorization")).orElse("");
+        if (authorization.startsWith(ApiHttpServer.LOCAL_AUTH_SCHEME)) {
+            throw new ApiException(401, "local root credentials are valid on node '" + localNode
+                    + "' only; call node '" + member.name() + "' with a ticket or an API token");
+        }
+        String host = member.address().contains(":") && !member.address().startsWith("[") ? "[" + member.address() + "]" : member.address();
+        String query = ctx.req().getQueryString();
+        URI uri = URI.create("https://" + host + ":" + member.apiPort() + ctx.req().getRequestURI() + (query == null ? "" : "?" + query));
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(CALL_TIMEOUT).header(FORWARDED_BY, localNode);
+        for (String name : REQUEST_HEADERS) {
+            String value = ctx.header(name);
+            if (value != null) {
+                request.header(name, value);
+            }
+        }
+        HttpRequest.BodyPublisher publisher;
+        if (streamBody) {
+            publisher = HttpRequest.BodyPublishers.ofInputStream(() -> {
+                try {
+                    return ctx.req().getInputStream();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        } else {
+            publisher = body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body);
+        }
+        request.method(ctx.method().name().toUpperCase(Locale.ROOT), publisher);
+        HttpClient client = clients.computeIfAbsent(member.fingerprint(), fp -> PinnedCertificate.httpClient(fp, CONNECT_TIMEOUT));
+        HttpResponse<InputStream> response;
+        try {
+            response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            // Proxmox's pveproxy answers 595 when it can't reach the node
+            throw new ApiException(595, "errors during connection establishment to node '" + member.name() + "' ("
+                    + member.address() + ":" + member.apiPort() + "): " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(595, "interrupted while calling node '" + member.name() + "'");
+        }
+        ctx.status(response.statusCode());
+        for (String name : RESPONSE_HEADERS) {
+            response.headers().firstValue(name).ifPresent(value -> ctx.header(name, value));
+        }
+        try (InputStream in = response.body(); OutputStream out = ctx.res().getOutputStream()) {
+            in.transferTo(out);
+        }
+    }
+}
