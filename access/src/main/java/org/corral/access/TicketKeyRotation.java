@@ -49,6 +49,11 @@ final class TicketKeyRotation {
         if (!due(key, current.get())) {
             return key.orElseThrow().key();
         }
+        if (key.isPresent() && !store.quorate()) {
+            // without a quorum nothing can be written: keep signing with the current key until the cluster is back
+            log.warn("Ticket signing key is due for rotation but the cluster has no quorum; rotating later");
+            return key.get().key();
+        }
         return rotate();
     }
 

@@ -150,6 +150,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     /**
      * ZooKeeper's TLS settings are JVM-wide system properties: set them once, for every member this
      * JVM runs. Clients and servers use TLS 1.3 only, the server side through {@link StoreTlsMembers}.
+     * Members without a quorum serve reads (ZooKeeper's read-only mode).
      */
     private static void configureTls() {
         System.setProperty("zookeeper.serverCnxnFactory", NettyServerCnxnFactory.class.getName());
@@ -162,6 +163,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         System.setProperty("zookeeper.ssl.quorum.protocol", "TLSv1.3");
         System.setProperty("zookeeper.ssl.quorum.enabledProtocols", "TLSv1.3");
         System.setProperty("zookeeper.ssl.quorum.clientAuth", "need");
+        // a member cut off from the quorum keeps serving reads (Proxmox: /etc/pve goes read-only)
+        System.setProperty("readonlymode.enabled", "true");
     }
 
     /** Where this member keeps its config, snapshots and transaction log. */
@@ -319,6 +322,9 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
                 // members talk TLS with certificates of the store CA (StoreTls); the client port is TLS only
                 "sslQuorum=true",
                 "portUnification=false",
+                // a member without a quorum serves reads (readonlymode.enabled), and only to new local sessions
+                "localSessionsEnabled=true",
+                "localSessionsUpgradingEnabled=true",
                 // lets the store identity reconfig the ensemble (ZooKeeper sets it as a JVM-wide property, same for every node)
                 "authProvider." + StoreAdministrator.SCHEME + "=" + StoreAdministrator.class.getName(),
                 "autopurge.snapRetainCount=3",

@@ -32,6 +32,7 @@ import org.apache.curator.framework.recipes.nodes.PersistentNode;
 import org.apache.curator.retry.BoundedExponentialBackoffRetry;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.common.PathUtils;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Stat;
@@ -97,6 +98,8 @@ public final class ZkConfigStore implements ConfigStore {
                 .connectString(connectString)
                 .authorization("digest", credentials.authBytes())
                 .zkClientConfig(tls.clientConfig())
+                // without a quorum a member still answers reads; writes fail and quorate() says so
+                .canBeReadOnly(true)
                 .aclProvider(new ACLProvider() {
                     @Override
                     public List<ACL> getDefaultAcl() {
@@ -290,8 +293,15 @@ public final class ZkConfigStore implements ConfigStore {
 
     @Override
     public boolean quorate() {
-        // a member that lost its quorum drops its clients, so a live connection means a quorum
-        return client.getZookeeperClient().isConnected();
+        // a member that lost its quorum serves reads only (read-only mode): connected, but not quorate
+        if (!client.getZookeeperClient().isConnected()) {
+            return false;
+        }
+        try {
+            return client.getZookeeperClient().getZooKeeper().getState() == ZooKeeper.States.CONNECTED;
+        } catch (Exception e) {
+            return false;
+        }
     }
 
     @Override

@@ -195,6 +195,33 @@ class ClusterJoinIT {
         assertThat(entries.get(0).path("quorate").asInt()).isEqualTo(1);
         assertThat(again.current().store().read("nodes/pve2/qemu-server/200.conf")).isPresent();
         new TestClient(again.current().port()).login("carol@pve", "carol-pass-1");
+
+        // node 1 alone is 1 of 3 voters: it answers reads and logins, and refuses writes with Proxmox's words
+        runners.remove(again);
+        again.close();
+        runners.remove(n3);
+        n3.close();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        JsonNode alone = readableStatus(first);
+        while ((alone == null || alone.get(0).path("quorate").asInt() != 0) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            alone = readableStatus(first);
+        }
+        assertThat(alone).isNotNull();
+        assertThat(alone.get(0).path("quorate").asInt()).isEqualTo(0);
+        TestClient minority = new TestClient(first.port()).login("carol@pve", "carol-pass-1");
+        assertThat(minority.get("/nodes/pve1/qemu").status()).isEqualTo(200);
+        TestClient.Answer refusedWrite = new TestClient(first.port()).login("admin@pve", "admin-pass-1")
+                .post("/nodes/pve1/qemu", Map.of("vmid", "301", "memory", "64"));
+        assertThat(refusedWrite.status()).isEqualTo(500);
+        assertThat(refusedWrite.body().path("message").asString()).contains("cluster not ready - no quorum?");
+        assertThat(first.store().read("nodes/pve1/qemu-server/301.conf")).isEmpty();
+    }
+
+    /** /cluster/status, or null while the node's store reconnects. */
+    private static JsonNode readableStatus(CorralDaemon daemon) throws Exception {
+        TestClient.Answer answer = root(daemon).get("/cluster/status");
+        return answer.status() == 200 ? answer.data() : null;
     }
 
     private static JsonNode awaitOnline(CorralDaemon daemon, int nodes) throws Exception {
