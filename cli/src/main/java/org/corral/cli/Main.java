@@ -33,6 +33,7 @@ public final class Main {
               corral storage status|list|alloc|free|path|add|set|remove|export|import ...   (what pvesm is)
               corral template busybox|debian [--storage local]   build a container template into vztmpl storage
               corral cluster create NAME | token | join HOST[:PORT] --fingerprint FP (--token T | --password -) | status | nodes
+                             | delnode NODE
             remote use: --host HOST[:PORT] --token USER@REALM!TOKENID=SECRET [--fingerprint SHA256]
             local use (as root on the node): --data-dir DIR (default /var/lib/corral)
             """;
@@ -248,7 +249,8 @@ public final class Main {
 
     /**
      * {@code pvecm}'s verbs as calls of the cluster API: {@code create NAME}, {@code token},
-     * {@code join HOST[:PORT] --fingerprint FP (--token T | --password -)}, {@code status}, {@code nodes}.
+     * {@code join HOST[:PORT] --fingerprint FP (--token T | --password -)}, {@code status}, {@code nodes},
+     * {@code delnode NODE}.
      * {@code --password -} reads root's password from the terminal (or one line of stdin).
      */
     static int cluster(List<String> args, PrintStream out, PrintStream err) {
@@ -266,6 +268,7 @@ public final class Main {
                 case "token" -> call.addAll(List.of("create", "/cluster/config/join-token"));
                 case "status" -> call.addAll(List.of("get", "/cluster/status"));
                 case "nodes" -> call.addAll(List.of("get", "/cluster/config/nodes"));
+                case "delnode" -> call.addAll(List.of("delete", "/cluster/config/nodes/" + arg(words, 1, "NODE")));
                 case "join" -> {
                     call.addAll(List.of("create", "/cluster/config/join", "--hostname", arg(words, 1, "HOST[:PORT]")));
                     String secret = takeOption(options, "token").or(() -> takeOption(options, "password").map(Main::readPassword))
@@ -273,7 +276,7 @@ public final class Main {
                     call.addAll(List.of("--password", secret));
                 }
                 default -> throw new IllegalArgumentException("unknown cluster verb '" + words.get(0)
-                        + "' (create, token, join, status, nodes)");
+                        + "' (create, token, join, status, nodes, delnode)");
             }
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());

@@ -67,6 +67,11 @@ public record ClusterConfig(Optional<String> name, int version, List<ClusterMemb
         return new ClusterConfig(name, version + 1, next);
     }
 
+    /** This config without the member {@code nodeName}, one version on. */
+    public ClusterConfig without(String nodeName) {
+        return new ClusterConfig(name, version + 1, members.stream().filter(m -> !m.name().equals(nodeName)).toList());
+    }
+
     public ClusterConfig named(String clusterName) {
         return new ClusterConfig(Optional.of(clusterName), version + 1, members);
     }

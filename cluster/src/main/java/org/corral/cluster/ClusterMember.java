@@ -28,6 +28,11 @@ public record ClusterMember(String name, int nodeId, String address, int apiPort
                 + (observer ? "observer" : "participant") + ";" + host + ":" + zooKeeper.client();
     }
 
+    /** The member as a voter ({@code false}) or an observer ({@code true}). */
+    public ClusterMember withObserver(boolean newObserver) {
+        return new ClusterMember(name, nodeId, address, apiPort, fingerprint, votes, zooKeeper, newObserver);
+    }
+
     public ClusterMember withApi(String newAddress, int newPort, String newFingerprint) {
         return new ClusterMember(name, nodeId, newAddress, newPort, newFingerprint, votes, zooKeeper, observer);
     }

@@ -60,6 +60,12 @@ public final class ClusterStore implements AutoCloseable {
                 .filter(line -> line.startsWith("server.")).toList());
     }
 
+    /** Removes server {@code serverId} from the ensemble by {@code reconfig -remove}; returns the new server lines. */
+    public List<String> removeMember(long serverId) {
+        return admin(client -> new String(client.reconfig().leaving(Long.toString(serverId)).fromConfig(-1).forEnsemble(), UTF_8).lines()
+                .filter(line -> line.startsWith("server.")).toList());
+    }
+
     private interface AdminCall<T> {
         T call(CuratorFramework client) throws Exception;
     }

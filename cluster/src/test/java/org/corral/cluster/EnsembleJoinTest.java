@@ -44,6 +44,15 @@ class EnsembleJoinTest {
                         assertThat(fourth.addMember(EmbeddedZooKeeper.serverLine(pve4, 4, true)))
                                 .filteredOn(line -> line.startsWith("server.4=")).singleElement().asString().contains(":observer;");
                         assertThat(fourth.store().read("written-on-3")).isPresent();
+
+                        // voter 3 leaves: removed by reconfig, the observer votes in its place
+                        third.close();
+                        assertThat(first.removeMember(3)).hasSize(3).noneMatch(line -> line.startsWith("server.3="));
+                        assertThat(first.addMember(EmbeddedZooKeeper.serverLine(pve4, 4, false)))
+                                .filteredOn(line -> line.startsWith("server.4=")).singleElement().asString().contains(":participant;");
+                        fourth.store().write("written-after-promotion", "x\n", ConfigStore.NEW);
+                        first.store().sync();
+                        assertThat(first.store().read("written-after-promotion")).isPresent();
                     }
                 }
             }

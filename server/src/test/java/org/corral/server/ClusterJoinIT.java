@@ -196,11 +196,28 @@ class ClusterJoinIT {
         assertThat(again.current().store().read("nodes/pve2/qemu-server/200.conf")).isPresent();
         new TestClient(again.current().port()).login("carol@pve", "carol-pass-1");
 
-        // node 1 alone is 1 of 3 voters: it answers reads and logins, and refuses writes with Proxmox's words
-        runners.remove(again);
-        again.close();
+        // a stopped node is removed from the cluster; running ones and the node itself are not
         runners.remove(n3);
         n3.close();
+        TestClient clusterAdmin = new TestClient(first.port()).login("admin@pve", "admin-pass-1");
+        TestClient.Answer online = clusterAdmin.delete("/cluster/config/nodes/pve2");
+        assertThat(online.status()).isEqualTo(500);
+        assertThat(online.body().path("message").asString()).contains("is online");
+        assertThat(clusterAdmin.delete("/cluster/config/nodes/pve1").body().path("message").asString().strip())
+                .isEqualTo("Cannot delete myself from cluster!");
+        assertThat(clusterAdmin.delete("/cluster/config/nodes/nosuch").body().path("message").asString())
+                .contains("is not a known host of the cluster");
+        awaitOffline(first, "pve3");
+        TestClient.Answer removed = clusterAdmin.delete("/cluster/config/nodes/pve3");
+        assertThat(removed.status()).as(removed.toString()).isEqualTo(200);
+        assertThat(clusterAdmin.get("/cluster/config/nodes").data().valueStream().map(n -> n.path("name").asString()))
+                .containsExactlyInAnyOrder("pve1", "pve2");
+        assertThat(first.store().read(ClusterConfig.PATH).orElseThrow().text()).doesNotContain("pve3");
+        assertThat(clusterAdmin.post("/access/users", Map.of("userid", "dave@pve")).status()).isEqualTo(200);
+
+        // node 1 alone is 1 of 2 voters: it answers reads and logins, and refuses writes with Proxmox's words
+        runners.remove(again);
+        again.close();
         long deadline = System.nanoTime() + WAIT.toNanos();
         JsonNode alone = readableStatus(first);
         while ((alone == null || alone.get(0).path("quorate").asInt() != 0) && System.nanoTime() < deadline) {
@@ -216,6 +233,16 @@ class ClusterJoinIT {
         assertThat(refusedWrite.status()).isEqualTo(500);
         assertThat(refusedWrite.body().path("message").asString()).contains("cluster not ready - no quorum?");
         assertThat(first.store().read("nodes/pve1/qemu-server/301.conf")).isEmpty();
+    }
+
+    private static void awaitOffline(CorralDaemon daemon, String node) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (status(daemon).valueStream().anyMatch(e -> e.path("name").asString().equals(node) && e.path("online").asInt() == 1)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(node + " still online after " + WAIT);
+            }
+            Thread.sleep(200);
+        }
     }
 
     /** /cluster/status, or null while the node's store reconnects. */

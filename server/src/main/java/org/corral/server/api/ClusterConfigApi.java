@@ -96,6 +96,14 @@ public final class ClusterConfigApi implements ApiModule {
                                 .property("quorum_votes", Schema.integer())
                                 .property("ring0_addr", Schema.string())))
                         .handler(r -> nodes()),
+                ApiMethod.delete("/cluster/config/nodes/{node}")
+                        .name("delnode")
+                        .description("Removes a node from the cluster configuration. The node must be off (its daemon stopped);"
+                                + " its guests' configs stay under nodes/<node>/, as Proxmox leaves them. An observer takes the"
+                                + " place of a removed voter.")
+                        .permission(Check.path("/", Privilege.SYS_MODIFY))
+                        .parameter("node", Schema.string().format(Formats.PVE_NODE).description("The cluster node name."))
+                        .handler(this::delnode),
                 ApiMethod.get("/cluster/config/join")
                         .name("join_info")
                         .description("Get information needed to join this cluster over the connected node.")
@@ -212,6 +220,40 @@ public final class ClusterConfigApi implements ApiModule {
         out.put("store-ca", cluster.zooKeeper().tls().caPem());
         out.put("store-ca-key", cluster.zooKeeper().tls().caKeyPem());
         return out;
+    }
+
+    private Object delnode(ApiRequest r) {
+        String name = r.string("node");
+        ClusterConfig config = named();
+        ClusterMember member = config.member(name)
+                .orElseThrow(() -> new ApiException(500, "Node/IP: " + name + " is not a known host of the cluster."));
+        if (name.equals(node.name())) {
+            throw new ApiException(500, "Cannot delete myself from cluster!");
+        }
+        if (cluster.store().online().contains(name)) {
+            throw new ApiException(500, "node '" + name + "' is online - stop it before removing it from the cluster");
+        }
+        if (!member.observer() && config.voters() <= 1) {
+            throw new ApiException(500, "node '" + name + "' is the cluster's last voter");
+        }
+        List<String> ensemble = cluster.removeMember(member.nodeId());
+        log.info("Removed node {} (ZooKeeper server {}) from cluster {}; ensemble now {}", name, member.nodeId(),
+                config.name().orElseThrow(), ensemble);
+        ClusterConfig now = membership.update(c -> c.without(name));
+        // keep up to MAX_VOTERS voters: online observers take removed voters' places
+        Set<String> up = Set.copyOf(cluster.store().online());
+        for (ClusterMember observer : now.members()) {
+            if (now.voters() >= ClusterJoin.MAX_VOTERS) {
+                break;
+            }
+            if (observer.observer() && up.contains(observer.name())) {
+                ClusterMember voter = observer.withObserver(false);
+                cluster.addMember(voter.zooKeeperServer());
+                now = membership.update(c -> c.with(voter));
+                log.info("Node {} votes now, in place of {}", voter.name(), name);
+            }
+        }
+        return null;
     }
 
     private String create(ApiRequest r) {
