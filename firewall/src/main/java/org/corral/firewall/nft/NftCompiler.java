@@ -1,0 +1,899 @@
+package org.corral.firewall.nft;
+
+import static java.util.Objects.requireNonNull;
+import static org.corral.firewall.nft.Nft.and;
+import static org.corral.firewall.nft.Nft.ct;
+import static org.corral.firewall.nft.Nft.eq;
+import static org.corral.firewall.nft.Nft.jump;
+import static org.corral.firewall.nft.Nft.meta;
+import static org.corral.firewall.nft.Nft.ne;
+import static org.corral.firewall.nft.Nft.number;
+import static org.corral.firewall.nft.Nft.or;
+import static org.corral.firewall.nft.Nft.payload;
+import static org.corral.firewall.nft.Nft.setRef;
+import static org.corral.firewall.nft.Nft.text;
+import static org.corral.firewall.nft.Nft.verdict;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import org.corral.firewall.Alias;
+import org.corral.firewall.FwConfig;
+import org.corral.firewall.FwRule;
+import org.corral.firewall.IpSet;
+import org.corral.firewall.IpSetEntry;
+import org.corral.firewall.IpSets;
+import org.corral.firewall.Macros;
+import org.corral.firewall.RuleType;
+import org.corral.firewall.SecurityGroup;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Compiles the three tiers (datacenter, host, guests) into one nftables JSON batch for
+ * {@code nft -j -f -} that deletes and recreates Corral's own two tables, so that applying it is
+ * atomic: either the whole new ruleset is in force or, if nft refuses it, the old one still is.
+ *
+ * <p>The layout follows what this kernel offers: no nf_conntrack_bridge (so no {@code ct} in the
+ * bridge family), no bridge reject and no bridge {@code meta ibrname/obrname}.
+ * <ul>
+ * <li>{@code bridge corral}: stateless layer-2 checks of each guest port (MAC filter, ipfilter
+ * anti-spoofing for IPv4, IPv6 and ARP), and the packet mark that carries the guest port into
+ * the inet family: bits 0-15 the port the frame came in on, bits 16-30 the port it leaves by.
+ * Measured in a network namespace on this kernel: for a bridged packet seen through br_netfilter
+ * the inet hooks see {@code iifname}/{@code oifname} as the bridge ({@code br0}), never the port,
+ * so the mark is the only way to tell ports apart there; a mark set in the bridge family's
+ * prerouting and forward hooks (priority -300, before br_netfilter's own hooks) is seen by inet.
+ * <li>{@code inet corral}: the stateful tiers through br_netfilter: conntrack
+ * established/related, the host's input/output, the guests' in/out chains chosen by the mark, and
+ * REJECT (tcp reset or ICMP), which works on bridged packets there.
+ * <li>Traffic that enters a bridge from the host itself (host to guest, or routed to a guest) has
+ * no inet hook after the bridge picks the port. The inet output/forward chains flag the first
+ * packet of each connection (ct state new) with mark bit 31, and the bridge family's output hook
+ * runs that guest's in-chain on flagged packets only, so it is still stateful; REJECT drops there.
+ * </ul>
+ * Corral owns the packet mark of traffic that crosses a bridge with a firewalled guest port.
+ */
+public final class NftCompiler {
+    public static final String TABLE = "corral";
+    static final long IN_PORT_MASK = 0xffffL;
+    static final long OUT_PORT_MASK = 0x7fff0000L;
+    static final long NEW_BIT = 0x80000000L;
+    static final int MAX_PORTS = 0x7fff;
+    /** The NFLOG group Corral logs to. */
+    public static final int LOG_GROUP = 0;
+    private static final String INET = "inet";
+    private static final String BRIDGE = "bridge";
+    private static final List<String> LOG_OFF = List.of("nolog");
+
+    private final Services services;
+
+    public NftCompiler(Services services) {
+        this.services = requireNonNull(services, "services is null");
+    }
+
+    /** The compiled batch and what was skipped on the way. */
+    public record Compiled(boolean enabled, ObjectNode batch, int rules, List<String> warnings) {
+        public Compiled {
+            requireNonNull(batch, "batch is null");
+            warnings = List.copyOf(warnings);
+        }
+
+        public String json() {
+            return batch.toString();
+        }
+    }
+
+    /** A firewalled guest port with its number in the packet mark. */
+    record Port(Guest guest, GuestNic nic, int id) {
+        String name() {
+            return nic.port();
+        }
+    }
+
+    /** Where names in a rule are looked up: the cluster and, for a guest's rules, the guest. */
+    record Scope(FirewallInputs in, Optional<Guest> guest) {}
+
+    /** How a chain ends a rule: which verdict ACCEPT and REJECT become in it. */
+    record Verdicts(ObjectNode accept, boolean canReject) {}
+
+    private final class Build {
+        final FirewallInputs in;
+        final ArrayNode commands = Nft.array();
+        final List<String> warnings = new ArrayList<>();
+        final Map<String, SetInfo> sets = new LinkedHashMap<>();
+        int rules;
+
+        Build(FirewallInputs in) {
+            this.in = in;
+        }
+
+        void command(String verb, String kind, ObjectNode body) {
+            commands.addObject().putObject(verb).set(kind, body);
+        }
+
+        void table(String family) {
+            ObjectNode table = Nft.object().put("family", family).put("name", TABLE);
+            command("add", "table", table);
+            command("delete", "table", table.deepCopy());
+        }
+
+        void chain(String family, String name, String hook, int priority, String policy) {
+            ObjectNode chain = Nft.object().put("family", family).put("table", TABLE).put("name", name);
+            if (hook != null) {
+                chain.put("type", "filter").put("hook", hook).put("prio", priority).put("policy", policy);
+            }
+            command("add", "chain", chain);
+        }
+
+        void rule(String family, String chain, List<JsonNode> expr, String comment) {
+            ObjectNode rule = Nft.object().put("family", family).put("table", TABLE).put("chain", chain);
+            ArrayNode list = rule.putArray("expr");
+            expr.forEach(list::add);
+            if (comment != null && !comment.isEmpty()) {
+                rule.put("comment", comment.length() > 120 ? comment.substring(0, 120) : comment);
+            }
+            command("add", "rule", rule);
+            rules++;
+        }
+
+        void rule(String family, String chain, JsonNode... expr) {
+            rule(family, chain, List.of(expr), null);
+        }
+
+        void set(String family, String name, String type, List<JsonNode> elements) {
+            ObjectNode set = Nft.object().put("family", family).put("table", TABLE).put("name", name).put("type", type);
+            set.putArray("flags").add("interval");
+            set.put("auto-merge", true);
+            if (!elements.isEmpty()) {
+                ArrayNode elem = set.putArray("elem");
+                elements.forEach(elem::add);
+            }
+            command("add", "set", set);
+        }
+    }
+
+    /** The address families a named IP set has members (and excluded members) in. */
+    record SetInfo(String name, Map<Integer, List<JsonNode>> members, Map<Integer, List<JsonNode>> excluded) {}
+
+    public Compiled compile(FirewallInputs in) {
+        Build b = new Build(in);
+        b.table(INET);
+        b.table(BRIDGE);
+        boolean enabled = intOption(in.cluster(), "enable", 0) != 0;
+        if (!enabled) {
+            // deleting the tables is the whole batch: a disabled firewall leaves no rules behind
+            return new Compiled(false, batch(b), 0, b.warnings);
+        }
+        b.command("add", "table", Nft.object().put("family", INET).put("name", TABLE));
+        b.command("add", "table", Nft.object().put("family", BRIDGE).put("name", TABLE));
+        List<Port> ports = ports(in, b);
+        declareSets(b, ports);
+        inet(b, ports);
+        bridge(b, ports);
+        return new Compiled(true, batch(b), b.rules, b.warnings);
+    }
+
+    private static ObjectNode batch(Build b) {
+        ObjectNode batch = Nft.object();
+        batch.set("nftables", b.commands);
+        return batch;
+    }
+
+    // ---- ports and sets ----
+
+    private static List<Port> ports(FirewallInputs in, Build b) {
+        List<Port> ports = new ArrayList<>();
+        in.guests().stream().sorted((x, y) -> Integer.compare(x.vmid(), y.vmid())).forEach(guest -> {
+            if (intOption(guest.config(), "enable", 0) == 0) {
+                return;
+            }
+            for (GuestNic nic : guest.nics()) {
+                if (!nic.firewall()) {
+                    continue;
+                }
+                if (ports.size() == MAX_PORTS) {
+                    b.warnings.add("more than " + MAX_PORTS + " firewalled guest ports; " + nic.port() + " is not filtered");
+                    continue;
+                }
+                ports.add(new Port(guest, nic, ports.size() + 1));
+            }
+        });
+        return ports;
+    }
+
+    private void declareSets(Build b, List<Port> ports) {
+        FirewallInputs in = b.in;
+        Scope dc = new Scope(in, Optional.empty());
+        Map<String, IpSet> clusterSets = new TreeMap<>();
+        in.cluster().ipsets().forEach(s -> clusterSets.put(s.name(), s));
+        clusterSets.putIfAbsent(IpSets.BLACKLIST, new IpSet(IpSets.BLACKLIST, Optional.empty(), List.of()));
+        IpSet management = clusterSets.getOrDefault(IpSets.MANAGEMENT, new IpSet(IpSets.MANAGEMENT, Optional.empty(), List.of()));
+        List<IpSetEntry> withLocal = new ArrayList<>(management.entries());
+        // local_network is implicitly in the management set, so a fresh firewall can't lock the cluster out
+        resolveAlias(dc, IpSets.LOCAL_NETWORK).ifPresent(cidr -> withLocal.add(new IpSetEntry(cidr, false, Optional.empty())));
+        clusterSets.put(IpSets.MANAGEMENT, new IpSet(IpSets.MANAGEMENT, management.comment(), withLocal));
+        for (IpSet set : clusterSets.values()) {
+            declare(b, "dc-" + set.name(), set, dc);
+        }
+        Set<Integer> seen = new LinkedHashSet<>();
+        for (Port port : ports) {
+            Guest guest = port.guest();
+            if (seen.add(guest.vmid())) {
+                Scope scope = new Scope(in, Optional.of(guest));
+                for (IpSet set : guest.config().ipsets()) {
+                    declare(b, "g" + guest.vmid() + "-" + set.name(), set, scope);
+                }
+            }
+        }
+    }
+
+    private void declare(Build b, String name, IpSet set, Scope scope) {
+        Map<Integer, List<JsonNode>> members = new TreeMap<>(Map.of(4, new ArrayList<>(), 6, new ArrayList<>()));
+        Map<Integer, List<JsonNode>> excluded = new TreeMap<>(Map.of(4, new ArrayList<>(), 6, new ArrayList<>()));
+        for (IpSetEntry entry : set.entries()) {
+            String cidr = entry.cidr();
+            if (!cidr.matches("[0-9a-fA-F:.]+(/\\d+)?") || !cidr.matches(".*[.:].*")) {
+                Optional<String> alias = resolveAlias(scope, cidr);
+                if (alias.isEmpty()) {
+                    b.warnings.add("ipset " + set.name() + ": no such alias '" + cidr + "', entry skipped");
+                    continue;
+                }
+                cidr = alias.get();
+            }
+            try {
+                Address address = Address.parse(cidr);
+                (entry.nomatch() ? excluded : members).get(address.version()).add(address.element());
+            } catch (IllegalArgumentException e) {
+                b.warnings.add("ipset " + set.name() + ": " + e.getMessage() + ", entry skipped");
+            }
+        }
+        SetInfo info = new SetInfo(name, members, excluded);
+        b.sets.put(name, info);
+        for (String family : List.of(INET, BRIDGE)) {
+            for (int v : List.of(4, 6)) {
+                b.set(family, name + "-v" + v, v == 4 ? "ipv4_addr" : "ipv6_addr", members.get(v));
+                b.set(family, name + "-v" + v + "n", v == 4 ? "ipv4_addr" : "ipv6_addr", excluded.get(v));
+            }
+        }
+    }
+
+    /** The cidr of an alias ({@code name}, {@code dc/name} or {@code guest/name}); a guest's own alias wins when unscoped. */
+    static Optional<String> resolveAlias(Scope scope, String reference) {
+        String name = reference;
+        String where = "";
+        if (reference.startsWith("dc/") || reference.startsWith("guest/")) {
+            where = reference.substring(0, reference.indexOf('/'));
+            name = reference.substring(reference.indexOf('/') + 1);
+        }
+        String key = name.toLowerCase(Locale.ROOT);
+        if (!where.equals("dc") && scope.guest().isPresent()) {
+            Optional<Alias> local = scope.guest().get().config().alias(key);
+            if (local.isPresent() || where.equals("guest")) {
+                return local.map(Alias::cidr);
+            }
+        }
+        if (where.equals("guest")) {
+            return Optional.empty();
+        }
+        return scope.in().clusterAliases().stream().filter(a -> a.key().equals(key)).findFirst().map(Alias::cidr);
+    }
+
+    // ---- the inet table ----
+
+    private void inet(Build b, List<Port> ports) {
+        FirewallInputs in = b.in;
+        FwConfig cluster = in.cluster();
+        FwConfig host = in.host();
+        b.chain(INET, "reject", null, 0, null);
+        b.rule(INET, "reject", eq(meta("l4proto"), text("tcp")), Nft.reject("tcp reset", null));
+        b.rule(INET, "reject", eq(meta("l4proto"), text("udp")), Nft.reject("icmpx", "port-unreachable"));
+        b.rule(INET, "reject", Nft.reject("icmpx", "admin-prohibited"));
+        for (Port port : ports) {
+            guestChain(b, INET, port, RuleType.OUT);
+            guestChain(b, INET, port, RuleType.IN);
+        }
+        boolean hostOn = intOption(host, "enable", 1) != 0;
+        boolean allowInvalid = intOption(host, "nf_conntrack_allow_invalid", 0) != 0;
+
+        b.chain(INET, "input", "input", 0, "accept");
+        b.rule(INET, "input", eq(meta("iifname"), text("lo")), verdict("accept"));
+        b.rule(INET, "input", eq(ct("state"), stateList("established", "related")), verdict("accept"));
+        if (!allowInvalid) {
+            b.rule(INET, "input", eq(ct("state"), text("invalid")), verdict("drop"));
+        }
+        blacklist(b, "input");
+        if (intOption(host, "nosmurfs", 1) != 0) {
+            b.rule(INET, "input", eq(payload("ip", "saddr"), Nft.prefix("224.0.0.0", 4)), verdict("drop"));
+        }
+        if (intOption(host, "tcpflags", 0) != 0) {
+            tcpFlags(b, "input");
+        }
+        portJumps(b, INET, "input", ports, true);
+        if (hostOn) {
+            management(b);
+            if (intOption(host, "ndp", 1) != 0) {
+                b.rule(INET, "input", eq(payload("icmpv6", "type"), Nft.set(List.of(text("nd-router-solicit"),
+                        text("nd-router-advert"), text("nd-neighbor-solicit"), text("nd-neighbor-advert")))), verdict("accept"));
+            }
+            b.rule(INET, "input", eq(meta("l4proto"), text("igmp")), verdict("accept"));
+            Verdicts v = new Verdicts(verdict("accept"), true);
+            Scope dc = new Scope(in, Optional.empty());
+            tier(b, INET, "input", RuleType.IN, host.rules(), dc, v, "host.fw", Optional.empty());
+            tier(b, INET, "input", RuleType.IN, cluster.rules(), dc, v, "cluster.fw", Optional.empty());
+            policy(b, INET, "input", option(cluster, "policy_in", "DROP"), option(host, "log_level_in", "nolog"), "host-in", true);
+        }
+
+        b.chain(INET, "output", "output", 0, "accept");
+        // the first packet of a connection carries bit 31 into the bridge family, see the class comment
+        b.rule(INET, "output", eq(ct("state"), text("new")), Nft.setMark(or(meta("mark"), NEW_BIT)));
+        b.rule(INET, "output", eq(meta("oifname"), text("lo")), verdict("accept"));
+        b.rule(INET, "output", eq(ct("state"), stateList("established", "related")), verdict("accept"));
+        if (!allowInvalid) {
+            b.rule(INET, "output", eq(ct("state"), text("invalid")), verdict("drop"));
+        }
+        if (hostOn) {
+            Verdicts v = new Verdicts(verdict("accept"), true);
+            Scope dc = new Scope(in, Optional.empty());
+            tier(b, INET, "output", RuleType.OUT, host.rules(), dc, v, "host.fw", Optional.empty());
+            tier(b, INET, "output", RuleType.OUT, cluster.rules(), dc, v, "cluster.fw", Optional.empty());
+            policy(b, INET, "output", option(cluster, "policy_out", "ACCEPT"), option(host, "log_level_out", "nolog"), "host-out", true);
+        }
+
+        b.chain(INET, "forward", "forward", 0, "accept");
+        b.rule(INET, "forward", eq(ct("state"), text("new")), Nft.setMark(or(meta("mark"), NEW_BIT)));
+        b.rule(INET, "forward", eq(ct("state"), stateList("established", "related")), verdict("accept"));
+        if (!allowInvalid) {
+            b.rule(INET, "forward", eq(ct("state"), text("invalid")), verdict("drop"));
+        }
+        blacklist(b, "forward");
+        portJumps(b, INET, "forward", ports, true);
+        portJumps(b, INET, "forward", ports, false);
+        if (!ports.isEmpty()) {
+            // guest traffic passed its guests' chains; the forward tier is for the rest
+            b.rule(INET, "forward", ne(and(meta("mark"), IN_PORT_MASK | OUT_PORT_MASK), number(0)), verdict("accept"));
+        }
+        if (hostOn) {
+            Verdicts v = new Verdicts(verdict("accept"), false);
+            Scope dc = new Scope(in, Optional.empty());
+            tier(b, INET, "forward", RuleType.FORWARD, host.rules(), dc, v, "host.fw", Optional.empty());
+            tier(b, INET, "forward", RuleType.FORWARD, cluster.rules(), dc, v, "cluster.fw", Optional.empty());
+            policy(b, INET, "forward", option(cluster, "policy_forward", "ACCEPT"), option(host, "log_level_forward", "nolog"),
+                    "forward", false);
+        }
+    }
+
+    private static JsonNode stateList(String... states) {
+        ArrayNode list = Nft.array();
+        for (String state : states) {
+            list.add(state);
+        }
+        return list;
+    }
+
+    private void blacklist(Build b, String chain) {
+        SetInfo info = b.sets.get("dc-" + IpSets.BLACKLIST);
+        for (int v : List.of(4, 6)) {
+            if (!info.members().get(v).isEmpty()) {
+                String proto = v == 4 ? "ip" : "ip6";
+                List<JsonNode> expr = new ArrayList<>(List.of(eq(payload(proto, "saddr"), setRef(info.name() + "-v" + v))));
+                if (!info.excluded().get(v).isEmpty()) {
+                    expr.add(ne(payload(proto, "saddr"), setRef(info.name() + "-v" + v + "n")));
+                }
+                expr.add(verdict("drop"));
+                b.rule(INET, chain, expr, "cluster.fw blacklist");
+            }
+        }
+    }
+
+    private void management(Build b) {
+        SetInfo info = b.sets.get("dc-" + IpSets.MANAGEMENT);
+        List<JsonNode> ports = new ArrayList<>();
+        new TreeMap<Integer, Boolean>(b.in.managementPorts().stream().collect(
+                java.util.stream.Collectors.toMap(p -> p, p -> true, (x, y) -> x))).keySet().forEach(p -> ports.add(number(p)));
+        ports.add(Nft.range(number(5900), number(5999)));
+        ports.add(Nft.range(number(60000), number(60050)));
+        for (int v : List.of(4, 6)) {
+            if (info.members().get(v).isEmpty()) {
+                continue;
+            }
+            String proto = v == 4 ? "ip" : "ip6";
+            List<JsonNode> expr = new ArrayList<>(List.of(eq(payload(proto, "saddr"), setRef(info.name() + "-v" + v))));
+            if (!info.excluded().get(v).isEmpty()) {
+                expr.add(ne(payload(proto, "saddr"), setRef(info.name() + "-v" + v + "n")));
+            }
+            expr.add(eq(payload("tcp", "dport"), Nft.set(ports)));
+            expr.add(verdict("accept"));
+            // before the host's own rules: the management set is always allowed
+            b.rule(INET, "input", expr, "cluster.fw management");
+        }
+    }
+
+    private static void tcpFlags(Build b, String chain) {
+        String[][] bad = {{"fin", "syn"}, {"syn", "rst"}, {"fin", "rst"}};
+        for (String[] pair : bad) {
+            ArrayNode flags = Nft.array().add(pair[0]).add(pair[1]);
+            ObjectNode masked = Nft.object();
+            masked.putArray("&").add(payload("tcp", "flags")).add(flags);
+            b.rule(INET, chain, eq(masked, flags.deepCopy()), verdict("drop"));
+        }
+    }
+
+    /** {@code meta mark & mask vmap { id : jump chain }} for every port: in-port to its out-chain, out-port to its in-chain. */
+    private static void portJumps(Build b, String family, String chain, List<Port> ports, boolean fromGuest) {
+        if (ports.isEmpty()) {
+            return;
+        }
+        List<JsonNode[]> entries = new ArrayList<>();
+        for (Port port : ports) {
+            long id = fromGuest ? port.id() : (long) port.id() << 16;
+            entries.add(new JsonNode[] {number(id), jump(guestChainName(port, fromGuest ? RuleType.OUT : RuleType.IN))});
+        }
+        b.rule(family, chain, Nft.vmap(and(meta("mark"), fromGuest ? IN_PORT_MASK : OUT_PORT_MASK), entries));
+    }
+
+    static String guestChainName(Port port, RuleType direction) {
+        return port.name() + (direction == RuleType.IN ? "-in" : "-out");
+    }
+
+    /** A guest port's in or out chain; in the bridge family REJECT becomes DROP (no bridge reject on this kernel). */
+    private void guestChain(Build b, String family, Port port, RuleType direction) {
+        String chain = guestChainName(port, direction);
+        b.chain(family, chain, null, 0, null);
+        FwConfig fw = port.guest().config();
+        boolean out = direction == RuleType.OUT;
+        ObjectNode accept = out ? verdict("return") : verdict("accept");
+        if (intOption(fw, "dhcp", 0) != 0) {
+            b.rule(family, chain, List.of(eq(payload("udp", "sport"), number(out ? 68 : 67)),
+                    eq(payload("udp", "dport"), number(out ? 67 : 68)), accept.deepCopy()), "dhcp");
+            b.rule(family, chain, List.of(eq(payload("udp", "sport"), number(out ? 546 : 547)),
+                    eq(payload("udp", "dport"), number(out ? 547 : 546)), accept.deepCopy()), "dhcpv6");
+        }
+        if (intOption(fw, "ndp", 1) != 0) {
+            b.rule(family, chain, List.of(eq(payload("icmpv6", "type"), Nft.set(List.of(text("nd-router-solicit"),
+                    text("nd-neighbor-solicit"), text("nd-neighbor-advert")))), accept.deepCopy()), "ndp");
+        }
+        if (out) {
+            // a guest may send router advertisements only with radv=1
+            b.rule(family, chain, List.of(eq(payload("icmpv6", "type"), text("nd-router-advert")),
+                    intOption(fw, "radv", 0) != 0 ? accept.deepCopy() : verdict("drop")), "radv");
+        } else if (intOption(fw, "ndp", 1) != 0) {
+            b.rule(family, chain, List.of(eq(payload("icmpv6", "type"), text("nd-router-advert")), accept.deepCopy()), "ndp");
+        }
+        Scope scope = new Scope(b.in, Optional.of(port.guest()));
+        Verdicts v = new Verdicts(accept, family.equals(INET));
+        tier(b, family, chain, direction, fw.rules(), scope, v, port.guest().vmid() + ".fw", Optional.of(port.nic().index()));
+        String policy = option(fw, out ? "policy_out" : "policy_in", out ? "ACCEPT" : "DROP");
+        String logLevel = option(fw, out ? "log_level_out" : "log_level_in", "nolog");
+        policy(b, family, chain, policy.equals("ACCEPT") && out ? "RETURN" : policy, logLevel,
+                port.guest().vmid() + "-" + port.name() + (out ? "-out" : "-in"), family.equals(INET));
+    }
+
+    private static void policy(Build b, String family, String chain, String policy, String logLevel, String what, boolean canReject) {
+        if (!LOG_OFF.contains(logLevel.toLowerCase(Locale.ROOT)) && !policy.equals("ACCEPT") && !policy.equals("RETURN")) {
+            b.rule(family, chain, List.of(Nft.log(":" + what + ":" + logLevel + ": policy " + policy + ": ", LOG_GROUP)), "log policy");
+        }
+        ObjectNode verdict = switch (policy) {
+            case "ACCEPT" -> verdict("accept");
+            case "RETURN" -> verdict("return");
+            case "REJECT" -> canReject ? jump("reject") : verdict("drop");
+            default -> verdict("drop");
+        };
+        b.rule(family, chain, List.of(verdict), "policy " + policy);
+    }
+
+    // ---- rules ----
+
+    /** The rules of one list for one direction, security groups expanded in place. */
+    private void tier(Build b, String family, String chain, RuleType direction, List<FwRule> rules, Scope scope, Verdicts v,
+            String file, Optional<Integer> nic) {
+        int position = 0;
+        for (FwRule rule : rules) {
+            String where = file + " rule " + position++;
+            if (!rule.enabled()) {
+                continue;
+            }
+            if (rule.type() == RuleType.GROUP) {
+                Optional<SecurityGroup> group = b.in.cluster().group(rule.action());
+                if (group.isEmpty()) {
+                    b.warnings.add(where + ": no such security group '" + rule.action() + "', skipped");
+                    continue;
+                }
+                if (!ifaceMatches(rule, nic)) {
+                    continue;
+                }
+                int inner = 0;
+                for (FwRule member : group.get().rules()) {
+                    String memberWhere = where + " group " + group.get().name() + " rule " + inner++;
+                    if (member.enabled() && member.type() == direction) {
+                        emit(b, family, chain, direction, member, rule.iface(), scope, v, memberWhere, nic);
+                    }
+                }
+                continue;
+            }
+            if (rule.type() == direction) {
+                emit(b, family, chain, direction, rule, Optional.empty(), scope, v, where, nic);
+            }
+        }
+    }
+
+    /** A guest rule's {@code -i netN} names the NIC whose chain it belongs to. */
+    private static boolean ifaceMatches(FwRule rule, Optional<Integer> nic) {
+        return nic.isEmpty() || rule.iface().isEmpty() || rule.iface().get().equals("net" + nic.get());
+    }
+
+    private void emit(Build b, String family, String chain, RuleType direction, FwRule rule, Optional<String> groupIface, Scope scope,
+            Verdicts v, String where, Optional<Integer> nic) {
+        Optional<String> iface = rule.iface().or(() -> groupIface);
+        if (nic.isPresent() && iface.isPresent() && !iface.get().equals("net" + nic.get())) {
+            return;
+        }
+        try {
+            List<List<JsonNode>> variants = compileRule(rule, direction, nic.isPresent() ? Optional.empty() : iface, scope, b.sets);
+            for (List<JsonNode> expr : variants) {
+                List<JsonNode> full = new ArrayList<>(expr);
+                rule.log().filter(level -> !LOG_OFF.contains(level)).ifPresent(level ->
+                        full.add(Nft.log(":" + chain + ":" + level + ": " + rule.action() + ": ", LOG_GROUP)));
+                String action = rule.action();
+                full.add(switch (action) {
+                    case "ACCEPT" -> v.accept().deepCopy();
+                    case "REJECT" -> v.canReject() ? jump("reject") : verdict("drop");
+                    default -> verdict("drop");
+                });
+                b.rule(family, chain, full, where);
+            }
+        } catch (IllegalArgumentException e) {
+            b.warnings.add(where + ": " + e.getMessage() + ", skipped");
+        }
+    }
+
+    /**
+     * The match expressions of one rule, one list per nft rule it becomes: one per macro
+     * expansion and, where its addresses say so, per IP version. Empty when it can never match.
+     */
+    List<List<JsonNode>> compileRule(FwRule rule, RuleType direction, Optional<String> hostIface, Scope scope,
+            Map<String, SetInfo> sets) {
+        List<Macros.Expansion> expansions;
+        if (rule.macro().isPresent()) {
+            Macros.Macro macro = Macros.standard().find(rule.macro().get())
+                    .orElseThrow(() -> new IllegalArgumentException("unknown macro '" + rule.macro().get() + "'"));
+            expansions = macro.expansions();
+        } else {
+            expansions = List.of(new Macros.Expansion(Macros.PARAM, rule.proto(), rule.dport(), rule.sport(), rule.icmpType()));
+        }
+        Map<Integer, List<JsonNode>> source = rule.source().map(s -> addressMatch(s, "saddr", scope, sets)).orElse(null);
+        Map<Integer, List<JsonNode>> dest = rule.dest().map(d -> addressMatch(d, "daddr", scope, sets)).orElse(null);
+        List<List<JsonNode>> out = new ArrayList<>();
+        for (Macros.Expansion x : expansions) {
+            if (!x.action().equals(Macros.PARAM) && !x.action().equals(rule.action())) {
+                // an expansion with an action of its own is a separate rule in Proxmox's macros; none of the 84 has one
+                continue;
+            }
+            Optional<String> proto = x.proto().or(rule::proto);
+            Optional<String> dport = x.dport().or(rule::dport);
+            Optional<String> sport = x.sport().or(rule::sport);
+            Optional<String> icmpType = x.icmpType().or(rule::icmpType);
+            List<JsonNode> l4 = new ArrayList<>();
+            int protoVersion = 0;
+            if (hostIface.isPresent()) {
+                l4.add(eq(meta(direction == RuleType.OUT ? "oifname" : "iifname"), text(hostIface.get())));
+            }
+            if (proto.isPresent()) {
+                int number = services.protocol(proto.get());
+                if (number == 1) {
+                    protoVersion = 4;
+                } else if (number == 58) {
+                    protoVersion = 6;
+                }
+                boolean icmp = number == 1 || number == 58;
+                String l4name = switch (number) {
+                    case 6 -> "tcp";
+                    case 17 -> "udp";
+                    case 136 -> "udplite";
+                    case 33 -> "dccp";
+                    case 132 -> "sctp";
+                    default -> null;
+                };
+                if (icmp) {
+                    String type = icmpType.or(() -> dport).orElse("any");
+                    if (!type.equals("any")) {
+                        int[] typeCode = IcmpTypes.lookup(type, number == 58);
+                        String field = number == 58 ? "icmpv6" : "icmp";
+                        l4.add(eq(payload(field, "type"), number(typeCode[0])));
+                        if (typeCode[1] >= 0) {
+                            l4.add(eq(payload(field, "code"), number(typeCode[1])));
+                        }
+                    } else {
+                        l4.add(eq(meta("l4proto"), number(number)));
+                    }
+                } else {
+                    l4.add(eq(meta("l4proto"), number(number)));
+                    if (dport.isPresent() || sport.isPresent()) {
+                        if (l4name == null) {
+                            throw new IllegalArgumentException("protocol '" + proto.get() + "' does not support ports");
+                        }
+                        sport.ifPresent(p -> l4.add(eq(payload(l4name, "sport"), ports(p, l4name))));
+                        dport.ifPresent(p -> l4.add(eq(payload(l4name, "dport"), ports(p, l4name))));
+                    }
+                }
+            } else if (dport.isPresent() || sport.isPresent()) {
+                throw new IllegalArgumentException("ports need a protocol");
+            }
+            for (int version : List.of(4, 6)) {
+                if (protoVersion != 0 && protoVersion != version) {
+                    continue;
+                }
+                if ((source != null && !source.containsKey(version)) || (dest != null && !dest.containsKey(version))) {
+                    continue;
+                }
+                boolean anyAddress = source == null && dest == null;
+                if (anyAddress && protoVersion == 0 && version == 6) {
+                    // no address and no ICMP: one rule covers both versions
+                    continue;
+                }
+                List<JsonNode> expr = new ArrayList<>(l4);
+                if (source != null) {
+                    expr.addAll(0, source.get(version));
+                }
+                if (dest != null) {
+                    expr.addAll(source == null ? 0 : source.get(version).size(), dest.get(version));
+                }
+                if (anyAddress && protoVersion == 0) {
+                    out.add(expr);
+                    break;
+                }
+                out.add(expr);
+            }
+        }
+        return out;
+    }
+
+    private JsonNode ports(String spec, String protocol) {
+        List<JsonNode> items = new ArrayList<>();
+        for (String item : spec.split(",")) {
+            String[] range = item.split(":");
+            if (range.length == 2) {
+                items.add(Nft.range(number(services.port(range[0], protocol)), number(services.port(range[1], protocol))));
+            } else {
+                items.add(number(services.port(item, protocol)));
+            }
+        }
+        return items.size() == 1 ? items.getFirst() : Nft.set(items);
+    }
+
+    /**
+     * Match expressions per IP version for a source or destination: an IP set reference, an alias,
+     * or a list of addresses, networks and ranges. Versions it has no member in are absent.
+     */
+    static Map<Integer, List<JsonNode>> addressMatch(String value, String field, Scope scope, Map<String, SetInfo> sets) {
+        Map<Integer, List<JsonNode>> out = new TreeMap<>();
+        if (value.startsWith("+")) {
+            String reference = value.substring(1);
+            String where = "";
+            if (reference.contains("/")) {
+                where = reference.substring(0, reference.indexOf('/'));
+                reference = reference.substring(reference.indexOf('/') + 1);
+            }
+            String name = reference.toLowerCase(Locale.ROOT);
+            String setName = null;
+            if (!where.equals("dc") && scope.guest().isPresent() && scope.guest().get().config().ipset(name).isPresent()) {
+                setName = "g" + scope.guest().get().vmid() + "-" + name;
+            } else if (!where.equals("guest") && (scope.in().cluster().ipset(name).isPresent() || IpSets.standard(
+                    org.corral.firewall.FwKind.CLUSTER, name))) {
+                setName = "dc-" + name;
+            }
+            SetInfo info = setName == null ? null : sets.get(setName);
+            if (info == null) {
+                throw new IllegalArgumentException("no such ipset '" + value.substring(1) + "'");
+            }
+            for (int v : List.of(4, 6)) {
+                if (info.members().get(v).isEmpty()) {
+                    continue;
+                }
+                String proto = v == 4 ? "ip" : "ip6";
+                List<JsonNode> expr = new ArrayList<>(List.of(eq(payload(proto, field), setRef(setName + "-v" + v))));
+                if (!info.excluded().get(v).isEmpty()) {
+                    expr.add(ne(payload(proto, field), setRef(setName + "-v" + v + "n")));
+                }
+                out.put(v, expr);
+            }
+            return out;
+        }
+        String list = value;
+        if (!value.matches(".*[.:].*")) {
+            list = resolveAlias(scope, value).orElseThrow(() -> new IllegalArgumentException("no such alias '" + value + "'"));
+        }
+        Map<Integer, List<JsonNode>> elements = new TreeMap<>();
+        for (String item : list.split(",")) {
+            int dash = item.indexOf('-');
+            Address address;
+            JsonNode element;
+            if (dash > 0) {
+                Address from = Address.parse(item.substring(0, dash));
+                Address to = Address.parse(item.substring(dash + 1));
+                if (from.version() != to.version()) {
+                    throw new IllegalArgumentException("mixed IP versions in range '" + item + "'");
+                }
+                address = from;
+                element = Nft.range(text(from.address()), text(to.address()));
+            } else {
+                address = Address.parse(item);
+                element = address.element();
+            }
+            elements.computeIfAbsent(address.version(), v -> new ArrayList<>()).add(element);
+        }
+        elements.forEach((v, items) -> out.put(v, List.of(eq(payload(v == 4 ? "ip" : "ip6", field),
+                items.size() == 1 ? items.getFirst() : Nft.set(items)))));
+        return out;
+    }
+
+    // ---- the bridge table ----
+
+    private void bridge(Build b, List<Port> ports) {
+        boolean l2 = intOption(b.in.cluster(), "ebtables", 1) != 0;
+        for (Port port : ports) {
+            guestChain(b, BRIDGE, port, RuleType.IN);
+            String mark = "mark-" + port.name();
+            b.chain(BRIDGE, mark, null, 0, null);
+            b.rule(BRIDGE, mark, Nft.setMark(or(meta("mark"), (long) port.id() << 16)));
+            if (l2) {
+                layer2(b, port);
+            }
+        }
+        b.chain(BRIDGE, "prerouting", "prerouting", -300, "accept");
+        b.chain(BRIDGE, "forward", "forward", -300, "accept");
+        b.chain(BRIDGE, "output", "output", 0, "accept");
+        if (ports.isEmpty()) {
+            return;
+        }
+        ObjectNode byPort = Nft.object();
+        ObjectNode map = byPort.putObject("map");
+        map.set("key", meta("iifname"));
+        ArrayNode data = map.putObject("data").putArray("set");
+        ports.forEach(p -> data.addArray().add(p.name()).add(p.id()));
+        // the port a frame came in on, for the inet family (which sees only the bridge there)
+        b.rule(BRIDGE, "prerouting", Nft.setMark(byPort));
+        if (l2) {
+            List<JsonNode[]> checks = new ArrayList<>();
+            for (Port port : ports) {
+                checks.add(new JsonNode[] {text(port.name()), jump("l2-" + port.name())});
+            }
+            b.rule(BRIDGE, "prerouting", Nft.vmap(meta("iifname"), checks));
+        }
+        List<JsonNode[]> marks = new ArrayList<>();
+        List<JsonNode[]> ins = new ArrayList<>();
+        for (Port port : ports) {
+            marks.add(new JsonNode[] {text(port.name()), jump("mark-" + port.name())});
+            ins.add(new JsonNode[] {text(port.name()), jump(guestChainName(port, RuleType.IN))});
+        }
+        // the port a frame leaves by; the forward hook runs per port, also for flooded frames
+        b.rule(BRIDGE, "forward", Nft.vmap(meta("oifname"), marks));
+        // from the host or routed in: the first packet of a connection meets the guest's in-rules here
+        b.rule(BRIDGE, "output", ne(and(meta("mark"), NEW_BIT), number(0)), Nft.vmap(meta("oifname"), ins));
+    }
+
+    /** MAC filter and ipfilter of one port, stateless, in the bridge family. */
+    private void layer2(Build b, Port port) {
+        String chain = "l2-" + port.name();
+        b.chain(BRIDGE, chain, null, 0, null);
+        FwConfig fw = port.guest().config();
+        boolean macfilter = intOption(fw, "macfilter", 1) != 0;
+        Optional<String> mac = port.nic().mac().map(m -> m.toLowerCase(Locale.ROOT));
+        if (macfilter && mac.isPresent()) {
+            b.rule(BRIDGE, chain, List.of(ne(payload("ether", "saddr"), text(mac.get())), verdict("drop")), "macfilter");
+            b.rule(BRIDGE, chain, List.of(ne(payload("arp", "saddr ether"), text(mac.get())), verdict("drop")), "macfilter arp");
+        }
+        String setName = "ipfilter-net" + port.nic().index();
+        Optional<IpSet> explicit = fw.ipset(setName);
+        if (intOption(fw, "ipfilter", 0) == 0 && explicit.isEmpty()) {
+            return;
+        }
+        Map<Integer, List<JsonNode>> allowed = new TreeMap<>(Map.of(4, new ArrayList<>(), 6, new ArrayList<>()));
+        // unspecified sources: DHCP discover, ARP probes and IPv6 duplicate address detection
+        allowed.get(4).add(text("0.0.0.0"));
+        allowed.get(6).add(text("::"));
+        mac.flatMap(Address::linkLocal).ifPresent(ll -> allowed.get(6).add(text(ll)));
+        List<String> cidrs = new ArrayList<>(port.nic().addresses());
+        Scope scope = new Scope(b.in, Optional.of(port.guest()));
+        explicit.ifPresent(set -> set.entries().stream().filter(e -> !e.nomatch()).forEach(e -> cidrs.add(
+                e.cidr().matches(".*[.:].*") ? e.cidr() : resolveAlias(scope, e.cidr()).orElse(""))));
+        for (String cidr : cidrs) {
+            try {
+                Address address = Address.parse(cidr);
+                allowed.get(address.version()).add(address.element());
+            } catch (IllegalArgumentException e) {
+                b.warnings.add(port.guest().vmid() + ".fw " + setName + ": " + e.getMessage() + ", entry skipped");
+            }
+        }
+        String ipf = "ipf-" + port.name();
+        b.set(BRIDGE, ipf + "-v4", "ipv4_addr", allowed.get(4));
+        b.set(BRIDGE, ipf + "-v6", "ipv6_addr", allowed.get(6));
+        b.rule(BRIDGE, chain, List.of(ne(payload("ip", "saddr"), setRef(ipf + "-v4")), verdict("drop")), "ipfilter");
+        b.rule(BRIDGE, chain, List.of(ne(payload("arp", "saddr ip"), setRef(ipf + "-v4")), verdict("drop")), "ipfilter arp");
+        b.rule(BRIDGE, chain, List.of(ne(payload("ip6", "saddr"), setRef(ipf + "-v6")), verdict("drop")), "ipfilter");
+    }
+
+    // ---- options ----
+
+    static String option(FwConfig config, String name, String fallback) {
+        return config.options().getOrDefault(name, fallback);
+    }
+
+    static int intOption(FwConfig config, String name, int fallback) {
+        String value = config.options().get(name);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
+    }
+
+    /** An address or network, normalized (host bits cleared) as nft wants it in interval sets. */
+    record Address(int version, String address, int prefix) {
+        static Address parse(String cidr) {
+            int slash = cidr.indexOf('/');
+            String text = slash < 0 ? cidr : cidr.substring(0, slash);
+            if (!text.matches("[0-9a-fA-F:.]+") || !text.matches(".*[.:].*")) {
+                throw new IllegalArgumentException("invalid IP address '" + cidr + "'");
+            }
+            try {
+                byte[] bytes = InetAddress.getByName(text).getAddress();
+                int bits = bytes.length * 8;
+                int prefix = slash < 0 ? bits : Integer.parseInt(cidr.substring(slash + 1));
+                if (prefix < 0 || prefix > bits) {
+                    throw new IllegalArgumentException("invalid prefix in '" + cidr + "'");
+                }
+                for (int bit = prefix; bit < bits; bit++) {
+                    bytes[bit / 8] &= (byte) ~(0x80 >> (bit % 8));
+                }
+                return new Address(bytes.length == 4 ? 4 : 6, InetAddress.getByAddress(bytes).getHostAddress(), prefix);
+            } catch (UnknownHostException | NumberFormatException e) {
+                throw new IllegalArgumentException("invalid IP address '" + cidr + "'");
+            }
+        }
+
+        JsonNode element() {
+            return prefix == (version == 4 ? 32 : 128) ? text(address) : Nft.prefix(address, prefix);
+        }
+
+        /** The IPv6 link-local address SLAAC derives from a MAC (EUI-64). */
+        static Optional<String> linkLocal(String mac) {
+            String[] parts = mac.split(":");
+            if (parts.length != 6) {
+                return Optional.empty();
+            }
+            try {
+                byte[] bytes = new byte[16];
+                bytes[0] = (byte) 0xfe;
+                bytes[1] = (byte) 0x80;
+                int[] m = new int[6];
+                for (int i = 0; i < 6; i++) {
+                    m[i] = Integer.parseInt(parts[i], 16);
+                }
+                bytes[8] = (byte) (m[0] ^ 0x02);
+                bytes[9] = (byte) m[1];
+                bytes[10] = (byte) m[2];
+                bytes[11] = (byte) 0xff;
+                bytes[12] = (byte) 0xfe;
+                bytes[13] = (byte) m[3];
+                bytes[14] = (byte) m[4];
+                bytes[15] = (byte) m[5];
+                return Optional.of(InetAddress.getByAddress(bytes).getHostAddress().replaceAll("%.*", ""));
+            } catch (NumberFormatException | UnknownHostException e) {
+                return Optional.empty();
+            }
+        }
+    }
+}
