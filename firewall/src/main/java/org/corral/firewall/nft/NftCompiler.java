@@ -307,7 +307,7 @@ public final class NftCompiler {
 
         b.chain(INET, "input", "input", 0, "accept");
         b.rule(INET, "input", eq(meta("iifname"), text("lo")), verdict("accept"));
-        b.rule(INET, "input", eq(ct("state"), stateList("established", "related")), verdict("accept"));
+        b.rule(INET, "input", Nft.match("in", ct("state"), stateList("established", "related")), verdict("accept"));
         if (!allowInvalid) {
             b.rule(INET, "input", eq(ct("state"), text("invalid")), verdict("drop"));
         }
@@ -337,7 +337,7 @@ public final class NftCompiler {
         // the first packet of a connection carries bit 31 into the bridge family, see the class comment
         b.rule(INET, "output", eq(ct("state"), text("new")), Nft.setMark(or(meta("mark"), NEW_BIT)));
         b.rule(INET, "output", eq(meta("oifname"), text("lo")), verdict("accept"));
-        b.rule(INET, "output", eq(ct("state"), stateList("established", "related")), verdict("accept"));
+        b.rule(INET, "output", Nft.match("in", ct("state"), stateList("established", "related")), verdict("accept"));
         if (!allowInvalid) {
             b.rule(INET, "output", eq(ct("state"), text("invalid")), verdict("drop"));
         }
@@ -351,7 +351,7 @@ public final class NftCompiler {
 
         b.chain(INET, "forward", "forward", 0, "accept");
         b.rule(INET, "forward", eq(ct("state"), text("new")), Nft.setMark(or(meta("mark"), NEW_BIT)));
-        b.rule(INET, "forward", eq(ct("state"), stateList("established", "related")), verdict("accept"));
+        b.rule(INET, "forward", Nft.match("in", ct("state"), stateList("established", "related")), verdict("accept"));
         if (!allowInvalid) {
             b.rule(INET, "forward", eq(ct("state"), text("invalid")), verdict("drop"));
         }

@@ -1,0 +1,181 @@
+package org.corral.firewall.nft;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.corral.core.config.ConfigFile;
+import org.corral.core.config.ConfigStore;
+import org.corral.core.node.Node;
+import org.corral.firewall.FirewallService;
+import org.corral.firewall.FwConfig;
+import org.corral.firewall.FwKind;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps this node's nftables ruleset in step with the config store: applies it at start and again
+ * whenever a {@code .fw} file or a guest config of this node changes (config-store watches, no
+ * polling). Changes that come while an apply runs are folded into one more apply. Without nft it
+ * does nothing and says so in its status; with the datacenter firewall disabled it removes
+ * Corral's tables (if any) and leaves the rest of the host's ruleset alone.
+ */
+public final class FirewallEnforcer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(FirewallEnforcer.class);
+
+    /** What the last apply did. */
+    public enum State { PENDING, APPLIED, DISABLED, FAILED, UNAVAILABLE }
+
+    public record Status(State state, String message, int rules, long millis, Instant at, long generation) {}
+
+    private final FirewallService service;
+    private final NftApplier applier;
+    private final NftCompiler compiler;
+    private final Clock clock;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("firewall-apply").factory());
+    private final AtomicBoolean queued = new AtomicBoolean();
+    private final AtomicReference<Status> status;
+    private final List<AutoCloseable> watches = new ArrayList<>();
+    private long generation;
+
+    public FirewallEnforcer(FirewallService service, NftApplier applier, NftCompiler compiler, Clock clock) {
+        this.service = requireNonNull(service, "service is null");
+        this.applier = requireNonNull(applier, "applier is null");
+        this.compiler = requireNonNull(compiler, "compiler is null");
+        this.clock = requireNonNull(clock, "clock is null");
+        this.status = new AtomicReference<>(new Status(State.PENDING, "not applied yet", 0, 0, clock.instant(), 0));
+    }
+
+    /** The enforcer of the node daemon: nft in its own namespace, system service names. */
+    public static FirewallEnforcer local(FirewallService service) {
+        return new FirewallEnforcer(service, NftApplier.local(), new NftCompiler(Services.system()), Clock.systemUTC());
+    }
+
+    /** Watches the store and applies once now; without nft it only records that. */
+    public FirewallEnforcer start() {
+        if (!applier.available()) {
+            status.set(new Status(State.UNAVAILABLE, "nft is not installed: the firewall is not enforced", 0, 0, clock.instant(), 0));
+            log.warn("nft is not installed: the firewall is not enforced on node {}", service.node().name());
+            return this;
+        }
+        ConfigStore store = service.store();
+        String nodeDir = "nodes/" + service.node().name();
+        watches.add(store.watch("firewall", path -> changed(path)));
+        watches.add(store.watch(nodeDir, path -> changed(path)));
+        request();
+        return this;
+    }
+
+    private void changed(String path) {
+        if (path.endsWith(".fw") || path.endsWith(".conf")) {
+            request();
+        }
+    }
+
+    /** Asks for an apply; one that is already waiting covers this one too. */
+    public void request() {
+        if (queued.compareAndSet(false, true)) {
+            try {
+                worker.execute(() -> {
+                    queued.set(false);
+                    applyNow();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                queued.set(false);
+            }
+        }
+    }
+
+    public Status status() {
+        return status.get();
+    }
+
+    /** Reads, compiles and applies; answers the status it leaves. */
+    public synchronized Status applyNow() {
+        long started = System.nanoTime();
+        long gen = ++generation;
+        Status next;
+        try {
+            NftCompiler.Compiled compiled = compiler.compile(inputs());
+            compiled.warnings().forEach(w -> log.warn("Firewall rule not applied: {}", w));
+            applier.apply(compiled.json());
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            next = compiled.enabled()
+                    ? new Status(State.APPLIED, compiled.warnings().isEmpty() ? "applied" : "applied; skipped: "
+                            + String.join("; ", compiled.warnings()), compiled.rules(), millis, clock.instant(), gen)
+                    : new Status(State.DISABLED, "the datacenter firewall is disabled (cluster.fw enable: 0)", 0, millis,
+                            clock.instant(), gen);
+            log.info("Firewall {} on node {}: {} rules in {} ms", next.state() == State.APPLIED ? "applied" : "disabled",
+                    service.node().name(), next.rules(), millis);
+        } catch (RuntimeException e) {
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            next = new Status(State.FAILED, e.getMessage(), 0, millis, clock.instant(), gen);
+            log.error("Firewall not applied on node {}; the previous ruleset stays: {}", service.node().name(), e.getMessage());
+        }
+        status.set(next);
+        return next;
+    }
+
+    /** The tiers as they are in the store now. */
+    public FirewallInputs inputs() {
+        ConfigStore store = service.store();
+        Node node = service.node();
+        FwConfig cluster = service.read(FirewallService.CLUSTER_FILE, FwKind.CLUSTER).config();
+        FwConfig host = service.read(FirewallService.hostFile(node.name()), FwKind.HOST).config();
+        List<Guest> guests = new ArrayList<>();
+        for (String kind : List.of("qemu-server", "lxc")) {
+            String dir = "nodes/" + node.name() + "/" + kind;
+            for (String name : store.list(dir)) {
+                if (!name.matches("\\d+\\.conf")) {
+                    continue;
+                }
+                int vmid = Integer.parseInt(name.substring(0, name.length() - 5));
+                String text = store.read(dir + "/" + name).map(ConfigFile::text).orElse("");
+                boolean container = kind.equals("lxc");
+                FwConfig fw = service.read(FirewallService.guestFile(vmid), FwKind.GUEST).config();
+                guests.add(new Guest(vmid, container, fw, GuestNics.parse(vmid, container, text)));
+            }
+        }
+        Set<Integer> ports = new LinkedHashSet<>();
+        if (node.apiPort() > 0) {
+            ports.add(node.apiPort());
+        }
+        ports.add(8006);
+        ports.add(22);
+        ports.add(3128);
+        // ZooKeeper carries the config store between nodes: management hosts (local_network) must keep it
+        for (int port : new int[] {node.zooKeeper().client(), node.zooKeeper().quorum(), node.zooKeeper().election()}) {
+            if (port > 0) {
+                ports.add(port);
+            }
+        }
+        return new FirewallInputs(cluster, service.effectiveClusterAliases(cluster), host, guests, List.copyOf(ports));
+    }
+
+    @Override
+    public void close() {
+        for (AutoCloseable watch : watches) {
+            try {
+                watch.close();
+            } catch (Exception e) {
+                log.debug("Closing a firewall watch failed: {}", e.getMessage());
+            }
+        }
+        watches.clear();
+        worker.shutdown();
+        try {
+            worker.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
