@@ -46,6 +46,8 @@ public final class FirewallEnforcer implements AutoCloseable {
     private final AtomicReference<Status> status;
     private final List<AutoCloseable> watches = new ArrayList<>();
     private long generation;
+    // what is in the kernel now, as far as we know; null when unknown
+    private NftCompiler.Compiled applied;
 
     public FirewallEnforcer(FirewallService service, NftApplier applier, NftCompiler compiler, Clock clock) {
         this.service = requireNonNull(service, "service is null");
@@ -107,7 +109,7 @@ public final class FirewallEnforcer implements AutoCloseable {
         try {
             NftCompiler.Compiled compiled = compiler.compile(inputs());
             compiled.warnings().forEach(w -> log.warn("Firewall rule not applied: {}", w));
-            applier.apply(compiled.json());
+            apply(compiled);
             long millis = (System.nanoTime() - started) / 1_000_000;
             next = compiled.enabled()
                     ? new Status(State.APPLIED, compiled.warnings().isEmpty() ? "applied" : "applied; skipped: "
@@ -123,6 +125,32 @@ public final class FirewallEnforcer implements AutoCloseable {
         }
         status.set(next);
         return next;
+    }
+
+    /**
+     * Loads only the chains and sets that changed since the last apply when the layout is the
+     * same (a one-rule edit touches one guest's chains), else the whole batch; a refused delta
+     * falls back to the whole batch, which also repairs tables changed behind our back.
+     */
+    private void apply(NftCompiler.Compiled compiled) {
+        java.util.Optional<tools.jackson.databind.node.ObjectNode> delta = applied == null
+                ? java.util.Optional.empty() : compiled.deltaFrom(applied);
+        if (delta.isPresent()) {
+            if (delta.get().get("nftables").isEmpty()) {
+                applied = compiled;
+                return;
+            }
+            try {
+                applier.apply(delta.get().toString());
+                applied = compiled;
+                return;
+            } catch (NftApplier.NftException e) {
+                log.warn("Firewall delta refused, loading the whole ruleset: {}", e.getMessage());
+            }
+        }
+        applied = null;
+        applier.apply(compiled.json());
+        applied = compiled;
     }
 
     /** The tiers as they are in the store now. */

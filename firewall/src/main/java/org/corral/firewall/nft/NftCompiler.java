@@ -81,15 +81,65 @@ public final class NftCompiler {
         this.services = requireNonNull(services, "services is null");
     }
 
-    /** The compiled batch and what was skipped on the way. */
-    public record Compiled(boolean enabled, ObjectNode batch, int rules, List<String> warnings) {
+    /**
+     * The compiled ruleset: the batch that replaces Corral's tables, and the same content by
+     * name (chains with their rules, sets) so that a later ruleset can be applied as a delta.
+     */
+    public record Compiled(boolean enabled, ObjectNode batch, int rules, List<String> warnings, Map<String, ObjectNode> chains,
+            Map<String, List<ObjectNode>> chainRules, Map<String, ObjectNode> sets) {
         public Compiled {
             requireNonNull(batch, "batch is null");
             warnings = List.copyOf(warnings);
+            chains = Map.copyOf(chains);
+            chainRules = Map.copyOf(chainRules);
+            sets = Map.copyOf(sets);
         }
 
         public String json() {
             return batch.toString();
+        }
+
+        /**
+         * A batch that turns {@code previous} (applied) into this ruleset by flushing and refilling
+         * only the chains and sets that differ; empty when the tables' layout (chain or set names,
+         * hooks, types) changed and the whole batch must be loaded. Still one atomic transaction.
+         */
+        public Optional<ObjectNode> deltaFrom(Compiled previous) {
+            if (!enabled || !previous.enabled() || !chains.equals(previous.chains())
+                    || !setShapes(sets).equals(setShapes(previous.sets()))) {
+                return Optional.empty();
+            }
+            ArrayNode commands = Nft.array();
+            sets.forEach((key, set) -> {
+                if (!set.equals(previous.sets().get(key))) {
+                    ObjectNode id = Nft.object().put("family", set.get("family").asString()).put("table", TABLE)
+                            .put("name", set.get("name").asString());
+                    commands.addObject().putObject("flush").set("set", id);
+                    if (set.has("elem")) {
+                        ObjectNode element = id.deepCopy();
+                        element.set("elem", set.get("elem"));
+                        commands.addObject().putObject("add").set("element", element);
+                    }
+                }
+            });
+            chainRules.forEach((key, rules) -> {
+                if (!rules.equals(previous.chainRules().get(key))) {
+                    ObjectNode chain = chains.get(key);
+                    ObjectNode id = Nft.object().put("family", chain.get("family").asString()).put("table", TABLE)
+                            .put("name", chain.get("name").asString());
+                    commands.addObject().putObject("flush").set("chain", id);
+                    rules.forEach(rule -> commands.addObject().putObject("add").set("rule", rule));
+                }
+            });
+            ObjectNode batch = Nft.object();
+            batch.set("nftables", commands);
+            return Optional.of(batch);
+        }
+
+        private static Map<String, String> setShapes(Map<String, ObjectNode> sets) {
+            Map<String, String> shapes = new TreeMap<>();
+            sets.forEach((key, set) -> shapes.put(key, set.get("type").asString()));
+            return shapes;
         }
     }
 
@@ -108,23 +158,15 @@ public final class NftCompiler {
 
     private final class Build {
         final FirewallInputs in;
-        final ArrayNode commands = Nft.array();
         final List<String> warnings = new ArrayList<>();
         final Map<String, SetInfo> sets = new LinkedHashMap<>();
+        final Map<String, ObjectNode> chainDefs = new LinkedHashMap<>();
+        final Map<String, List<ObjectNode>> chainRules = new LinkedHashMap<>();
+        final Map<String, ObjectNode> setDefs = new LinkedHashMap<>();
         int rules;
 
         Build(FirewallInputs in) {
             this.in = in;
-        }
-
-        void command(String verb, String kind, ObjectNode body) {
-            commands.addObject().putObject(verb).set(kind, body);
-        }
-
-        void table(String family) {
-            ObjectNode table = Nft.object().put("family", family).put("name", TABLE);
-            command("add", "table", table);
-            command("delete", "table", table.deepCopy());
         }
 
         void chain(String family, String name, String hook, int priority, String policy) {
@@ -132,7 +174,8 @@ public final class NftCompiler {
             if (hook != null) {
                 chain.put("type", "filter").put("hook", hook).put("prio", priority).put("policy", policy);
             }
-            command("add", "chain", chain);
+            chainDefs.put(family + "/" + name, chain);
+            chainRules.put(family + "/" + name, new ArrayList<>());
         }
 
         void rule(String family, String chain, List<JsonNode> expr, String comment) {
@@ -142,7 +185,7 @@ public final class NftCompiler {
             if (comment != null && !comment.isEmpty()) {
                 rule.put("comment", comment.length() > 120 ? comment.substring(0, 120) : comment);
             }
-            command("add", "rule", rule);
+            chainRules.get(family + "/" + chain).add(rule);
             rules++;
         }
 
@@ -158,7 +201,29 @@ public final class NftCompiler {
                 ArrayNode elem = set.putArray("elem");
                 elements.forEach(elem::add);
             }
-            command("add", "set", set);
+            setDefs.put(family + "/" + name, set);
+        }
+
+        /** Delete-and-recreate of both tables, then sets, chains and rules: one transaction. */
+        Compiled compiled(boolean enabled) {
+            ArrayNode commands = Nft.array();
+            for (String family : List.of(INET, BRIDGE)) {
+                ObjectNode table = Nft.object().put("family", family).put("name", TABLE);
+                // adding first makes the delete succeed when the table is not there yet
+                commands.addObject().putObject("add").set("table", table);
+                commands.addObject().putObject("delete").set("table", table.deepCopy());
+            }
+            if (enabled) {
+                for (String family : List.of(INET, BRIDGE)) {
+                    commands.addObject().putObject("add").set("table", Nft.object().put("family", family).put("name", TABLE));
+                }
+                setDefs.values().forEach(set -> commands.addObject().putObject("add").set("set", set));
+                chainDefs.values().forEach(chain -> commands.addObject().putObject("add").set("chain", chain));
+                chainRules.values().forEach(list -> list.forEach(rule -> commands.addObject().putObject("add").set("rule", rule)));
+            }
+            ObjectNode batch = Nft.object();
+            batch.set("nftables", commands);
+            return new Compiled(enabled, batch, enabled ? rules : 0, warnings, chainDefs, chainRules, setDefs);
         }
     }
 
@@ -167,26 +232,15 @@ public final class NftCompiler {
 
     public Compiled compile(FirewallInputs in) {
         Build b = new Build(in);
-        b.table(INET);
-        b.table(BRIDGE);
-        boolean enabled = intOption(in.cluster(), "enable", 0) != 0;
-        if (!enabled) {
+        if (intOption(in.cluster(), "enable", 0) == 0) {
             // deleting the tables is the whole batch: a disabled firewall leaves no rules behind
-            return new Compiled(false, batch(b), 0, b.warnings);
+            return b.compiled(false);
         }
-        b.command("add", "table", Nft.object().put("family", INET).put("name", TABLE));
-        b.command("add", "table", Nft.object().put("family", BRIDGE).put("name", TABLE));
         List<Port> ports = ports(in, b);
         declareSets(b, ports);
         inet(b, ports);
         bridge(b, ports);
-        return new Compiled(true, batch(b), b.rules, b.warnings);
-    }
-
-    private static ObjectNode batch(Build b) {
-        ObjectNode batch = Nft.object();
-        batch.set("nftables", b.commands);
-        return batch;
+        return b.compiled(true);
     }
 
     // ---- ports and sets ----

@@ -349,4 +349,23 @@ class NftCompilerTest {
         assertEquals(List.of(new GuestNic(0, "veth101i0", Optional.of("BC:24:11:00:00:05"), true, List.of("10.0.0.5"))),
                 GuestNics.parse(101, true, "net0: name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:05,ip=10.0.0.5/24,firewall=1\n"));
     }
+
+    @Test
+    void oneRuleEditIsADeltaOfThatGuestsChainsOnly() {
+        String conf = "net0: virtio=" + VM_MAC + ",bridge=vmbr0,firewall=1\n";
+        Guest other = new Guest(101, true, parse("[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p tcp -dport 1\n", FwKind.GUEST),
+                GuestNics.parse(101, true, "net0: name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:09,firewall=1\n"));
+        NftCompiler.Compiled before = COMPILER.compile(inputs("[OPTIONS]\nenable: 1\n", "",
+                vm(100, "[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p tcp -dport 80\n", conf), other));
+        NftCompiler.Compiled after = COMPILER.compile(inputs("[OPTIONS]\nenable: 1\n", "",
+                vm(100, "[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p tcp -dport 81\n", conf), other));
+        String delta = after.deltaFrom(before).orElseThrow().toString();
+        assertTrue(delta.contains("{\"flush\":{\"chain\":{\"family\":\"inet\",\"table\":\"corral\",\"name\":\"tap100i0-in\"}}}"), delta);
+        assertTrue(delta.contains("{\"flush\":{\"chain\":{\"family\":\"bridge\",\"table\":\"corral\",\"name\":\"tap100i0-in\"}}}"), delta);
+        assertFalse(delta.contains("veth101i0") || delta.contains("tap100i0-out") || delta.contains("\"delete\""), delta);
+        assertEquals("{\"nftables\":[]}", after.deltaFrom(after).orElseThrow().toString(), "nothing changed, nothing to load");
+        NftCompiler.Compiled withoutGuest = COMPILER.compile(inputs("[OPTIONS]\nenable: 1\n", "", other));
+        assertTrue(withoutGuest.deltaFrom(after).isEmpty(), "a port less changes the layout: whole batch");
+        assertTrue(COMPILER.compile(inputs("[OPTIONS]\nenable: 0\n", "")).deltaFrom(after).isEmpty());
+    }
 }
