@@ -47,28 +47,33 @@ import tools.jackson.databind.node.ObjectNode;
  * bridge family), no bridge reject and no bridge {@code meta ibrname/obrname}.
  * <ul>
  * <li>{@code bridge corral}: stateless layer-2 checks of each guest port (MAC filter, ipfilter
- * anti-spoofing for IPv4, IPv6 and ARP), and the packet mark that carries the guest port into
- * the inet family: bits 0-15 the port the frame came in on, bits 16-30 the port it leaves by.
- * Measured in a network namespace on this kernel: for a bridged packet seen through br_netfilter
- * the inet hooks see {@code iifname}/{@code oifname} as the bridge ({@code br0}), never the port,
- * so the mark is the only way to tell ports apart there; a mark set in the bridge family's
- * prerouting and forward hooks (priority -300, before br_netfilter's own hooks) is seen by inet.
- * <li>{@code inet corral}: the stateful tiers through br_netfilter: conntrack
- * established/related, the host's input/output, the guests' in/out chains chosen by the mark, and
- * REJECT (tcp reset or ICMP), which works on bridged packets there.
- * <li>Traffic that enters a bridge from the host itself (host to guest, or routed to a guest) has
- * no inet hook after the bridge picks the port. The inet output/forward chains flag the first
- * packet of each connection (ct state new) with mark bit 31, and the bridge family's output hook
- * runs that guest's in-chain on flagged packets only, so it is still stateful; REJECT drops there.
+ * anti-spoofing for IPv4, IPv6 and ARP), the guests' in-chains, and the packet mark that carries
+ * the guest port into the inet family: bits 0-15 the port a frame came in on, bits 16-29 the
+ * port it leaves by. Measured in a network namespace on this kernel: for a bridged packet seen
+ * through br_netfilter the inet hooks see {@code iifname}/{@code oifname} as the bridge
+ * ({@code br0}), never the port, so the mark is the only way to tell ports apart there; a mark
+ * set in the bridge family's prerouting and forward hooks (priority -300, before br_netfilter's
+ * own hooks) is seen by inet.
+ * <li>{@code inet corral}: the stateful part through br_netfilter: conntrack
+ * established/related, the host's input/output/forward, the guests' out-chains chosen by the
+ * mark, and REJECT (tcp reset or ICMP), which works on bridged packets there.
+ * <li>A guest's in-chain runs in the bridge family, once for every path to the guest: the bridge
+ * forward hook for bridged frames, the bridge output hook for packets from the host or routed to
+ * it (no inet hook comes after the bridge picks the port for those). {@code ct} is refused in the
+ * bridge family here, so inet's prerouting and output chains flag the first packet of each
+ * connection (ct state new) with mark bit 31 and the in-chains run on flagged packets only: still
+ * stateful. A REJECT there sets bit 30 and returns; inet's forward chain (br_netfilter runs it
+ * after the bridge forward hook) rejects the bridged packet, the bridge output hook drops the rest.
  * </ul>
  * Corral owns the packet mark of traffic that crosses a bridge with a firewalled guest port.
  */
 public final class NftCompiler {
     public static final String TABLE = "corral";
     static final long IN_PORT_MASK = 0xffffL;
-    static final long OUT_PORT_MASK = 0x7fff0000L;
+    static final long OUT_PORT_MASK = 0x3fff0000L;
     static final long NEW_BIT = 0x80000000L;
-    static final int MAX_PORTS = 0x7fff;
+    static final long REJECT_BIT = 0x40000000L;
+    static final int MAX_PORTS = 0x3fff;
     /** The NFLOG group Corral logs to. */
     public static final int LOG_GROUP = 0;
     private static final String INET = "inet";
@@ -155,8 +160,22 @@ public final class NftCompiler {
     /** Where names in a rule are looked up: the cluster and, for a guest's rules, the guest. */
     record Scope(FirewallInputs in, Optional<Guest> guest) {}
 
-    /** How a chain ends a rule: which verdict ACCEPT and REJECT become in it. */
-    record Verdicts(ObjectNode accept, boolean canReject) {}
+    /** How a chain ends a rule: the statements ACCEPT and REJECT become in it. */
+    record Verdicts(ObjectNode accept, List<JsonNode> reject) {}
+
+    /** REJECT in the inet family. */
+    static List<JsonNode> rejectHere() {
+        return List.of(jump(REJECT_CHAIN));
+    }
+
+    /**
+     * REJECT in a guest's in-chain (bridge family, which can't reject on this kernel): mark the
+     * packet and return; a bridged packet is then rejected by inet's forward chain, one from the
+     * host or routed in (bridge output, after every inet hook) is dropped.
+     */
+    static List<JsonNode> rejectLater() {
+        return List.of(Nft.setMark(or(meta("mark"), REJECT_BIT)), verdict("return"));
+    }
 
     private final class Build {
         final FirewallInputs in;
@@ -367,10 +386,14 @@ public final class NftCompiler {
         b.rule(INET, REJECT_CHAIN, Nft.reject("icmpx", "admin-prohibited"));
         for (Port port : ports) {
             guestChain(b, INET, port, RuleType.OUT);
-            guestChain(b, INET, port, RuleType.IN);
         }
         boolean hostOn = intOption(host, "enable", 1) != 0;
         boolean allowInvalid = intOption(host, "nf_conntrack_allow_invalid", 0) != 0;
+
+        // bridged packets pass here too (br_netfilter, after conntrack at -200): the first packet
+        // of a connection carries bit 31 into the bridge forward hook, where guests' in-chains run
+        b.chain(INET, "prerouting", "prerouting", -150, "accept");
+        b.rule(INET, "prerouting", eq(ct("state"), text("new")), Nft.setMark(or(meta("mark"), NEW_BIT)));
 
         b.chain(INET, "input", "input", 0, "accept");
         b.rule(INET, "input", eq(meta("iifname"), text("lo")), verdict("accept"));
@@ -393,11 +416,11 @@ public final class NftCompiler {
                         text("nd-router-advert"), text("nd-neighbor-solicit"), text("nd-neighbor-advert")))), verdict("accept"));
             }
             b.rule(INET, "input", eq(meta("l4proto"), text("igmp")), verdict("accept"));
-            Verdicts v = new Verdicts(verdict("accept"), true);
+            Verdicts v = new Verdicts(verdict("accept"), rejectHere());
             Scope dc = new Scope(in, Optional.empty());
             tier(b, INET, "input", RuleType.IN, host.rules(), dc, v, "host.fw", Optional.empty());
             tier(b, INET, "input", RuleType.IN, cluster.rules(), dc, v, "cluster.fw", Optional.empty());
-            policy(b, INET, "input", option(cluster, "policy_in", "DROP"), option(host, "log_level_in", "nolog"), "host-in", true);
+            policy(b, INET, "input", option(cluster, "policy_in", "DROP"), option(host, "log_level_in", "nolog"), "host-in", rejectHere());
         }
 
         b.chain(INET, "output", "output", 0, "accept");
@@ -409,33 +432,33 @@ public final class NftCompiler {
             b.rule(INET, "output", eq(ct("state"), text("invalid")), verdict("drop"));
         }
         if (hostOn) {
-            Verdicts v = new Verdicts(verdict("accept"), true);
+            Verdicts v = new Verdicts(verdict("accept"), rejectHere());
             Scope dc = new Scope(in, Optional.empty());
             tier(b, INET, "output", RuleType.OUT, host.rules(), dc, v, "host.fw", Optional.empty());
             tier(b, INET, "output", RuleType.OUT, cluster.rules(), dc, v, "cluster.fw", Optional.empty());
-            policy(b, INET, "output", option(cluster, "policy_out", "ACCEPT"), option(host, "log_level_out", "nolog"), "host-out", true);
+            policy(b, INET, "output", option(cluster, "policy_out", "ACCEPT"), option(host, "log_level_out", "nolog"), "host-out", rejectHere());
         }
 
         b.chain(INET, "forward", "forward", 0, "accept");
-        b.rule(INET, "forward", eq(ct("state"), text("new")), Nft.setMark(or(meta("mark"), NEW_BIT)));
+        // a guest's in-chain (bridge forward, before this hook) asked for a reject
+        b.rule(INET, "forward", ne(and(meta("mark"), REJECT_BIT), number(0)), jump(REJECT_CHAIN));
         b.rule(INET, "forward", Nft.match("in", ct("state"), stateList("established", "related")), verdict("accept"));
         if (!allowInvalid) {
             b.rule(INET, "forward", eq(ct("state"), text("invalid")), verdict("drop"));
         }
         blacklist(b, "forward");
         portJumps(b, INET, "forward", ports, true);
-        portJumps(b, INET, "forward", ports, false);
         if (!ports.isEmpty()) {
             // guest traffic passed its guests' chains; the forward tier is for the rest
             b.rule(INET, "forward", ne(and(meta("mark"), IN_PORT_MASK | OUT_PORT_MASK), number(0)), verdict("accept"));
         }
         if (hostOn) {
-            Verdicts v = new Verdicts(verdict("accept"), false);
+            Verdicts v = new Verdicts(verdict("accept"), List.of(verdict("drop")));
             Scope dc = new Scope(in, Optional.empty());
             tier(b, INET, "forward", RuleType.FORWARD, host.rules(), dc, v, "host.fw", Optional.empty());
             tier(b, INET, "forward", RuleType.FORWARD, cluster.rules(), dc, v, "cluster.fw", Optional.empty());
             policy(b, INET, "forward", option(cluster, "policy_forward", "ACCEPT"), option(host, "log_level_forward", "nolog"),
-                    "forward", false);
+                    "forward", List.of(verdict("drop")));
         }
     }
 
@@ -555,25 +578,26 @@ public final class NftCompiler {
             b.rule(family, chain, List.of(eq(payload("icmpv6", "type"), text("nd-router-advert")), accept.deepCopy()), "ndp");
         }
         Scope scope = new Scope(b.in, Optional.of(port.guest()));
-        Verdicts v = new Verdicts(accept, family.equals(INET));
+        Verdicts v = new Verdicts(accept, family.equals(INET) ? rejectHere() : rejectLater());
         tier(b, family, chain, direction, fw.rules(), scope, v, port.guest().vmid() + ".fw", Optional.of(port.nic().index()));
         String policy = option(fw, out ? "policy_out" : "policy_in", out ? "ACCEPT" : "DROP");
         String logLevel = option(fw, out ? "log_level_out" : "log_level_in", "nolog");
         policy(b, family, chain, policy.equals("ACCEPT") && out ? "RETURN" : policy, logLevel,
-                port.guest().vmid() + "-" + port.name() + (out ? "-out" : "-in"), family.equals(INET));
+                port.guest().vmid() + "-" + port.name() + (out ? "-out" : "-in"), v.reject());
     }
 
-    private static void policy(Build b, String family, String chain, String policy, String logLevel, String what, boolean canReject) {
+    private static void policy(Build b, String family, String chain, String policy, String logLevel, String what,
+            List<JsonNode> reject) {
         if (!LOG_OFF.contains(logLevel.toLowerCase(Locale.ROOT)) && !policy.equals("ACCEPT") && !policy.equals("RETURN")) {
             b.rule(family, chain, List.of(Nft.log(":" + what + ":" + logLevel + ": policy " + policy + ": ", LOG_GROUP)), "log policy");
         }
-        ObjectNode verdict = switch (policy) {
-            case "ACCEPT" -> verdict("accept");
-            case "RETURN" -> verdict("return");
-            case "REJECT" -> canReject ? jump(REJECT_CHAIN) : verdict("drop");
-            default -> verdict("drop");
+        List<JsonNode> verdict = switch (policy) {
+            case "ACCEPT" -> List.of(verdict("accept"));
+            case "RETURN" -> List.of(verdict("return"));
+            case "REJECT" -> reject;
+            default -> List.of(verdict("drop"));
         };
-        b.rule(family, chain, List.of(verdict), "policy " + policy);
+        b.rule(family, chain, verdict, "policy " + policy);
     }
 
     // ---- rules ----
@@ -629,11 +653,11 @@ public final class NftCompiler {
                 rule.log().filter(level -> !LOG_OFF.contains(level)).ifPresent(level ->
                         full.add(Nft.log(":" + chain + ":" + level + ": " + rule.action() + ": ", LOG_GROUP)));
                 String action = rule.action();
-                full.add(switch (action) {
-                    case "ACCEPT" -> v.accept().deepCopy();
-                    case "REJECT" -> v.canReject() ? jump(REJECT_CHAIN) : verdict("drop");
-                    default -> verdict("drop");
-                });
+                switch (action) {
+                    case "ACCEPT" -> full.add(v.accept().deepCopy());
+                    case "REJECT" -> full.addAll(v.reject());
+                    default -> full.add(verdict("drop"));
+                }
                 b.rule(family, chain, full, where);
             }
         } catch (IllegalArgumentException e) {
@@ -906,8 +930,11 @@ public final class NftCompiler {
         }
         // the port a frame leaves by; the forward hook runs per port, also for flooded frames
         b.rule(BRIDGE, "forward", Nft.vmap(meta("oifname"), marks));
-        // from the host or routed in: the first packet of a connection meets the guest's in-rules here
+        // bridged: the first packet of a connection (bit 31 from inet prerouting) meets the guest's in-rules
+        b.rule(BRIDGE, "forward", ne(and(meta("mark"), NEW_BIT), number(0)), Nft.vmap(meta("oifname"), ins));
+        // from the host or routed in: the same, after every inet hook, so a reject can only drop
         b.rule(BRIDGE, "output", ne(and(meta("mark"), NEW_BIT), number(0)), Nft.vmap(meta("oifname"), ins));
+        b.rule(BRIDGE, "output", ne(and(meta("mark"), REJECT_BIT), number(0)), verdict("drop"));
     }
 
     /** MAC filter and ipfilter of one port, stateless, in the bridge family. */

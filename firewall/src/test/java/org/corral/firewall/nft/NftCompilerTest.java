@@ -238,41 +238,43 @@ class NftCompilerTest {
         Map<String, List<String>> c = chains(inputs("[OPTIONS]\nenable: 1\n", "", guest));
         assertTrue(c.get("inet/input").contains("meta mark & 65535 vmap { 1 : jump tap100i0_out, 2 : jump tap100i1_out }"),
                 c.get("inet/input").toString());
-        assertTrue(c.get("inet/forward").contains(
-                "meta mark & 0x7fff0000 vmap { 0x10000 : jump tap100i0_in, 0x20000 : jump tap100i1_in }"), c.get("inet/forward").toString());
-        assertFalse(c.containsKey("inet/tap100i2_in"), "net2 has no firewall=1");
-        List<String> in0 = c.get("inet/tap100i0_in");
+        assertFalse(c.containsKey("bridge/tap100i2_in"), "net2 has no firewall=1");
+        assertFalse(c.containsKey("inet/tap100i0_in"), "in-chains are in the bridge family only");
+        List<String> in0 = c.get("bridge/tap100i0_in");
         assertTrue(in0.contains("meta l4proto 6 tcp dport 80 accept"));
         assertFalse(in0.stream().anyMatch(r -> r.contains("443")), "-i net1 rules stay on net1");
-        assertTrue(c.get("inet/tap100i1_in").contains("meta l4proto 6 tcp dport 443 accept"));
+        assertTrue(c.get("bridge/tap100i1_in").contains("meta l4proto 6 tcp dport 443 accept"));
         assertEquals("drop", in0.getLast(), "guest policy_in DROP");
         List<String> out0 = c.get("inet/tap100i0_out");
         assertTrue(out0.contains("meta l4proto 6 tcp dport 25 jump do_reject"));
         assertEquals("return", out0.getLast(), "guest policy_out ACCEPT returns to the host's checks");
-        assertTrue(c.get("bridge/tap100i0_in").contains("meta l4proto 6 tcp dport 80 accept"));
         assertTrue(c.get("bridge/prerouting").contains("meta mark set meta iifname map { tap100i0 : 1, tap100i1 : 2 }"));
         assertTrue(c.get("bridge/forward").contains("meta oifname vmap { tap100i0 : jump mark_tap100i0, tap100i1 : jump mark_tap100i1 }"));
         assertEquals(List.of("meta mark set meta mark | 0x10000"), c.get("bridge/mark_tap100i0"));
-        assertTrue(c.get("bridge/output").contains(
-                "meta mark & 0x80000000 != 0 meta oifname vmap { tap100i0 : jump tap100i0_in, tap100i1 : jump tap100i1_in }"));
+        String inChains = "meta mark & 0x80000000 != 0 meta oifname vmap { tap100i0 : jump tap100i0_in, tap100i1 : jump tap100i1_in }";
+        assertTrue(c.get("bridge/forward").contains(inChains), "bridged: " + c.get("bridge/forward"));
+        assertTrue(c.get("bridge/output").contains(inChains), "from the host or routed: " + c.get("bridge/output"));
+        assertEquals(List.of("ct state new meta mark set meta mark | 0x80000000"), c.get("inet/prerouting"), "bit 31: first packet");
+        assertTrue(c.get("inet/forward").contains("meta mark & 0x3fffffff != 0 accept"), "guest traffic is done with the guests' chains");
     }
 
     @Test
-    void rejectBecomesDropInTheBridgeFamily() {
+    void rejectInAGuestsInChainIsHandedToInet() {
         Guest guest = vm(100, "[OPTIONS]\nenable: 1\npolicy_in: REJECT\n\n[RULES]\nIN REJECT -p tcp -dport 23\n",
                 "net0: virtio=" + VM_MAC + ",bridge=vmbr0,firewall=1\n");
         Map<String, List<String>> c = chains(inputs("[OPTIONS]\nenable: 1\n", "", guest));
-        assertTrue(c.get("inet/tap100i0_in").contains("meta l4proto 6 tcp dport 23 jump do_reject"));
-        assertEquals("jump do_reject", c.get("inet/tap100i0_in").getLast());
-        assertTrue(c.get("bridge/tap100i0_in").contains("meta l4proto 6 tcp dport 23 drop"));
-        assertEquals("drop", c.get("bridge/tap100i0_in").getLast());
+        List<String> in = c.get("bridge/tap100i0_in");
+        assertTrue(in.contains("meta l4proto 6 tcp dport 23 meta mark set meta mark | 0x40000000 return"), in.toString());
+        assertEquals("meta mark set meta mark | 0x40000000 return", in.getLast(), "policy_in REJECT");
+        assertEquals("meta mark & 0x40000000 != 0 jump do_reject", c.get("inet/forward").getFirst(), "bridged: rejected in inet");
+        assertEquals("meta mark & 0x40000000 != 0 drop", c.get("bridge/output").getLast(), "from the host: dropped");
     }
 
     @Test
     void disabledGuestFirewallHasNoChains() {
         Guest guest = vm(100, "[OPTIONS]\nenable: 0\n", "net0: virtio=" + VM_MAC + ",bridge=vmbr0,firewall=1\n");
         Map<String, List<String>> c = chains(inputs("[OPTIONS]\nenable: 1\n", "", guest));
-        assertFalse(c.containsKey("inet/tap100i0_in"));
+        assertFalse(c.containsKey("bridge/tap100i0_in"));
         assertTrue(c.get("bridge/prerouting").isEmpty());
     }
 
@@ -289,7 +291,7 @@ class NftCompilerTest {
         Map<String, List<String>> q = chains(inputs("[OPTIONS]\nenable: 1\n", "", quiet));
         assertEquals(List.of(), q.get("bridge/l2_tap100i0"));
         assertTrue(q.get("inet/tap100i0_out").contains("icmpv6 type nd-router-advert drop"));
-        assertFalse(q.get("inet/tap100i0_in").stream().anyMatch(r -> r.contains("nd-neighbor")));
+        assertFalse(q.get("bridge/tap100i0_in").stream().anyMatch(r -> r.contains("nd-neighbor")));
         assertFalse(chains(inputs("[OPTIONS]\nenable: 1\nebtables: 0\n", "", guest)).containsKey("bridge/l2_tap100i0"),
                 "ebtables: 0 turns the layer-2 checks off");
     }
@@ -320,7 +322,7 @@ class NftCompilerTest {
                 + "IN ACCEPT -source db\nIN ACCEPT -source dc/db\nIN ACCEPT -source +web\nIN ACCEPT -source +dc/web\n",
                 "net0: virtio=" + VM_MAC + ",bridge=vmbr0,firewall=1\n");
         List<String> in = chains(inputs("[OPTIONS]\nenable: 1\n\n[ALIASES]\ndb 10.9.9.9\n\n[IPSET web]\n10.9.9.10\n", "", guest))
-                .get("inet/tap100i0_in");
+                .get("bridge/tap100i0_in");
         assertTrue(in.contains("ip saddr 10.0.0.20 accept"), in.toString());
         assertTrue(in.contains("ip saddr 10.9.9.9 accept"), in.toString());
         assertTrue(in.contains("ip saddr @g100_web_v4 accept"), in.toString());
@@ -362,7 +364,6 @@ class NftCompilerTest {
         NftCompiler.Compiled after = COMPILER.compile(inputs("[OPTIONS]\nenable: 1\n", "",
                 vm(100, "[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -p tcp -dport 81\n", conf), other));
         String delta = after.deltaFrom(before).orElseThrow().toString();
-        assertTrue(delta.contains("{\"flush\":{\"chain\":{\"family\":\"inet\",\"table\":\"corral\",\"name\":\"tap100i0_in\"}}}"), delta);
         assertTrue(delta.contains("{\"flush\":{\"chain\":{\"family\":\"bridge\",\"table\":\"corral\",\"name\":\"tap100i0_in\"}}}"), delta);
         assertFalse(delta.contains("veth101i0") || delta.contains("tap100i0_out") || delta.contains("\"delete\""), delta);
         assertEquals("{\"nftables\":[]}", after.deltaFrom(after).orElseThrow().toString(), "nothing changed, nothing to load");
