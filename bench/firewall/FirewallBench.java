@@ -4,29 +4,35 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.time.Clock;
+import org.corral.core.config.InMemoryConfigStore;
+import org.corral.core.node.Node;
 import org.corral.core.process.ProcessRunner;
+import org.corral.firewall.FirewallService;
 import org.corral.firewall.Alias;
 import org.corral.firewall.FwConfig;
 import org.corral.firewall.FwKind;
 import org.corral.firewall.FwParser;
+import org.corral.firewall.nft.FirewallEnforcer;
 import org.corral.firewall.nft.FirewallInputs;
 import org.corral.firewall.nft.Guest;
 import org.corral.firewall.nft.GuestNics;
 import org.corral.firewall.nft.NftApplier;
 import org.corral.firewall.nft.NftCompiler;
 import org.corral.firewall.nft.Services;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Firewall apply time (issue 15): 10,000 rules over 100 guests parsed, compiled and loaded with
  * {@code nft -j -f -}, next to {@code nft -f} of the same ruleset as text, and the time of a
- * one-rule edit (compile + delta of that guest's chains). Runs nft in a network namespace of its
+ * one-rule edit through the node's enforcer (store write to delta of that guest's chains loaded). Runs nft in a network namespace of its
  * own, removed at the end. Medians of several runs. Not part of the test suite.
  */
 public final class FirewallBench {
     private static final int GUESTS = 100;
     private static final int RULES_PER_GUEST = 100;
     private static final int RUNS = 7;
+    private static final String CLUSTER_FW = "[OPTIONS]\nenable: 1\n\n[IPSET management]\n192.0.2.10\n\n[IPSET blacklist]\n203.0.113.0/24\n";
+    private static final String HOST_FW = "[RULES]\nIN SSH(ACCEPT)\n";
 
     public static void main(String[] args) throws Exception {
         String ns = "fwbench" + ProcessHandle.current().pid();
@@ -76,36 +82,42 @@ public final class FirewallBench {
             }
             nft.apply(compiled.json());
 
-            // one-rule edits of one guest: parse + compile everything, load only what changed
+            // one-rule edits through the node's enforcer: config-store write, watch, parse of the changed
+            // file, compile, delta load of that guest's chains; timed until the apply has returned
             long[] edit = new long[RUNS];
-            long[] editLoad = new long[RUNS];
-            long[] editCompile = new long[RUNS];
-            NftCompiler.Compiled applied = compiled;
-            for (int i = 0; i < RUNS; i++) {
-                List<String> edited = new ArrayList<>(guestFiles);
-                edited.set(42, guestFile(42, i + 1));
-                long t0 = System.nanoTime();
-                NftCompiler.Compiled next = compiler.compile(inputs(edited));
-                long tc = System.nanoTime();
-                ObjectNode delta = next.deltaFrom(applied).orElseThrow(() -> new IllegalStateException("expected a delta"));
-                long t1 = System.nanoTime();
-                nft.apply(delta.toString());
-                long t2 = System.nanoTime();
-                edit[i] = t2 - t0;
-                editLoad[i] = t2 - t1;
-                editCompile[i] = tc - t0;
-                applied = next;
+            InMemoryConfigStore store = new InMemoryConfigStore();
+            store.overwrite(FirewallService.CLUSTER_FILE, CLUSTER_FW);
+            store.overwrite(FirewallService.hostFile("bench"), HOST_FW);
+            for (int g = 0; g < GUESTS; g++) {
+                store.overwrite(FirewallService.guestFile(1000 + g), guestFiles.get(g));
+                store.overwrite("nodes/bench/qemu-server/" + (1000 + g) + ".conf", "net0: virtio=" + mac(g) + ",bridge=vmbr0,firewall=1\n");
+            }
+            Node node = new Node("bench", dir.resolve("data"), dir.resolve("run"), "127.0.0.1", 8006, new Node.ZooKeeperPorts(0, 0, 0));
+            long editDelta;
+            try (FirewallEnforcer enforcer = new FirewallEnforcer(new FirewallService(node, store), nft, new NftCompiler(Services.system()),
+                    Clock.systemUTC())) {
+                enforcer.start();
+                await(enforcer, 1);
+                for (int i = 0; i < RUNS; i++) {
+                    long generation = enforcer.status().generation();
+                    long t0 = System.nanoTime();
+                    store.overwrite(FirewallService.guestFile(1042), guestFile(42, i + 1));
+                    await(enforcer, generation + 1);
+                    edit[i] = System.nanoTime() - t0;
+                    if (enforcer.status().state() != FirewallEnforcer.State.APPLIED) {
+                        throw new IllegalStateException(enforcer.status().message());
+                    }
+                }
             }
 
-            System.out.printf("ruleset: %d guests x %d rules = %d rules in the .fw files; %d nft rules (IN rules are in both"
-                    + " families), %d KiB of JSON%n", GUESTS, RULES_PER_GUEST, GUESTS * RULES_PER_GUEST, compiled.rules(),
+            System.out.printf("ruleset: %d guests x %d rules = %d rules in the .fw files; %d nft rules (short port lists"
+                    + " become one rule per port), %d KiB of JSON%n", GUESTS, RULES_PER_GUEST, GUESTS * RULES_PER_GUEST, compiled.rules(),
                     compiled.json().length() / 1024);
             System.out.printf("parse+compile              %7.1f ms%n", median(compile));
             System.out.printf("nft -j -f - (load)         %7.1f ms%n", median(load));
             System.out.printf("compile+apply (total)      %7.1f ms%n", median(total));
             System.out.printf("nft -f same ruleset (text) %7.1f ms%n", median(plain));
-            System.out.printf("one-rule edit (total)      %7.1f ms  (parse+compile %.1f ms, nft delta load %.1f ms)%n", median(edit),
-                    median(editCompile), median(editLoad));
+            System.out.printf("one-rule edit (write to in force, via the enforcer) %7.1f ms%n", median(edit));
         } finally {
             ProcessRunner.of("ip", "netns", "del", ns).run();
             try (var files = Files.list(dir)) {
@@ -137,18 +149,30 @@ public final class FirewallBench {
     }
 
     static FirewallInputs inputs(List<String> guestFiles) {
-        FwConfig cluster = FwParser.parse("cluster.fw", "[OPTIONS]\nenable: 1\n\n[IPSET management]\n192.0.2.10\n\n[IPSET blacklist]\n"
-                + "203.0.113.0/24\n", FwKind.CLUSTER).config();
-        FwConfig host = FwParser.parse("host.fw", "[RULES]\nIN SSH(ACCEPT)\n", FwKind.HOST).config();
+        FwConfig cluster = FwParser.parse("cluster.fw", CLUSTER_FW, FwKind.CLUSTER).config();
+        FwConfig host = FwParser.parse("host.fw", HOST_FW, FwKind.HOST).config();
         List<Guest> guests = new ArrayList<>();
         for (int g = 0; g < guestFiles.size(); g++) {
             int vmid = 1000 + g;
             FwConfig fw = FwParser.parse(vmid + ".fw", guestFiles.get(g), FwKind.GUEST).config();
-            String mac = String.format("BC:24:11:00:%02X:%02X", g / 256, g % 256);
-            guests.add(new Guest(vmid, false, fw, GuestNics.parse(vmid, false, "net0: virtio=" + mac + ",bridge=vmbr0,firewall=1\n")));
+            guests.add(new Guest(vmid, false, fw, GuestNics.parse(vmid, false, "net0: virtio=" + mac(g) + ",bridge=vmbr0,firewall=1\n")));
         }
         return new FirewallInputs(cluster, List.of(new Alias("local_network", "192.168.0.0/24", Optional.empty())), host, guests,
                 List.of(8006, 22, 3128));
+    }
+
+    static String mac(int g) {
+        return String.format("BC:24:11:00:%02X:%02X", g / 256, g % 256);
+    }
+
+    static void await(FirewallEnforcer enforcer, long generation) throws InterruptedException {
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (enforcer.status().generation() < generation) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("no apply within 60 s");
+            }
+            Thread.sleep(1);
+        }
     }
 
     static double median(long[] nanos) {

@@ -5,8 +5,10 @@ import static java.util.Objects.requireNonNull;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,6 +21,7 @@ import org.corral.core.node.Node;
 import org.corral.firewall.FirewallService;
 import org.corral.firewall.FwConfig;
 import org.corral.firewall.FwKind;
+import org.corral.firewall.FwParser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +51,8 @@ public final class FirewallEnforcer implements AutoCloseable {
     private long generation;
     // what is in the kernel now, as far as we know; null when unknown
     private NftCompiler.Compiled applied;
+    // the files read by the last inputs(), by path
+    private Map<String, Parsed> parsed = Map.of();
 
     public FirewallEnforcer(FirewallService service, NftApplier applier, NftCompiler compiler, Clock clock) {
         this.service = requireNonNull(service, "service is null");
@@ -154,11 +159,12 @@ public final class FirewallEnforcer implements AutoCloseable {
     }
 
     /** The tiers as they are in the store now. */
-    public FirewallInputs inputs() {
+    public synchronized FirewallInputs inputs() {
         ConfigStore store = service.store();
         Node node = service.node();
-        FwConfig cluster = service.read(FirewallService.CLUSTER_FILE, FwKind.CLUSTER).config();
-        FwConfig host = service.read(FirewallService.hostFile(node.name()), FwKind.HOST).config();
+        Map<String, Parsed> seen = new HashMap<>();
+        FwConfig cluster = read(FirewallService.CLUSTER_FILE, FwKind.CLUSTER, seen);
+        FwConfig host = read(FirewallService.hostFile(node.name()), FwKind.HOST, seen);
         List<Guest> guests = new ArrayList<>();
         for (String kind : List.of("qemu-server", "lxc")) {
             String dir = "nodes/" + node.name() + "/" + kind;
@@ -169,7 +175,7 @@ public final class FirewallEnforcer implements AutoCloseable {
                 int vmid = Integer.parseInt(name.substring(0, name.length() - 5));
                 String text = store.read(dir + "/" + name).map(ConfigFile::text).orElse("");
                 boolean container = kind.equals("lxc");
-                FwConfig fw = service.read(FirewallService.guestFile(vmid), FwKind.GUEST).config();
+                FwConfig fw = read(FirewallService.guestFile(vmid), FwKind.GUEST, seen);
                 guests.add(new Guest(vmid, container, fw, GuestNics.parse(vmid, container, text)));
             }
         }
@@ -186,7 +192,24 @@ public final class FirewallEnforcer implements AutoCloseable {
                 ports.add(port);
             }
         }
+        parsed = seen;
         return new FirewallInputs(cluster, service.effectiveClusterAliases(cluster), host, guests, List.copyOf(ports));
+    }
+
+    /** A file's text and what it parsed to. */
+    private record Parsed(String text, FwConfig config) {}
+
+    /** A file parsed, or the last parse of it when its text is unchanged (an edit of one guest parses one file). */
+    private FwConfig read(String path, FwKind kind, Map<String, Parsed> seen) {
+        String text = service.store().read(path).map(ConfigFile::text).orElse("");
+        Parsed last = parsed.get(path);
+        if (last == null || !last.text().equals(text)) {
+            FwParser.Parsed fresh = FwParser.parse(path, text, kind);
+            fresh.warnings().forEach(w -> log.warn("Skipped firewall line: {}", w));
+            last = new Parsed(text, fresh.config());
+        }
+        seen.put(path, last);
+        return last.config();
     }
 
     @Override

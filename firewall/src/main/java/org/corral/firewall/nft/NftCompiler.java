@@ -221,7 +221,7 @@ public final class NftCompiler {
             set.put("auto-merge", true);
             if (!elements.isEmpty()) {
                 ArrayNode elem = set.putArray("elem");
-                elements.forEach(elem::add);
+                Intervals.normalize(type.equals("ipv4_addr") ? 4 : 6, elements).forEach(elem::add);
             }
             setDefs.put(family + "/" + name, set);
         }
@@ -408,7 +408,7 @@ public final class NftCompiler {
         if (intOption(host, "tcpflags", 0) != 0) {
             tcpFlags(b, "input");
         }
-        portJumps(b, INET, "input", ports, true);
+        portJumps(b, "input", ports);
         if (hostOn) {
             management(b);
             if (intOption(host, "ndp", 1) != 0) {
@@ -447,7 +447,7 @@ public final class NftCompiler {
             b.rule(INET, "forward", eq(ct("state"), text("invalid")), verdict("drop"));
         }
         blacklist(b, "forward");
-        portJumps(b, INET, "forward", ports, true);
+        portJumps(b, "forward", ports);
         if (!ports.isEmpty()) {
             // guest traffic passed its guests' chains; the forward tier is for the rest
             b.rule(INET, "forward", ne(and(meta("mark"), IN_PORT_MASK | OUT_PORT_MASK), number(0)), verdict("accept"));
@@ -518,17 +518,16 @@ public final class NftCompiler {
         }
     }
 
-    /** {@code meta mark & mask vmap { id : jump chain }} for every port: in-port to its out-chain, out-port to its in-chain. */
-    private static void portJumps(Build b, String family, String chain, List<Port> ports, boolean fromGuest) {
+    /** {@code meta mark & 0xffff vmap { id : jump <port>_out }}: the out-chain of the port a packet came in on. */
+    private static void portJumps(Build b, String chain, List<Port> ports) {
         if (ports.isEmpty()) {
             return;
         }
         List<JsonNode[]> entries = new ArrayList<>();
         for (Port port : ports) {
-            long id = fromGuest ? port.id() : (long) port.id() << 16;
-            entries.add(new JsonNode[] {number(id), jump(guestChainName(port, fromGuest ? RuleType.OUT : RuleType.IN))});
+            entries.add(new JsonNode[] {number(port.id()), jump(guestChainName(port, RuleType.OUT))});
         }
-        b.rule(family, chain, Nft.vmap(and(meta("mark"), fromGuest ? IN_PORT_MASK : OUT_PORT_MASK), entries));
+        b.rule(INET, chain, Nft.vmap(and(meta("mark"), IN_PORT_MASK), entries));
     }
 
     static String guestChainName(Port port, RuleType direction) {
@@ -885,7 +884,8 @@ public final class NftCompiler {
             }
             elements.computeIfAbsent(address.version(), v -> new ArrayList<>()).add(element);
         }
-        elements.forEach((v, items) -> out.put(v, List.of(new Slot(payload(v == 4 ? "ip" : "ip6", field), "==", items))));
+        elements.forEach((v, items) -> out.put(v, List.of(new Slot(payload(v == 4 ? "ip" : "ip6", field), "==",
+                Intervals.normalize(v, items)))));
         return out;
     }
 
