@@ -115,6 +115,9 @@ public final class FirewallEnforcer implements AutoCloseable {
             NftCompiler.Compiled compiled = compiler.compile(inputs());
             compiled.warnings().forEach(w -> log.warn("Firewall rule not applied: {}", w));
             apply(compiled);
+            if (compiled.filtersGuests()) {
+                bridgeThroughInet();
+            }
             long millis = (System.nanoTime() - started) / 1_000_000;
             next = compiled.enabled()
                     ? new Status(State.APPLIED, compiled.warnings().isEmpty() ? "applied" : "applied; skipped: "
@@ -130,6 +133,22 @@ public final class FirewallEnforcer implements AutoCloseable {
         }
         status.set(next);
         return next;
+    }
+
+    /**
+     * Guest rules need bridged packets in the inet hooks: without br_netfilter's call-iptables the
+     * guests' out-chains would never run and their in-chains (gated by a mark set in inet) neither,
+     * so the firewall would fail open. Proxmox's pve-firewall sets the same two switches.
+     */
+    private void bridgeThroughInet() {
+        for (String key : List.of("net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables")) {
+            try {
+                applier.sysctl(key, "1");
+            } catch (NftApplier.NftException e) {
+                throw new NftApplier.NftException("guest rules are loaded but bridged traffic bypasses them"
+                        + " (is the br_netfilter module loaded?): " + e.getMessage());
+            }
+        }
     }
 
     /**

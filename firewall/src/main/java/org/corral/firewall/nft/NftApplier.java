@@ -56,6 +56,19 @@ public final class NftApplier {
         return result.stdout();
     }
 
+    /**
+     * Sets a sysctl in the same namespace nft works in ({@code sysctl -qw key=value}); a failure
+     * throws {@link NftException} with its error text.
+     */
+    public void sysctl(String key, String value) {
+        List<String> argv = new ArrayList<>(prefix);
+        argv.addAll(List.of("sysctl", "-qw", key + "=" + value));
+        ProcessResult result = ProcessRunner.of(argv).timeout(TIMEOUT).run();
+        if (!result.ok()) {
+            throw new NftException("sysctl " + key + "=" + value + " failed: " + result.describeFailure());
+        }
+    }
+
     private ProcessResult run(List<String> args, String stdin) {
         List<String> argv = new ArrayList<>(prefix);
         argv.add("nft");

@@ -106,6 +106,11 @@ public final class NftCompiler {
             return batch.toString();
         }
 
+        /** Whether any guest port is filtered: then bridged traffic must pass the inet hooks (br_netfilter). */
+        public boolean filtersGuests() {
+            return chains.keySet().stream().anyMatch(k -> k.startsWith(BRIDGE + "/mark_"));
+        }
+
         /**
          * A batch that turns {@code previous} (applied) into this ruleset by flushing and refilling
          * only the chains and sets that differ; empty when the tables' layout (chain or set names,

@@ -124,8 +124,8 @@ class FirewallNetnsIT {
         sh("ip", "-n", OUT, "link", "set", "eth0", "up");
         sh("ip", "-n", OUT, "route", "add", "default", "via", HOST_UP);
         sh("ip", "netns", "exec", HOST, "sysctl", "-qw", "net.ipv4.ip_forward=1");
-        // bridged IPv4 through the inet hooks: br_netfilter, switched on in this namespace only
-        sh("ip", "netns", "exec", HOST, "sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=1");
+        // off here: the enforcer must switch br_netfilter on (in this namespace only) for guest rules to work
+        sh("ip", "netns", "exec", HOST, "sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=0");
         serve(HOST, 8006, 80, 81);
         serve(VM, 80, 22, 81);
         serve(CT, 80, 81, 82);
@@ -144,6 +144,8 @@ class FirewallNetnsIT {
         enforcer.start();
         awaitGeneration(1);
         assertEquals(FirewallEnforcer.State.APPLIED, enforcer.status().state(), enforcer.status().message());
+        assertEquals("1", ProcessRunner.of("ip", "netns", "exec", HOST, "sysctl", "-n", "net.bridge.bridge-nf-call-iptables")
+                .output().strip(), "bridged traffic passes the inet hooks");
     }
 
     @AfterAll
