@@ -310,6 +310,23 @@ class FirewallNetnsIT {
 
     @Test
     @Order(7)
+    void ipsetEditIsLoadedAsADeltaOfTheSet() {
+        assertEquals(0, connect(OUT, ADMIN, VM_IP, 80));
+        String before = NftApplier.inNamespace(HOST).nft("list", "chain", "inet", "corral", "input");
+        long generation = enforcer.status().generation();
+        store.overwrite(FirewallService.CLUSTER_FILE, CLUSTER_FW.replace(BLACKLISTED + "\n", BLACKLISTED + "\n10.78.0.0/30\n"));
+        awaitGeneration(generation + 1);
+        assertEquals(FirewallEnforcer.State.APPLIED, enforcer.status().state(), enforcer.status().message());
+        assertEquals(3, connect(OUT, ADMIN, VM_IP, 80), "the blacklist's new network covers the admin now");
+        assertEquals(before, NftApplier.inNamespace(HOST).nft("list", "chain", "inet", "corral", "input"), "only the set changed");
+        generation = enforcer.status().generation();
+        store.overwrite(FirewallService.CLUSTER_FILE, CLUSTER_FW);
+        awaitGeneration(generation + 1);
+        assertEquals(0, connect(OUT, ADMIN, VM_IP, 80), "and is allowed again once it is removed");
+    }
+
+    @Test
+    @Order(8)
     void refusedBatchKeepsOldRulesetAndReportsIt() {
         String before = NftApplier.inNamespace(HOST).nft("list", "table", "inet", "corral");
         NftApplier applier = NftApplier.inNamespace(HOST);
@@ -324,7 +341,7 @@ class FirewallNetnsIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void disablingTheDatacenterRemovesCorralTables() {
         long generation = enforcer.status().generation();
         store.overwrite(FirewallService.CLUSTER_FILE, CLUSTER_FW.replace("enable: 1", "enable: 0"));
