@@ -38,6 +38,9 @@ class NftLoadIT {
 
     @AfterEach
     void removeNamespace() {
+        if (!ProcessRunner.available("ip")) {
+            return;
+        }
         ProcessRunner.of("ip", "netns", "del", ns).timeout(Duration.ofSeconds(20)).run();
     }
 
