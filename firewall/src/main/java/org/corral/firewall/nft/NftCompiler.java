@@ -14,8 +14,6 @@ import static org.corral.firewall.nft.Nft.setRef;
 import static org.corral.firewall.nft.Nft.text;
 import static org.corral.firewall.nft.Nft.verdict;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -31,7 +29,6 @@ import org.corral.firewall.FwRule;
 import org.corral.firewall.IpSet;
 import org.corral.firewall.IpSetEntry;
 import org.corral.firewall.IpSets;
-import org.corral.firewall.Macros;
 import org.corral.firewall.RuleType;
 import org.corral.firewall.SecurityGroup;
 import tools.jackson.databind.JsonNode;
@@ -82,10 +79,10 @@ public final class NftCompiler {
     /** Not "reject": that is a keyword in nft's text syntax, whose listing must load with nft -f too. */
     static final String REJECT_CHAIN = "do_reject";
 
-    private final Services services;
+    private final RuleMatches matches;
 
     public NftCompiler(Services services) {
-        this.services = requireNonNull(services, "services is null");
+        this.matches = new RuleMatches(requireNonNull(services, "services is null"));
     }
 
     /**
@@ -311,7 +308,7 @@ public final class NftCompiler {
         IpSet management = clusterSets.getOrDefault(IpSets.MANAGEMENT, new IpSet(IpSets.MANAGEMENT, Optional.empty(), List.of()));
         List<IpSetEntry> withLocal = new ArrayList<>(management.entries());
         // local_network is implicitly in the management set, so a fresh firewall can't lock the cluster out
-        resolveAlias(dc, IpSets.LOCAL_NETWORK).ifPresent(cidr -> withLocal.add(new IpSetEntry(cidr, false, Optional.empty())));
+        RuleMatches.resolveAlias(dc, IpSets.LOCAL_NETWORK).ifPresent(cidr -> withLocal.add(new IpSetEntry(cidr, false, Optional.empty())));
         clusterSets.put(IpSets.MANAGEMENT, new IpSet(IpSets.MANAGEMENT, management.comment(), withLocal));
         for (IpSet set : clusterSets.values()) {
             declare(b, "dc_" + ident(set.name()), set, dc);
@@ -334,7 +331,7 @@ public final class NftCompiler {
         for (IpSetEntry entry : set.entries()) {
             String cidr = entry.cidr();
             if (!cidr.matches("[0-9a-fA-F:.]+(/\\d+)?") || !cidr.matches(".*[.:].*")) {
-                Optional<String> alias = resolveAlias(scope, cidr);
+                Optional<String> alias = RuleMatches.resolveAlias(scope, cidr);
                 if (alias.isEmpty()) {
                     b.warnings.add("ipset " + set.name() + ": no such alias '" + cidr + "', entry skipped");
                     continue;
@@ -356,27 +353,6 @@ public final class NftCompiler {
                 b.set(family, name + "_v" + v + "n", v == 4 ? "ipv4_addr" : "ipv6_addr", excluded.get(v));
             }
         }
-    }
-
-    /** The cidr of an alias ({@code name}, {@code dc/name} or {@code guest/name}); a guest's own alias wins when unscoped. */
-    static Optional<String> resolveAlias(Scope scope, String reference) {
-        String name = reference;
-        String where = "";
-        if (reference.startsWith("dc/") || reference.startsWith("guest/")) {
-            where = reference.substring(0, reference.indexOf('/'));
-            name = reference.substring(reference.indexOf('/') + 1);
-        }
-        String key = name.toLowerCase(Locale.ROOT);
-        if (!where.equals("dc") && scope.guest().isPresent()) {
-            Optional<Alias> local = scope.guest().get().config().alias(key);
-            if (local.isPresent() || where.equals("guest")) {
-                return local.map(Alias::cidr);
-            }
-        }
-        if (where.equals("guest")) {
-            return Optional.empty();
-        }
-        return scope.in().clusterAliases().stream().filter(a -> a.key().equals(key)).findFirst().map(Alias::cidr);
     }
 
     // ---- the inet table ----
@@ -539,7 +515,7 @@ public final class NftCompiler {
         return port.name() + (direction == RuleType.IN ? "_in" : "_out");
     }
 
-    /** A guest port's in or out chain; in the bridge family REJECT becomes DROP (no bridge reject on this kernel). */
+    /** A guest port's out-chain (inet) or in-chain (bridge, where a REJECT is handed on by a mark bit). */
     private void guestChain(Build b, String family, Port port, RuleType direction) {
         String chain = guestChainName(port, direction);
         b.chain(family, chain, null, 0, null);
@@ -651,7 +627,7 @@ public final class NftCompiler {
             return;
         }
         try {
-            List<List<JsonNode>> variants = compileRule(rule, direction, nic.isPresent() ? Optional.empty() : iface, scope, b.sets);
+            List<List<JsonNode>> variants = matches.compile(rule, direction, nic.isPresent() ? Optional.empty() : iface, scope, b.sets);
             for (List<JsonNode> expr : variants) {
                 List<JsonNode> full = new ArrayList<>(expr);
                 rule.log().filter(level -> !LOG_OFF.contains(level)).ifPresent(level ->
@@ -667,231 +643,6 @@ public final class NftCompiler {
         } catch (IllegalArgumentException e) {
             b.warnings.add(where + ": " + e.getMessage() + ", skipped");
         }
-    }
-
-    /**
-     * One match of a rule: {@code left op item} for one of its items. A slot with several items
-     * becomes several rules or one rule with an anonymous set, see {@link #expand}.
-     */
-    record Slot(JsonNode left, String op, List<JsonNode> items) {
-        JsonNode one() {
-            return Nft.match(op, left, items.size() == 1 ? items.getFirst() : Nft.set(items));
-        }
-    }
-
-    /**
-     * Up to this many rules replace a rule's lists of ports or addresses. Each anonymous set costs
-     * the kernel a scan of every set in the table when it is named, so thousands of them make a
-     * load quadratic (measured here: 2,000 rules with anonymous sets load in 0.7 s, 4,000 in 3.6 s,
-     * without in 0.16 s and 0.25 s); a few plain rules per list are cheaper and mean the same.
-     */
-    static final int EXPAND_LIMIT = 8;
-
-    /** The rules a list of slots becomes: their cartesian product when small, else one rule with anonymous sets. */
-    static List<List<JsonNode>> expand(List<Slot> slots) {
-        long product = 1;
-        for (Slot slot : slots) {
-            product *= slot.items().size();
-        }
-        if (product > EXPAND_LIMIT) {
-            return List.of(slots.stream().map(Slot::one).toList());
-        }
-        List<List<JsonNode>> rules = new ArrayList<>();
-        rules.add(List.of());
-        for (Slot slot : slots) {
-            List<List<JsonNode>> next = new ArrayList<>();
-            for (List<JsonNode> prefix : rules) {
-                for (JsonNode item : slot.items()) {
-                    List<JsonNode> rule = new ArrayList<>(prefix);
-                    rule.add(Nft.match(slot.op(), slot.left(), item));
-                    next.add(rule);
-                }
-            }
-            rules = next;
-        }
-        return rules;
-    }
-
-    static Slot slot(String op, JsonNode left, JsonNode item) {
-        return new Slot(left, op, List.of(item));
-    }
-
-    /**
-     * The match expressions of one rule, one list per nft rule it becomes: one per macro
-     * expansion and, where its addresses say so, per IP version (and short lists become
-     * separate rules, see {@link #EXPAND_LIMIT}). Empty when it can never match.
-     */
-    List<List<JsonNode>> compileRule(FwRule rule, RuleType direction, Optional<String> hostIface, Scope scope,
-            Map<String, SetInfo> sets) {
-        List<Macros.Expansion> expansions;
-        if (rule.macro().isPresent()) {
-            Macros.Macro macro = Macros.standard().find(rule.macro().get())
-                    .orElseThrow(() -> new IllegalArgumentException("unknown macro '" + rule.macro().get() + "'"));
-            expansions = macro.expansions();
-        } else {
-            expansions = List.of(new Macros.Expansion(Macros.PARAM, rule.proto(), rule.dport(), rule.sport(), rule.icmpType()));
-        }
-        Map<Integer, List<Slot>> source = rule.source().map(s -> addressMatch(s, "saddr", scope, sets)).orElse(null);
-        Map<Integer, List<Slot>> dest = rule.dest().map(d -> addressMatch(d, "daddr", scope, sets)).orElse(null);
-        List<List<JsonNode>> out = new ArrayList<>();
-        for (Macros.Expansion x : expansions) {
-            if (!x.action().equals(Macros.PARAM) && !x.action().equals(rule.action())) {
-                // an expansion with an action of its own is a separate rule in Proxmox's macros; none of the 84 has one
-                continue;
-            }
-            Optional<String> proto = x.proto().or(rule::proto);
-            Optional<String> dport = x.dport().or(rule::dport);
-            Optional<String> sport = x.sport().or(rule::sport);
-            Optional<String> icmpType = x.icmpType().or(rule::icmpType);
-            List<Slot> l4 = new ArrayList<>();
-            int protoVersion = 0;
-            if (hostIface.isPresent()) {
-                l4.add(slot("==", meta(direction == RuleType.OUT ? "oifname" : "iifname"), text(hostIface.get())));
-            }
-            if (proto.isPresent()) {
-                int number = services.protocol(proto.get());
-                if (number == 1) {
-                    protoVersion = 4;
-                } else if (number == 58) {
-                    protoVersion = 6;
-                }
-                boolean icmp = number == 1 || number == 58;
-                String l4name = switch (number) {
-                    case 6 -> "tcp";
-                    case 17 -> "udp";
-                    case 136 -> "udplite";
-                    case 33 -> "dccp";
-                    case 132 -> "sctp";
-                    default -> null;
-                };
-                if (icmp) {
-                    String type = icmpType.or(() -> dport).orElse("any");
-                    if (!type.equals("any")) {
-                        int[] typeCode = IcmpTypes.lookup(type, number == 58);
-                        String field = number == 58 ? "icmpv6" : "icmp";
-                        l4.add(slot("==", payload(field, "type"), number(typeCode[0])));
-                        if (typeCode[1] >= 0) {
-                            l4.add(slot("==", payload(field, "code"), number(typeCode[1])));
-                        }
-                    } else {
-                        l4.add(slot("==", meta("l4proto"), number(number)));
-                    }
-                } else {
-                    l4.add(slot("==", meta("l4proto"), number(number)));
-                    if (dport.isPresent() || sport.isPresent()) {
-                        if (l4name == null) {
-                            throw new IllegalArgumentException("protocol '" + proto.get() + "' does not support ports");
-                        }
-                        sport.ifPresent(p -> l4.add(new Slot(payload(l4name, "sport"), "==", ports(p, l4name))));
-                        dport.ifPresent(p -> l4.add(new Slot(payload(l4name, "dport"), "==", ports(p, l4name))));
-                    }
-                }
-            } else if (dport.isPresent() || sport.isPresent()) {
-                throw new IllegalArgumentException("ports need a protocol");
-            }
-            for (int version : List.of(4, 6)) {
-                if (protoVersion != 0 && protoVersion != version) {
-                    continue;
-                }
-                if ((source != null && !source.containsKey(version)) || (dest != null && !dest.containsKey(version))) {
-                    continue;
-                }
-                boolean anyAddress = source == null && dest == null;
-                if (anyAddress && protoVersion == 0 && version == 6) {
-                    // no address and no ICMP: one rule covers both versions
-                    continue;
-                }
-                List<Slot> slots = new ArrayList<>();
-                if (source != null) {
-                    slots.addAll(source.get(version));
-                }
-                if (dest != null) {
-                    slots.addAll(dest.get(version));
-                }
-                slots.addAll(l4);
-                out.addAll(expand(slots));
-            }
-        }
-        return out;
-    }
-
-    private List<JsonNode> ports(String spec, String protocol) {
-        List<JsonNode> items = new ArrayList<>();
-        for (String item : spec.split(",")) {
-            String[] range = item.split(":");
-            if (range.length == 2) {
-                items.add(Nft.range(number(services.port(range[0], protocol)), number(services.port(range[1], protocol))));
-            } else {
-                items.add(number(services.port(item, protocol)));
-            }
-        }
-        return items;
-    }
-
-    /**
-     * Match slots per IP version for a source or destination: an IP set reference, an alias,
-     * or a list of addresses, networks and ranges. Versions it has no member in are absent.
-     */
-    static Map<Integer, List<Slot>> addressMatch(String value, String field, Scope scope, Map<String, SetInfo> sets) {
-        Map<Integer, List<Slot>> out = new TreeMap<>();
-        if (value.startsWith("+")) {
-            String reference = value.substring(1);
-            String where = "";
-            if (reference.contains("/")) {
-                where = reference.substring(0, reference.indexOf('/'));
-                reference = reference.substring(reference.indexOf('/') + 1);
-            }
-            String name = reference.toLowerCase(Locale.ROOT);
-            String setName = null;
-            if (!where.equals("dc") && scope.guest().isPresent() && scope.guest().get().config().ipset(name).isPresent()) {
-                setName = "g" + scope.guest().get().vmid() + "_" + ident(name);
-            } else if (!where.equals("guest") && (scope.in().cluster().ipset(name).isPresent() || IpSets.standard(
-                    org.corral.firewall.FwKind.CLUSTER, name))) {
-                setName = "dc_" + ident(name);
-            }
-            SetInfo info = setName == null ? null : sets.get(setName);
-            if (info == null) {
-                throw new IllegalArgumentException("no such ipset '" + value.substring(1) + "'");
-            }
-            for (int v : List.of(4, 6)) {
-                if (info.members().get(v).isEmpty()) {
-                    continue;
-                }
-                String proto = v == 4 ? "ip" : "ip6";
-                List<Slot> slots = new ArrayList<>(List.of(slot("==", payload(proto, field), setRef(setName + "_v" + v))));
-                if (!info.excluded().get(v).isEmpty()) {
-                    slots.add(slot("!=", payload(proto, field), setRef(setName + "_v" + v + "n")));
-                }
-                out.put(v, slots);
-            }
-            return out;
-        }
-        String list = value;
-        if (!value.matches(".*[.:].*")) {
-            list = resolveAlias(scope, value).orElseThrow(() -> new IllegalArgumentException("no such alias '" + value + "'"));
-        }
-        Map<Integer, List<JsonNode>> elements = new TreeMap<>();
-        for (String item : list.split(",")) {
-            int dash = item.indexOf('-');
-            Address address;
-            JsonNode element;
-            if (dash > 0) {
-                Address from = Address.parse(item.substring(0, dash));
-                Address to = Address.parse(item.substring(dash + 1));
-                if (from.version() != to.version()) {
-                    throw new IllegalArgumentException("mixed IP versions in range '" + item + "'");
-                }
-                address = from;
-                element = Nft.range(text(from.address()), text(to.address()));
-            } else {
-                address = Address.parse(item);
-                element = address.element();
-            }
-            elements.computeIfAbsent(address.version(), v -> new ArrayList<>()).add(element);
-        }
-        elements.forEach((v, items) -> out.put(v, List.of(new Slot(payload(v == 4 ? "ip" : "ip6", field), "==",
-                Intervals.normalize(v, items)))));
-        return out;
     }
 
     // ---- the bridge table ----
@@ -966,7 +717,7 @@ public final class NftCompiler {
         List<String> cidrs = new ArrayList<>(port.nic().addresses());
         Scope scope = new Scope(b.in, Optional.of(port.guest()));
         explicit.ifPresent(set -> set.entries().stream().filter(e -> !e.nomatch()).forEach(e -> cidrs.add(
-                e.cidr().matches(".*[.:].*") ? e.cidr() : resolveAlias(scope, e.cidr()).orElse(""))));
+                e.cidr().matches(".*[.:].*") ? e.cidr() : RuleMatches.resolveAlias(scope, e.cidr()).orElse(""))));
         for (String cidr : cidrs) {
             try {
                 Address address = Address.parse(cidr);
@@ -1009,60 +760,4 @@ public final class NftCompiler {
         }
     }
 
-    /** An address or network, normalized (host bits cleared) as nft wants it in interval sets. */
-    record Address(int version, String address, int prefix) {
-        static Address parse(String cidr) {
-            int slash = cidr.indexOf('/');
-            String text = slash < 0 ? cidr : cidr.substring(0, slash);
-            if (!text.matches("[0-9a-fA-F:.]+") || !text.matches(".*[.:].*")) {
-                throw new IllegalArgumentException("invalid IP address '" + cidr + "'");
-            }
-            try {
-                byte[] bytes = InetAddress.getByName(text).getAddress();
-                int bits = bytes.length * 8;
-                int prefix = slash < 0 ? bits : Integer.parseInt(cidr.substring(slash + 1));
-                if (prefix < 0 || prefix > bits) {
-                    throw new IllegalArgumentException("invalid prefix in '" + cidr + "'");
-                }
-                for (int bit = prefix; bit < bits; bit++) {
-                    bytes[bit / 8] &= (byte) ~(0x80 >> (bit % 8));
-                }
-                return new Address(bytes.length == 4 ? 4 : 6, InetAddress.getByAddress(bytes).getHostAddress(), prefix);
-            } catch (UnknownHostException | NumberFormatException e) {
-                throw new IllegalArgumentException("invalid IP address '" + cidr + "'");
-            }
-        }
-
-        JsonNode element() {
-            return prefix == (version == 4 ? 32 : 128) ? text(address) : Nft.prefix(address, prefix);
-        }
-
-        /** The IPv6 link-local address SLAAC derives from a MAC (EUI-64). */
-        static Optional<String> linkLocal(String mac) {
-            String[] parts = mac.split(":");
-            if (parts.length != 6) {
-                return Optional.empty();
-            }
-            try {
-                byte[] bytes = new byte[16];
-                bytes[0] = (byte) 0xfe;
-                bytes[1] = (byte) 0x80;
-                int[] m = new int[6];
-                for (int i = 0; i < 6; i++) {
-                    m[i] = Integer.parseInt(parts[i], 16);
-                }
-                bytes[8] = (byte) (m[0] ^ 0x02);
-                bytes[9] = (byte) m[1];
-                bytes[10] = (byte) m[2];
-                bytes[11] = (byte) 0xff;
-                bytes[12] = (byte) 0xfe;
-                bytes[13] = (byte) m[3];
-                bytes[14] = (byte) m[4];
-                bytes[15] = (byte) m[5];
-                return Optional.of(InetAddress.getByAddress(bytes).getHostAddress().replaceAll("%.*", ""));
-            } catch (NumberFormatException | UnknownHostException e) {
-                return Optional.empty();
-            }
-        }
-    }
 }
