@@ -178,7 +178,7 @@ class FirewallNetnsIT {
     }
 
     private static void serve(String ns, int... ports) throws IOException {
-        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns, "python3", peer.toString(), "serve"));
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns, "python3", "-S", peer.toString(), "serve"));
         for (int port : ports) {
             argv.add(Integer.toString(port));
         }
@@ -190,8 +190,8 @@ class FirewallNetnsIT {
 
     /** 0 answered, 2 refused (REJECT), 3 no answer (DROP). */
     private static int connect(String ns, String source, String dest, int port) {
-        ProcessResult result = ProcessRunner.of("ip", "netns", "exec", ns, "python3", peer.toString(), "connect", source, dest,
-                Integer.toString(port), "0.8").timeout(java.time.Duration.ofSeconds(10)).run();
+        ProcessResult result = ProcessRunner.of("ip", "netns", "exec", ns, "python3", "-S", peer.toString(), "connect", source, dest,
+                Integer.toString(port), "0.5").timeout(java.time.Duration.ofSeconds(10)).run();
         return result.exitCode();
     }
 
@@ -285,7 +285,7 @@ class FirewallNetnsIT {
     @Test
     @Order(6)
     void establishedConnectionSurvivesUnrelatedEdit() throws IOException, InterruptedException {
-        Process hold = new ProcessBuilder("ip", "netns", "exec", VM, "python3", peer.toString(), "hold", VM_IP, CT_IP, "82")
+        Process hold = new ProcessBuilder("ip", "netns", "exec", VM, "python3", "-S", peer.toString(), "hold", VM_IP, CT_IP, "82")
                 .redirectErrorStream(true).start();
         try {
             BufferedReader answers = new BufferedReader(new InputStreamReader(hold.getInputStream(), UTF_8));
