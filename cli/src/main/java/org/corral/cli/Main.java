@@ -26,7 +26,7 @@ import tools.jackson.databind.JsonNode;
 public final class Main {
     private static final String USAGE = """
             usage:
-              corral up [--data-dir DIR] [--port 8006] [--node NAME] [--bind ADDR] [--admin-password PW]
+              corral up [--data-dir DIR] [--port 8006] [--node NAME] [--bind ADDR] [--admin-password PW] [--firewall on|off]
               corral api get|set|create|delete PATH [--PARAM VALUE ...] [--output-format json|text]
               corral api ls PATH
               corral api usage PATH
@@ -47,7 +47,7 @@ public final class Main {
         }
         List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
         int status = switch (args[0]) {
-            case "up" -> up(options(rest, List.of("data-dir", "port", "node", "bind", "admin-password")));
+            case "up" -> up(options(rest, List.of("data-dir", "port", "node", "bind", "admin-password", "firewall")));
             case "api" -> api(rest, System.out, System.err);
             case "storage" -> storage(rest, System.out, System.err);
             case "cluster" -> cluster(rest, System.out, System.err);
@@ -88,13 +88,23 @@ public final class Main {
         return out;
     }
 
+    /** {@code --firewall on} (the default) loads the firewall into this host's nftables; {@code off} only serves its API. */
+    private static boolean firewall(String value) {
+        return switch (value) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("option --firewall must be 'on' or 'off', not '" + value + "'");
+        };
+    }
+
     private static int up(Map<String, String> o) throws Exception {
         String nodeName = o.getOrDefault("node", InetAddress.getLocalHost().getHostName().split("\\.")[0]);
         String bind = o.getOrDefault("bind", "0.0.0.0");
         // the runner restarts the daemon in-process when it asks to (after joining a cluster)
         DaemonRunner runner = DaemonRunner.start(new CorralDaemon.Options(nodeName,
                 Path.of(o.getOrDefault("data-dir", "/var/lib/corral")), bind,
-                Integer.parseInt(o.getOrDefault("port", "8006")), Optional.ofNullable(o.get("admin-password"))));
+                Integer.parseInt(o.getOrDefault("port", "8006")), Optional.ofNullable(o.get("admin-password")),
+                firewall(o.getOrDefault("firewall", "on"))));
         CorralDaemon daemon = runner.current();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -30,6 +30,7 @@ import org.corral.core.json.Json;
 import org.corral.core.node.Node;
 import org.corral.core.task.TaskManager;
 import org.corral.firewall.FirewallService;
+import org.corral.firewall.nft.FirewallEnforcer;
 import org.corral.storage.StorageService;
 import org.corral.lxc.LxcService;
 import org.corral.qemu.QemuService;
@@ -67,13 +68,22 @@ import tools.jackson.databind.node.ObjectNode;
 public final class CorralDaemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(CorralDaemon.class);
 
-    /** How to start a node; {@code port} 0 picks a free port (tests). */
-    public record Options(String nodeName, Path dataDir, String bind, int port, Optional<String> adminPassword) {
+    /**
+     * How to start a node; {@code port} 0 picks a free port (tests). {@code enforceFirewall} loads
+     * the firewall into this host's nftables; in-process test nodes share the host's network
+     * namespace, so they leave it off.
+     */
+    public record Options(String nodeName, Path dataDir, String bind, int port, Optional<String> adminPassword,
+            boolean enforceFirewall) {
         public Options {
             requireNonNull(nodeName, "nodeName is null");
             requireNonNull(dataDir, "dataDir is null");
             requireNonNull(bind, "bind is null");
             requireNonNull(adminPassword, "adminPassword is null");
+        }
+
+        public Options(String nodeName, Path dataDir, String bind, int port, Optional<String> adminPassword) {
+            this(nodeName, dataDir, bind, port, adminPassword, false);
         }
     }
 
@@ -168,7 +178,11 @@ public final class CorralDaemon implements AutoCloseable {
             modules.addAll(storage.apiModules());
             modules.addAll(containers.apiModules());
             modules.addAll(vms.apiModules());
-            modules.addAll(new FirewallService(node, store).apiModules());
+            FirewallService firewall = new FirewallService(node, store);
+            if (options.enforceFirewall()) {
+                resources.add(FirewallEnforcer.local(firewall).start());
+            }
+            modules.addAll(firewall.apiModules());
             this.registry = new ApiRegistry(modules);
             ObjectNode openApi = OpenApi.document(registry, "Corral API", Versions.CORRAL_VERSION);
 

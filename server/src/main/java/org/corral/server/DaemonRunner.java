@@ -79,7 +79,7 @@ public final class DaemonRunner implements AutoCloseable {
                 running.close();
                 current = null;
                 CorralDaemon.Options same = new CorralDaemon.Options(options.nodeName(), options.dataDir(), options.bind(), port,
-                        options.adminPassword());
+                        options.adminPassword(), options.enforceFirewall());
                 while (current == null && !closed) {
                     try {
                         current = CorralDaemon.start(same);

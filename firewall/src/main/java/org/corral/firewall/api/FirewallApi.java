@@ -36,7 +36,9 @@ import org.corral.firewall.SecurityGroup;
 /**
  * Proxmox VE's firewall API over the {@code .fw} files: {@code /cluster/firewall},
  * {@code /nodes/{node}/firewall} and {@code /nodes/{node}/{qemu,lxc}/{vmid}/firewall}.
- * Enforcement (and with it {@code .../firewall/log}) is not part of this module yet.
+ * Enforcement is {@link org.corral.firewall.nft.FirewallEnforcer}'s; {@code .../firewall/log} is not
+ * there yet (reading NFLOG needs a netlink socket, which the JDK only reaches through the foreign
+ * function API, a preview at the project's --release 21).
  */
 public final class FirewallApi implements ApiModule {
     private final FirewallService fw;

@@ -1,0 +1,91 @@
+package org.corral.firewall.nft;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.corral.core.process.ProcessResult;
+import org.corral.core.process.ProcessRunner;
+
+/**
+ * Loads a compiled batch with {@code nft -j -f -}. nft commits a batch in one kernel transaction,
+ * so a refused batch changes nothing and the previous ruleset stays in force. The command prefix
+ * lets tests run nft inside their own network namespace ({@code ip netns exec NAME}); the node
+ * daemon uses none and so touches only its own namespace.
+ */
+public final class NftApplier {
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+    private final List<String> prefix;
+
+    public NftApplier(List<String> prefix) {
+        this.prefix = List.copyOf(requireNonNull(prefix, "prefix is null"));
+    }
+
+    /** nft in the daemon's own namespace. */
+    public static NftApplier local() {
+        return new NftApplier(List.of());
+    }
+
+    /** nft in the named network namespace (for tests and benchmarks). */
+    public static NftApplier inNamespace(String netns) {
+        return new NftApplier(List.of("ip", "netns", "exec", netns));
+    }
+
+    /** Whether nft (and the prefix's program) is installed. */
+    public boolean available() {
+        return ProcessRunner.available("nft") && (prefix.isEmpty() || ProcessRunner.available(prefix.getFirst()));
+    }
+
+    /** Applies the batch; a refusal throws {@link NftException} with nft's error text. */
+    public void apply(String json) {
+        ProcessResult result = run(List.of("-j", "-f", "-"), json);
+        if (!result.ok()) {
+            throw new NftException("nft refused the ruleset: " + result.describeFailure());
+        }
+    }
+
+    /** nft with arguments, e.g. {@code list table inet corral}; answers its output or throws {@link NftException}. */
+    public String nft(String... args) {
+        ProcessResult result = run(List.of(args), null);
+        if (!result.ok()) {
+            throw new NftException("nft " + String.join(" ", args) + " failed: " + result.describeFailure());
+        }
+        return result.stdout();
+    }
+
+    /**
+     * Sets a sysctl in the same namespace nft works in ({@code sysctl -qw key=value}); a failure
+     * throws {@link NftException} with its error text.
+     */
+    public void sysctl(String key, String value) {
+        List<String> argv = new ArrayList<>(prefix);
+        argv.addAll(List.of("sysctl", "-qw", key + "=" + value));
+        ProcessResult result = ProcessRunner.of(argv).timeout(TIMEOUT).run();
+        if (!result.ok()) {
+            throw new NftException("sysctl " + key + "=" + value + " failed: " + result.describeFailure());
+        }
+    }
+
+    private ProcessResult run(List<String> args, String stdin) {
+        List<String> argv = new ArrayList<>(prefix);
+        argv.add("nft");
+        argv.addAll(args);
+        ProcessRunner runner = ProcessRunner.of(argv).timeout(TIMEOUT);
+        if (stdin != null) {
+            runner.stdin(stdin.getBytes(UTF_8));
+        }
+        return runner.run();
+    }
+
+    /** nft refused a batch or command. */
+    public static final class NftException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public NftException(String message) {
+            super(message);
+        }
+    }
+}
