@@ -256,6 +256,7 @@ public final class Datastore implements AutoCloseable {
         }
     }
 
+    /** Removes a directory tree; parts removed meanwhile by someone else are fine. */
     static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) {
             return;
@@ -268,8 +269,16 @@ public final class Datastore implements AutoCloseable {
             }
 
             @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE; // removed meanwhile by a concurrent GC
+                }
+                throw e;
+            }
+
+            @Override
             public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                if (e != null) {
+                if (e != null && !(e instanceof NoSuchFileException)) {
                     throw e;
                 }
                 Files.deleteIfExists(dir);

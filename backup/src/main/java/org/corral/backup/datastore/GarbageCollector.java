@@ -37,6 +37,7 @@ final class GarbageCollector {
     private static final Logger log = LoggerFactory.getLogger(GarbageCollector.class);
     private static final Pattern CHUNK = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern BUCKET = Pattern.compile("[0-9a-f]{4}");
+    private static final long TMP_AGE_MILLIS = 3_600_000;
 
     private final Datastore store;
 
@@ -183,9 +184,11 @@ final class GarbageCollector {
                     }
                     long stamp = ChunkStore.stampMillis(attributes);
                     boolean chunk = CHUNK.matcher(name).matches();
-                    boolean leftover = name.contains(".tmp_")
-                            || (name.endsWith(".bad") && Files.exists(bucketDir.resolve(name.substring(0, 64))));
-                    if ((chunk || leftover) && stamp < cutoff) {
+                    // a temp file carries only the kernel's coarse mtime and may belong to a writer that started
+                    // after this run: leave it an hour before calling it a crashed writer's leftover
+                    boolean leftover = (name.contains(".tmp_") && stamp < cutoff - TMP_AGE_MILLIS)
+                            || (name.endsWith(".bad") && stamp < cutoff && Files.exists(bucketDir.resolve(name.substring(0, 64))));
+                    if ((chunk && stamp < cutoff) || leftover) {
                         Files.deleteIfExists(file);
                         if (chunk) {
                             removed++;
