@@ -17,7 +17,8 @@ public record DatastoreOptions(boolean compress, int chunkSize, int threads) {
     }
 
     public static DatastoreOptions defaults() {
-        return new DatastoreOptions(true, DEFAULT_CHUNK_SIZE, Math.max(2, Runtime.getRuntime().availableProcessors()));
+        // twice the cores, at least 4: chunk writes wait on fsync, so threads overlap I/O with hashing and compression
+        return new DatastoreOptions(true, DEFAULT_CHUNK_SIZE, Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
     }
 
     public DatastoreOptions withChunkSize(int size) {
