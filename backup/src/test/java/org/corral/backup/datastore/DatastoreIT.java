@@ -304,6 +304,46 @@ class DatastoreIT {
     }
 
     @Test
+    void gcDuringAnIncrementalBackupKeepsTheChunksItReuses() throws Exception {
+        Path image = TestImages.random(dir.resolve("disk.raw"), 4L << 20, 10);
+        SnapshotId previous = new SnapshotId("vm", "100", T0);
+        try (Datastore store = Datastore.create(dir.resolve("store"), null, DatastoreOptions.defaults().withChunkSize(SMALL_CHUNK).withThreads(1))) {
+            backup(store, T0, image, null);
+            TestImages.overwrite(image, 15L * SMALL_CHUNK, 1000, 11);
+            DirtyMap lastChunk = DirtyMap.ofRanges(SMALL_CHUNK, new long[] {15L * SMALL_CHUNK, 1000});
+            // one thread: the 15 clean chunks are reused first; reading the dirty last one then deletes the base
+            // snapshot and collects garbage, so only the writer's own stamps protect the reused chunks
+            AtomicReference<GcResult> gc = new AtomicReference<>();
+            try (BackupWriter writer = store.startBackup("vm", "100", T0.plusSeconds(60)); FileImageSource file = new FileImageSource(image)) {
+                org.corral.backup.ImageSource source = new org.corral.backup.ImageSource() {
+                    @Override
+                    public long size() {
+                        return file.size();
+                    }
+
+                    @Override
+                    public void read(long offset, java.nio.ByteBuffer dst) throws IOException {
+                        if (gc.get() == null) {
+                            store.deleteSnapshot(previous);
+                            gc.set(store.garbageCollect(Duration.ZERO));
+                        }
+                        file.read(offset, dst);
+                    }
+
+                    @Override
+                    public void close() {}
+                };
+                ImageBackupResult result = writer.backupImage("drive-scsi0.img", source, new BackupWriter.IncrementalBase(previous, lastChunk));
+                assertThat(result.chunksReused()).isEqualTo(15);
+                writer.finish();
+            }
+            assertThat(gc.get().chunksRemoved()).isEqualTo(1); // only the old version of the changed chunk
+            assertThat(store.verifyAll()).singleElement().satisfies(v -> assertThat(v.errors()).isEmpty());
+            assertThat(restore(store, T0.plusSeconds(60), "after.raw")).isEqualTo(TestImages.sha256(image));
+        }
+    }
+
+    @Test
     void pruneRemovesWhatTheRulesDropAndKeepsProtected() throws Exception {
         Path image = TestImages.random(dir.resolve("disk.raw"), 1L << 20, 9);
         try (Datastore store = create(null, SMALL_CHUNK)) {
