@@ -6,39 +6,37 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.zip.GZIPOutputStream;
 import org.corral.core.json.Json;
 
 /**
- * An answer's {@code data} encoded as JSON once, for handlers that give the same answer to many
- * calls (a cluster view that has not changed). The HTTP layer wraps it into the answer's body and
- * keeps each wrapped form, plain and gzipped, so that a repeated answer costs no encoding.
+ * An answer encoded as JSON once, for handlers that give the same answer to many calls (a
+ * cluster view that has not changed). The HTTP layer sends its body as it is and keeps each other
+ * form (the extjs wrapping, gzip) once made, so that a repeated answer costs no encoding.
  */
 public final class EncodedAnswer {
-    private static final byte[] JSON_PREFIX = "{\"data\":".getBytes(StandardCharsets.UTF_8);
-    private static final byte[] EXTJS_PREFIX = "{\"success\":1,\"data\":".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] EXTJS_PREFIX = "{\"success\":1,".getBytes(StandardCharsets.UTF_8);
 
-    private final byte[] data;
+    /** Index 0: {@code {"data":...}}; 1: gzipped; 2: extjs; 3: extjs gzipped. */
     private final AtomicReferenceArray<byte[]> bodies = new AtomicReferenceArray<>(4);
 
-    private EncodedAnswer(byte[] data) {
-        this.data = data;
+    private EncodedAnswer(byte[] body) {
+        bodies.set(0, body);
     }
 
-    /** {@code data} encoded now; it must not change afterwards. */
+    /** An answer with {@code data}, encoded now; {@code data} must not change afterwards. */
     public static EncodedAnswer of(Object data) {
-        return new EncodedAnswer(Json.writeBytes(data));
-    }
-
-    /** The JSON of {@code data}. */
-    public byte[] data() {
-        return data.clone();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("data", data);
+        return new EncodedAnswer(Json.writeBytes(body));
     }
 
     /**
      * The whole body, {@code {"data":...}} or with {@code extjs} {@code {"success":1,"data":...}},
-     * gzipped when asked; made once per form.
+     * gzipped when asked; each form is made once.
      */
     public byte[] body(boolean extjs, boolean gzip) {
         int slot = (extjs ? 2 : 0) + (gzip ? 1 : 0);
@@ -50,27 +48,32 @@ public final class EncodedAnswer {
         synchronized (this) {
             known = bodies.get(slot);
             if (known == null) {
-                known = gzip ? gzip(body(extjs, false)) : wrap(extjs ? EXTJS_PREFIX : JSON_PREFIX);
+                known = gzip ? gzip(body(extjs, false)) : extjs(bodies.get(0));
                 bodies.set(slot, known);
             }
             return known;
         }
     }
 
-    /** How many bytes the plain bodies and data hold, for bounding caches. */
+    /** How many bytes the forms made so far hold, for bounding caches. */
     public long size() {
-        return data.length * 2L;
+        long size = 0;
+        for (int i = 0; i < bodies.length(); i++) {
+            byte[] body = bodies.get(i);
+            size += body == null ? 0 : body.length;
+        }
+        return size;
     }
 
-    private byte[] wrap(byte[] prefix) {
-        byte[] body = new byte[prefix.length + data.length + 1];
-        System.arraycopy(prefix, 0, body, 0, prefix.length);
-        System.arraycopy(data, 0, body, prefix.length, data.length);
-        body[body.length - 1] = '}';
+    /** {@code {"data":...}} as {@code {"success":1,"data":...}}. */
+    private static byte[] extjs(byte[] json) {
+        byte[] body = new byte[EXTJS_PREFIX.length + json.length - 1];
+        System.arraycopy(EXTJS_PREFIX, 0, body, 0, EXTJS_PREFIX.length);
+        System.arraycopy(json, 1, body, EXTJS_PREFIX.length, json.length - 1);
         return body;
     }
 
-    /** {@code bytes} in gzip format (RFC 1952), at the default level as Proxmox's proxy sends them. */
+    /** {@code bytes} in gzip format (RFC 1952), at zlib's default level. */
     public static byte[] gzip(byte[] bytes) {
         requireNonNull(bytes, "bytes is null");
         ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, bytes.length / 4));
