@@ -60,6 +60,12 @@ class ClusterViewIT {
                 assertThat(vmNames(admin)).containsExactly("201:renamed" + i, "202:second");
             }
 
+            // a storage added through the API is listed by the next answer, not a second later
+            ok(admin.post("/storage", Map.of("storage", "extra", "type", "dir", "path", dataDir.resolve("extra").toString(),
+                    "content", "images", "mkdir", "1")));
+            assertThat(admin.get("/cluster/resources", Map.of("type", "storage")).data().valueStream()
+                    .map(e -> e.path("storage").asString()).toList()).contains("extra");
+
             ok(admin.post("/access/users", Map.of("userid", "viewer@pve")));
             ok(admin.post("/access/groups", Map.of("groupid", "watchers")));
             ok(admin.put("/access/acl", Map.of("path", "/vms/202", "roles", "PVEAuditor", "groups", "watchers")));

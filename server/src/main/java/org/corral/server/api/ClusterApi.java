@@ -3,10 +3,12 @@ package org.corral.server.api;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiMethod;
 import org.corral.core.api.ApiModule;
@@ -44,7 +46,7 @@ public final class ClusterApi implements ApiModule {
     private final AuditLog audit;
     private final ClusterConfigApi clusterConfig;
     private final ClusterResources resources;
-    private final java.util.concurrent.locks.ReentrantLock storageMeasuring = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock storageMeasuring = new ReentrantLock();
     private volatile StorageSample storageSample;
 
     public ClusterApi(Node node, ConfigStore store, GuestIndex guests, NodeApi nodes, StorageService storage,
@@ -197,7 +199,7 @@ public final class ClusterApi implements ApiModule {
             for (StorageConfig config : storage.config().list()) {
                 if (config.availableOn(node.name())) {
                     entries.add(new ClusterResources.StorageEntry(config.id(),
-                            java.util.Collections.unmodifiableMap(storageResource(storage.state(config)))));
+                            Collections.unmodifiableMap(storageResource(storage.state(config)))));
                 }
             }
             // unchanged entries stay the same object, so that encoded answers can be kept
