@@ -9,6 +9,8 @@ import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.corral.core.config.ConfigFile;
 import org.corral.core.config.ConfigStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * This node's view of the config store: every successful write, overwrite, update or delete made
@@ -17,6 +19,7 @@ import org.corral.core.config.ConfigStore;
  * later: an API call that changed a guest config is followed by listings that show the change.
  */
 public final class WriteThroughStore implements ConfigStore {
+    private static final Logger log = LoggerFactory.getLogger(WriteThroughStore.class);
     private final ConfigStore store;
     private final Consumer<String> written;
 
@@ -33,29 +36,38 @@ public final class WriteThroughStore implements ConfigStore {
     @Override
     public int write(String path, String text, int expectedVersion) {
         int version = store.write(path, text, expectedVersion);
-        written.accept(path);
+        tell(path);
         return version;
     }
 
     @Override
     public int overwrite(String path, String text) {
         int version = store.overwrite(path, text);
-        written.accept(path);
+        tell(path);
         return version;
     }
 
     @Override
     public boolean delete(String path, int expectedVersion) {
         boolean deleted = store.delete(path, expectedVersion);
-        written.accept(path);
+        tell(path);
         return deleted;
     }
 
     @Override
     public String update(String path, UnaryOperator<String> change) {
         String text = store.update(path, change);
-        written.accept(path);
+        tell(path);
         return text;
+    }
+
+    /** The write is done whatever happens here: a listener that fails leaves the change to its watch. */
+    private void tell(String path) {
+        try {
+            written.accept(path);
+        } catch (RuntimeException e) {
+            log.warn("Applying the write of {} to the in-memory index failed; its watch will: {}", path, e.toString());
+        }
     }
 
     @Override
