@@ -19,6 +19,7 @@ import org.corral.access.api.TokenApi;
 import org.corral.access.api.UserApi;
 import org.corral.core.access.AuthContext;
 import org.corral.core.access.PermissionChecker;
+import org.corral.core.access.PermissionView;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiModule;
 import org.corral.core.config.ConfigStore;
@@ -104,6 +105,11 @@ public final class AccessControl implements PermissionChecker, AutoCloseable {
     @Override
     public Set<Privilege> privileges(AuthContext auth, String path) {
         return service.privileges(auth, path);
+    }
+
+    @Override
+    public PermissionView view(AuthContext auth) {
+        return service.view(auth);
     }
 
     /** Stops watching the config store. */

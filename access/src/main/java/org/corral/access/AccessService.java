@@ -32,6 +32,7 @@ import org.corral.access.config.UserConfigCodec;
 import org.corral.access.realm.PamRealm;
 import org.corral.access.realm.PveRealm;
 import org.corral.core.access.AuthContext;
+import org.corral.core.access.PermissionView;
 import org.corral.core.access.Privilege;
 import org.corral.core.config.Digest;
 import org.corral.core.error.ParameterError;
@@ -245,6 +246,41 @@ public final class AccessService {
         }
         return privileges(authid, path).set();
     }
+
+    /**
+     * The caller's privileges as one object (see {@link AclEvaluator#view}); nothing for an anonymous
+     * caller, a token used for another user, or an account that can't be used now. The same object
+     * is given again until user.cfg changes.
+     */
+    public PermissionView view(AuthContext auth) {
+        if (auth.isAnonymous()) {
+            return NO_PRIVILEGES;
+        }
+        String authid = authid(auth);
+        if (auth.tokenid().isPresent() && (!authid.startsWith(auth.userid() + "!")
+                || authid.indexOf('!', auth.userid().length() + 1) >= 0)) {
+            return NO_PRIVILEGES;
+        }
+        AclEvaluator evaluator = evaluator();
+        Optional<Ids.TokenId> token = authid.indexOf('!') >= 0 ? Ids.token(authid) : Optional.empty();
+        String userid = token.map(Ids.TokenId::userid).orElse(authid);
+        if (!active(evaluator.config(), userid, token.map(Ids.TokenId::name))) {
+            return NO_PRIVILEGES;
+        }
+        return evaluator.view(authid);
+    }
+
+    private static final PermissionView NO_PRIVILEGES = new PermissionView() {
+        @Override
+        public Set<Privilege> privileges(String path) {
+            return Set.of();
+        }
+
+        @Override
+        public Set<Privilege> guest(int vmid) {
+            return Set.of();
+        }
+    };
 
     public boolean has(AuthContext auth, String path, Privilege... wanted) {
         Set<Privilege> held = privileges(auth, path);

@@ -22,6 +22,7 @@ import org.corral.access.config.Pool;
 import org.corral.access.config.Role;
 import org.corral.access.config.UserConfig;
 import org.corral.core.access.AuthContext;
+import org.corral.core.access.PermissionView;
 import org.corral.core.access.Privilege;
 
 /**
@@ -64,6 +65,7 @@ public final class AclEvaluator {
     private final Map<String, Role> roles;
     private final ConcurrentHashMap<String, Caller> callers = new ConcurrentHashMap<>();
     private final AtomicInteger cached = new AtomicInteger();
+    private volatile int[] guestsWithOwnRules;
 
     public AclEvaluator(UserConfig config) {
         this.config = requireNonNull(config, "config is null");
@@ -158,6 +160,91 @@ public final class AclEvaluator {
         return granted;
     }
 
+    /**
+     * The privileges of a user or full token id on every guest ({@code /vms/ID}), made once per
+     * caller and user.cfg: a guest with neither ACL entries on its own path nor a pool gets what
+     * every such guest gets, so only the guests named by ACL paths or pools are evaluated one by one.
+     */
+    public PermissionView view(String authid) {
+        Caller caller = callers.computeIfAbsent(authid, a -> new Caller());
+        View known = caller.view;
+        if (known == null) {
+            known = computeView(authid);
+            caller.view = known;
+        }
+        return known;
+    }
+
+    private View computeView(String authid) {
+        int[] named = guestsWithOwnRules();
+        // a guest id that no ACL path and no pool names stands for all such guests
+        int unnamed = 100;
+        for (int id : named) {
+            if (id == unnamed) {
+                unnamed++;
+            } else if (id > unnamed) {
+                break;
+            }
+        }
+        Set<Privilege> others = privileges(authid, "/vms/" + unnamed).set();
+        Map<Integer, Set<Privilege>> exceptions = new HashMap<>();
+        for (int id : named) {
+            Set<Privilege> own = privileges(authid, "/vms/" + id).set();
+            if (!own.equals(others)) {
+                exceptions.put(id, own);
+            }
+        }
+        return new View(this, authid, others, exceptions);
+    }
+
+    /** Sorted ids of the guests that an ACL path ({@code /vms/ID}) or a pool names. */
+    private int[] guestsWithOwnRules() {
+        int[] known = guestsWithOwnRules;
+        if (known == null) {
+            TreeSet<Integer> ids = new TreeSet<>();
+            for (String path : byPath.keySet()) {
+                if (path.startsWith("/vms/")) {
+                    String rest = path.substring("/vms/".length());
+                    if (!rest.isEmpty() && rest.length() < 10 && rest.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                        ids.add(Integer.parseInt(rest));
+                    }
+                }
+            }
+            for (Pool pool : config.pools().values()) {
+                ids.addAll(pool.vms());
+            }
+            known = ids.stream().mapToInt(Integer::intValue).toArray();
+            guestsWithOwnRules = known;
+        }
+        return known;
+    }
+
+    /** A caller's privileges under this user.cfg; guests answered from a map. */
+    private static final class View implements PermissionView {
+        private final AclEvaluator evaluator;
+        private final String authid;
+        private final Set<Privilege> others;
+        private final Map<Integer, Set<Privilege>> exceptions;
+
+        View(AclEvaluator evaluator, String authid, Set<Privilege> others, Map<Integer, Set<Privilege>> exceptions) {
+            this.evaluator = evaluator;
+            this.authid = authid;
+            this.others = others;
+            this.exceptions = exceptions;
+        }
+
+        @Override
+        public Set<Privilege> privileges(String path) {
+            return evaluator.privileges(authid, path).set();
+        }
+
+        @Override
+        public Set<Privilege> guest(int vmid) {
+            Set<Privilege> own = exceptions.get(vmid);
+            return own != null ? own : others;
+        }
+    }
+
     /** Proxmox's {@code roles()}: the roles of a user or privilege-separated token on a path, with propagate flags. */
     public Map<String, Boolean> roles(String authid, String path) {
         if (authid.equals(AuthContext.ROOT)) {
@@ -240,6 +327,7 @@ public final class AclEvaluator {
 
     private static final class Caller {
         final ConcurrentHashMap<String, Privileges> byPath = new ConcurrentHashMap<>();
+        volatile View view;
         private volatile Map<String, Map<String, Boolean>> poolRoles;
 
         Map<String, Map<String, Boolean>> poolRoles(AclEvaluator evaluator, String authid) {

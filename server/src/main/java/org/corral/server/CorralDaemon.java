@@ -44,6 +44,7 @@ import org.corral.server.api.ClusterJoin;
 import org.corral.server.api.GuestIndex;
 import org.corral.server.api.NodeApi;
 import org.corral.server.api.TaskApi;
+import org.corral.server.api.WriteThroughStore;
 import org.corral.server.api.Versions;
 import org.corral.server.host.HostStatus;
 import org.corral.server.http.ApiHttpServer;
@@ -118,7 +119,10 @@ public final class CorralDaemon implements AutoCloseable {
 
             ClusterStore cluster = ClusterStore.start(node);
             resources.add(cluster);
-            this.store = cluster.store();
+            GuestIndex guests = new GuestIndex(cluster.store());
+            resources.add(guests);
+            // this node's writes reach the guest index before they return; other nodes' through its watch
+            this.store = new WriteThroughStore(cluster.store(), guests::changed);
             if (initialized) {
                 NodeSettings.write(dataDir, node.name(), zk);
             }
@@ -156,8 +160,6 @@ public final class CorralDaemon implements AutoCloseable {
                         .ifPresent(upid -> log.info("Starting onboot VMs: {}", upid));
                 containers.power().startOnBoot(AuthContext.ROOT).ifPresent(upid -> log.info("Starting onboot containers: {}", upid));
             }
-            GuestIndex guests = new GuestIndex(store);
-            resources.add(guests);
             AuditLog audit = new AuditLog(node.localDir().resolve("log/audit.log"), node.name(), clock);
 
             SslContextFactory.Server tls = NodeTls.sslContextFactory(served);

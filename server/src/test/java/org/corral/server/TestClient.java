@@ -169,6 +169,23 @@ final class TestClient {
         }
     }
 
+    /** A GET of {@code rootPath} (such as {@code /api2/json/version}) with extra headers, answered as raw bytes (not decompressed). */
+    HttpResponse<byte[]> getBytes(String rootPath, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(root() + rootPath)).GET();
+        headers.forEach(request::header);
+        if (ticket != null) {
+            request.header("Cookie", "PVEAuthCookie=" + ticket);
+        }
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        try {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (Exception e) {
+            throw new IllegalStateException("GET " + rootPath + ": " + e, e);
+        }
+    }
+
     /** The server's root URL, {@code https://127.0.0.1:PORT}. */
     String root() {
         return base.replace("/api2/json", "");

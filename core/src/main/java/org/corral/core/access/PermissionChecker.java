@@ -6,6 +6,14 @@ import java.util.Set;
 public interface PermissionChecker {
     Set<Privilege> privileges(AuthContext auth, String path);
 
+    /**
+     * The caller's privileges as one object for filtering long lists. This default evaluates each
+     * path when asked; an implementation that can precompute does better.
+     */
+    default PermissionView view(AuthContext auth) {
+        return path -> privileges(auth, path);
+    }
+
     default boolean hasAll(AuthContext auth, String path, Set<Privilege> wanted) {
         return privileges(auth, path).containsAll(wanted);
     }

@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.corral.core.access.AuthContext;
 import org.corral.core.access.PermissionChecker;
+import org.corral.core.access.PermissionView;
 import org.corral.core.access.Privilege;
 
 /** A validated call: typed parameter values and the caller. */
@@ -16,6 +17,7 @@ public final class ApiRequest {
     private final AuthContext auth;
     private final PermissionChecker permissions;
     private final Optional<Upload> upload;
+    private PermissionView view;
 
     public ApiRequest(ApiMethod method, Map<String, Object> params, AuthContext auth, PermissionChecker permissions) {
         this(method, params, auth, permissions, Optional.empty());
@@ -108,5 +110,15 @@ public final class ApiRequest {
 
     public PermissionChecker permissions() {
         return permissions;
+    }
+
+    /** The caller's privileges as one object, for filtering many objects in one pass; made once per request. */
+    public PermissionView permissionView() {
+        PermissionView known = view;
+        if (known == null) {
+            known = permissions.view(auth);
+            view = known;
+        }
+        return known;
     }
 }

@@ -3,16 +3,18 @@ package org.corral.server.api;
 import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiMethod;
 import org.corral.core.api.ApiModule;
 import org.corral.core.api.ApiRequest;
 import org.corral.core.api.Check;
+import org.corral.core.api.EncodedAnswer;
 import org.corral.core.config.ConfigFile;
 import org.corral.core.config.ConfigStore;
 import org.corral.core.config.Digest;
@@ -43,6 +45,9 @@ public final class ClusterApi implements ApiModule {
     private final RunningGuests running;
     private final AuditLog audit;
     private final ClusterConfigApi clusterConfig;
+    private final ClusterResources resources;
+    private final ReentrantLock storageMeasuring = new ReentrantLock();
+    private volatile StorageSample storageSample;
 
     public ClusterApi(Node node, ConfigStore store, GuestIndex guests, NodeApi nodes, StorageService storage,
             RunningGuests running, AuditLog audit, ClusterConfigApi clusterConfig) {
@@ -54,6 +59,7 @@ public final class ClusterApi implements ApiModule {
         this.running = requireNonNull(running, "running is null");
         this.audit = requireNonNull(audit, "audit is null");
         this.clusterConfig = requireNonNull(clusterConfig, "clusterConfig is null");
+        this.resources = new ClusterResources(node.name(), guests, running, nodes::resource, this::storageEntries);
     }
 
     /** The datacenter.cfg options Corral knows, in Proxmox's names and formats. */
@@ -165,33 +171,50 @@ public final class ClusterApi implements ApiModule {
                         .handler(r -> clusterLog(r.optionalInt("max").orElse(50))));
     }
 
-    private List<Map<String, Object>> resources(ApiRequest r) {
-        Optional<String> type = r.optionalString("type");
-        List<Map<String, Object>> out = new ArrayList<>();
-        if (type.isEmpty() || type.get().equals("vm")) {
-            guests.all().stream().sorted(Comparator.comparingInt(GuestIndex.Guest::vmid)).forEach(g -> {
-                if (r.canAny("/vms/" + g.vmid(), Privilege.VM_AUDIT)) {
-                    Optional<GuestUsage.Usage> usage = g.node().equals(node.name()) ? running.usage(g.type(), g.vmid()) : Optional.empty();
-                    if (usage.isPresent()) {
-                        out.add(runningResource(g.resource(), usage.get()));
-                    } else {
-                        out.add(g.resource());
-                    }
-                }
-            });
+    private EncodedAnswer resources(ApiRequest r) {
+        return resources.answer(r.optionalString("type"), r.permissionView());
+    }
+
+    /** This node's storages with their entries, measured at most once a second and again after storage.cfg changed. */
+    private List<ClusterResources.StorageEntry> storageEntries() {
+        StorageSample sample = storageSample;
+        long cfgVersion = guests.storageVersion();
+        if (sample != null && sample.fresh(cfgVersion, 1)) {
+            return sample.entries();
         }
-        if ((type.isEmpty() || type.get().equals("node")) && r.can("/nodes/" + node.name(), Privilege.SYS_AUDIT)) {
-            out.add(nodes.resource());
+        if (!storageMeasuring.tryLock()) {
+            if (sample != null && sample.fresh(cfgVersion, 2)) {
+                return sample.entries();
+            }
+            storageMeasuring.lock();
         }
-        if (type.isEmpty() || type.get().equals("storage")) {
+        try {
+            sample = storageSample;
+            cfgVersion = guests.storageVersion();
+            if (sample != null && sample.fresh(cfgVersion, 1)) {
+                return sample.entries();
+            }
+            long takenAt = System.nanoTime();
+            List<ClusterResources.StorageEntry> entries = new ArrayList<>();
             for (StorageConfig config : storage.config().list()) {
-                if (config.availableOn(node.name())
-                        && r.canAny("/storage/" + config.id(), Privilege.DATASTORE_AUDIT, Privilege.DATASTORE_ALLOCATE_SPACE)) {
-                    out.add(storageResource(storage.state(config)));
+                if (config.availableOn(node.name())) {
+                    entries.add(new ClusterResources.StorageEntry(config.id(),
+                            Collections.unmodifiableMap(storageResource(storage.state(config)))));
                 }
             }
+            // unchanged entries stay the same object, so that encoded answers can be kept
+            List<ClusterResources.StorageEntry> kept = sample != null && sample.entries().equals(entries) ? sample.entries() : List.copyOf(entries);
+            storageSample = new StorageSample(takenAt, cfgVersion, kept);
+            return kept;
+        } finally {
+            storageMeasuring.unlock();
         }
-        return out;
+    }
+
+    private record StorageSample(long takenAt, long cfgVersion, List<ClusterResources.StorageEntry> entries) {
+        boolean fresh(long currentCfgVersion, int seconds) {
+            return cfgVersion == currentCfgVersion && System.nanoTime() - takenAt < seconds * 1_000_000_000L;
+        }
     }
 
     private Map<String, Object> storageResource(StorageState state) {
@@ -211,18 +234,9 @@ public final class ClusterApi implements ApiModule {
         return out;
     }
 
-    /**
-     * A running guest's entry: its measured figures instead of a stopped guest's zeros; what
-     * could not be measured is left out, and so is {@code disk}, which nobody measures yet.
-     */
+    /** See {@link ClusterResources#runningResource}. */
     static Map<String, Object> runningResource(Map<String, Object> stopped, GuestUsage.Usage usage) {
-        Map<String, Object> entry = new LinkedHashMap<>(stopped);
-        entry.put("status", "running");
-        for (String key : List.of("cpu", "mem", "disk", "uptime")) {
-            entry.remove(key);
-        }
-        entry.putAll(usage.fields());
-        return entry;
+        return ClusterResources.runningResource(stopped, usage);
     }
 
     static Map<String, Object> guestResource(GuestIndex.Guest g) {

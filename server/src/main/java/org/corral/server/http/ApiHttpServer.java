@@ -25,6 +25,7 @@ import org.corral.core.api.ApiMethod;
 import org.corral.core.api.ApiRegistry;
 import org.corral.core.api.ApiResult;
 import org.corral.core.api.ApiStream;
+import org.corral.core.api.EncodedAnswer;
 import org.corral.core.api.Check;
 import org.corral.core.api.HttpVerb;
 import org.corral.core.api.Upload;
@@ -375,6 +376,25 @@ public final class ApiHttpServer implements AutoCloseable {
     }
 
     private static void respond(Context ctx, Object result, boolean extjs) {
+        if (result instanceof EncodedAnswer answer) {
+            // encoded (and gzipped) once for every caller that gets the same answer
+            boolean gzip = acceptsGzip(ctx) && answer.body(extjs, false).length >= MIN_GZIP_BYTES;
+            byte[] body = answer.body(extjs, gzip);
+            ctx.status(200).contentType("application/json;charset=UTF-8");
+            ctx.header("Vary", "Accept-Encoding");
+            if (gzip) {
+                ctx.header("Content-Encoding", "gzip");
+            }
+            // in one write, past Javalin's copy loop: a large answer is the bulk of the call's cost
+            ctx.res().setContentLength(body.length);
+            try {
+                ctx.res().getOutputStream().write(body);
+            } catch (java.io.IOException e) {
+                // the client went away while the answer was on its way
+                log.debug("Answer of {} not delivered: {}", ctx.path(), e.toString());
+            }
+            return;
+        }
         // serialized straight from the handler's objects: no intermediate JSON tree
         Map<String, Object> body = new LinkedHashMap<>();
         if (extjs) {
@@ -386,7 +406,59 @@ public final class ApiHttpServer implements AutoCloseable {
         } else {
             body.put("data", result);
         }
-        ctx.status(200).contentType("application/json;charset=UTF-8").result(Json.writeBytes(body));
+        send(ctx, 200, Json.writeBytes(body));
+    }
+
+    /** Answers smaller than this go uncompressed: gzip would save less than it costs. */
+    static final int MIN_GZIP_BYTES = 1024;
+
+    /** Sends a JSON body, gzipped when the client accepts it and it is worth it. */
+    private static void send(Context ctx, int status, byte[] body) {
+        boolean gzip = body.length >= MIN_GZIP_BYTES && acceptsGzip(ctx);
+        send(ctx, status, gzip ? EncodedAnswer.gzip(body) : body, gzip);
+    }
+
+    /**
+     * Sets the answer. Javalin compresses only answers without a {@code Content-Encoding} of at
+     * least 1,500 bytes, and every such answer that the client takes gzipped is gzipped here.
+     */
+    private static void send(Context ctx, int status, byte[] body, boolean gzipped) {
+        ctx.status(status).contentType("application/json;charset=UTF-8");
+        ctx.header("Vary", "Accept-Encoding");
+        if (gzipped) {
+            ctx.header("Content-Encoding", "gzip");
+        }
+        ctx.result(body);
+    }
+
+    /** Whether {@code Accept-Encoding} allows gzip (RFC 9110: a coding with q=0 is refused). */
+    static boolean acceptsGzip(Context ctx) {
+        return acceptsGzip(ctx.header("Accept-Encoding"));
+    }
+
+    static boolean acceptsGzip(String header) {
+        if (header == null) {
+            return false;
+        }
+        boolean star = false;
+        for (String part : header.split(",")) {
+            String[] pieces = part.split(";");
+            String coding = pieces[0].strip().toLowerCase(java.util.Locale.ROOT);
+            boolean refused = false;
+            for (int i = 1; i < pieces.length; i++) {
+                String param = pieces[i].strip().toLowerCase(java.util.Locale.ROOT).replace(" ", "");
+                if (param.startsWith("q=")) {
+                    refused = param.substring(2).matches("0(\\.0{0,3})?");
+                }
+            }
+            if (coding.equals("gzip") || coding.equals("x-gzip")) {
+                return !refused;
+            }
+            if (coding.equals("*")) {
+                star = !refused;
+            }
+        }
+        return star;
     }
 
     private static void fail(Context ctx, ApiException e, boolean extjs) {
@@ -407,10 +479,9 @@ public final class ApiHttpServer implements AutoCloseable {
         if (!e.errors().isEmpty()) {
             body.set("errors", Json.tree(e.errors()));
         }
-        ctx.status(extjs ? 200 : e.status());
         if (!extjs) {
             ctx.header(ReasonPhrase.HEADER, ReasonPhrase.sanitize(message));
         }
-        ctx.contentType("application/json;charset=UTF-8").result(Json.writeBytes(body));
+        send(ctx, extjs ? 200 : e.status(), Json.writeBytes(body));
     }
 }
