@@ -205,6 +205,7 @@ public final class ApiHttpServer implements AutoCloseable {
     }
 
     private static final String CONSOLE = "corral.console";
+    private static final String REMOTE_CONSOLE = "corral.remote-console";
     private static final String ANSWERED = "corral.answered";
 
     /** Before the websocket upgrade: the same authentication and checks as any call, then the console is claimed. */
@@ -215,6 +216,16 @@ public final class ApiHttpServer implements AutoCloseable {
         String message = "";
         try {
             auth = authenticate(ctx, method, client);
+            Optional<ClusterMember> owner = proxy.owner(method, ctx.pathParamMap(), ctx);
+            if (owner.isPresent()) {
+                // the owner checks the ticket and serves the console; this node carries the frames
+                NodeProxy.RemoteConsole remote = proxy.openConsole(ctx, owner.get());
+                ctx.attribute(REMOTE_CONSOLE, remote);
+                if (remote.subprotocol() != null && !remote.subprotocol().isEmpty()) {
+                    ctx.header("Sec-WebSocket-Protocol", remote.subprotocol());
+                }
+                return;
+            }
             Object result = dispatcher.dispatch(new ApiRegistry.Match(method, ctx.pathParamMap()),
                     parameters(ctx, HttpVerb.GET), auth);
             ctx.attribute(CONSOLE, (ConsoleProxies.Pending) result);
@@ -240,7 +251,14 @@ public final class ApiHttpServer implements AutoCloseable {
 
     private void consoleSocket(io.javalin.websocket.WsConfig ws) {
         Map<String, ConsoleSocket> sockets = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, NodeProxy.RemoteConsole> remotes = new java.util.concurrent.ConcurrentHashMap<>();
         ws.onConnect(ctx -> {
+            NodeProxy.RemoteConsole remote = ctx.attribute(REMOTE_CONSOLE);
+            if (remote != null) {
+                remotes.put(ctx.sessionId(), remote);
+                remote.attach(ctx);
+                return;
+            }
             ConsoleProxies.Pending console = ctx.attribute(CONSOLE);
             if (console == null) {
                 ctx.closeSession();
@@ -253,11 +271,27 @@ public final class ApiHttpServer implements AutoCloseable {
         ws.onBinaryMessage(ctx -> {
             byte[] bytes = new byte[ctx.data().remaining()];
             ctx.data().get(bytes);
-            sockets.get(ctx.sessionId()).received(bytes);
+            NodeProxy.RemoteConsole remote = remotes.get(ctx.sessionId());
+            if (remote != null) {
+                remote.fromClient(bytes);
+            } else {
+                sockets.get(ctx.sessionId()).received(bytes);
+            }
         });
-        ws.onMessage(ctx -> sockets.get(ctx.sessionId()).received(ctx.message().getBytes(StandardCharsets.UTF_8)));
+        ws.onMessage(ctx -> {
+            NodeProxy.RemoteConsole remote = remotes.get(ctx.sessionId());
+            if (remote != null) {
+                remote.fromClient(ctx.message());
+            } else {
+                sockets.get(ctx.sessionId()).received(ctx.message().getBytes(StandardCharsets.UTF_8));
+            }
+        });
         ws.onError(ctx -> log.warn("Console websocket {} failed", ctx.sessionId(), ctx.error()));
         ws.onClose(ctx -> {
+            NodeProxy.RemoteConsole remote = remotes.remove(ctx.sessionId());
+            if (remote != null) {
+                remote.clientClosed();
+            }
             ConsoleSocket socket = sockets.remove(ctx.sessionId());
             if (socket != null) {
                 socket.closed();

@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -69,17 +70,165 @@ public final class NodeProxy {
         return member;
     }
 
-    /** Sends the request on to {@code member} and copies its answer back. */
-    void forward(Context ctx, ClusterMember member, byte[] body, boolean streamBody) throws IOException {
-        if (member.fingerprint().isEmpty()) {
-            throw new ApiException(595, "no certificate fingerprint recorded for node '" + member.name() + "'");
+    /**
+     * Opens the websocket of a console on {@code member} before the client's upgrade, so that the
+     * owner's refusal (a wrong ticket: 403) reaches the client as the answer to its upgrade.
+     */
+    RemoteConsole openConsole(Context ctx, ClusterMember member) {
+        checkCredentials(ctx, member);
+        String query = ctx.req().getQueryString();
+        URI uri = URI.create("wss://" + host(member) + ":" + member.apiPort() + ctx.req().getRequestURI() + (query == null ? "" : "?" + query));
+        WebSocket.Builder builder = client(member).newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT).header(FORWARDED_BY, localNode);
+        for (String name : List.of("Cookie", "Authorization")) {
+            String value = ctx.header(name);
+            if (value != null) {
+                builder.header(name, value);
+            }
         }
+        String protocols = ctx.header("Sec-WebSocket-Protocol");
+        if (protocols != null && !protocols.isBlank()) {
+            String[] offered = protocols.split("\\s*,\\s*");
+            builder.subprotocols(offered[0], java.util.Arrays.copyOfRange(offered, 1, offered.length));
+        }
+        RemoteConsole console = new RemoteConsole();
+        try {
+            console.remote = builder.buildAsync(uri, console).join();
+            return console;
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof java.net.http.WebSocketHandshakeException refused) {
+                int status = refused.getResponse().statusCode();
+                throw new ApiException(status, "node '" + member.name() + "' refused the console: HTTP " + status);
+            }
+            throw new ApiException(595, "errors during connection establishment to node '" + member.name() + "': "
+                    + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage()));
+        }
+    }
+
+    /**
+     * The owner's end of a forwarded console: what it sends goes to the client's websocket once that
+     * is open (held until then), and what the client sends goes to the owner as the same kind of frame.
+     */
+    static final class RemoteConsole implements WebSocket.Listener {
+        private final Object lock = new Object();
+        private final java.util.List<Object> early = new java.util.ArrayList<>();
+        private io.javalin.websocket.WsContext local;
+        private volatile WebSocket remote;
+        private StringBuilder text = new StringBuilder();
+        private java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
+
+        String subprotocol() {
+            return remote.getSubprotocol();
+        }
+
+        void attach(io.javalin.websocket.WsContext client) {
+            synchronized (lock) {
+                local = client;
+                early.forEach(this::deliver);
+                early.clear();
+            }
+        }
+
+        void fromClient(byte[] bytes) {
+            remote.sendBinary(java.nio.ByteBuffer.wrap(bytes), true).join();
+        }
+
+        void fromClient(String message) {
+            remote.sendText(message, true).join();
+        }
+
+        void clientClosed() {
+            if (!remote.isOutputClosed()) {
+                remote.sendClose(WebSocket.NORMAL_CLOSURE, "").exceptionally(e -> null);
+            }
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<?> onBinary(WebSocket webSocket, java.nio.ByteBuffer data, boolean last) {
+            byte[] bytes = new byte[data.remaining()];
+            data.get(bytes);
+            binary.writeBytes(bytes);
+            if (last) {
+                pass(java.nio.ByteBuffer.wrap(binary.toByteArray()));
+                binary = new java.io.ByteArrayOutputStream();
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            text.append(data);
+            if (last) {
+                pass(text.toString());
+                text = new StringBuilder();
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            synchronized (lock) {
+                if (local != null) {
+                    local.closeSession();
+                } else {
+                    early.add(CLOSED);
+                }
+            }
+            return null;
+        }
+
+        @Override
+        public void onError(WebSocket webSocket, Throwable error) {
+            onClose(webSocket, WebSocket.NORMAL_CLOSURE, String.valueOf(error.getMessage()));
+        }
+
+        private void pass(Object message) {
+            synchronized (lock) {
+                if (local == null) {
+                    early.add(message);
+                } else {
+                    deliver(message);
+                }
+            }
+        }
+
+        private void deliver(Object message) {
+            if (message == CLOSED) {
+                local.closeSession();
+            } else if (message instanceof String string) {
+                local.send(string);
+            } else {
+                local.send((java.nio.ByteBuffer) message);
+            }
+        }
+
+        private static final Object CLOSED = new Object();
+    }
+
+    private void checkCredentials(Context ctx, ClusterMember member) {
         String authorization = Optional.ofNullable(ctx.header("Authorization")).orElse("");
         if (authorization.startsWith(ApiHttpServer.LOCAL_AUTH_SCHEME)) {
             throw new ApiException(401, "local root credentials are valid on node '" + localNode
                     + "' only; call node '" + member.name() + "' with a ticket or an API token");
         }
-        String host = member.address().contains(":") && !member.address().startsWith("[") ? "[" + member.address() + "]" : member.address();
+    }
+
+    private HttpClient client(ClusterMember member) {
+        if (member.fingerprint().isEmpty()) {
+            throw new ApiException(595, "no certificate fingerprint recorded for node '" + member.name() + "'");
+        }
+        return clients.computeIfAbsent(member.fingerprint(), fp -> PinnedCertificate.httpClient(fp, CONNECT_TIMEOUT));
+    }
+
+    private static String host(ClusterMember member) {
+        return member.address().contains(":") && !member.address().startsWith("[") ? "[" + member.address() + "]" : member.address();
+    }
+
+    /** Sends the request on to {@code member} and copies its answer back. */
+    void forward(Context ctx, ClusterMember member, byte[] body, boolean streamBody) throws IOException {
+        checkCredentials(ctx, member);
+        String host = host(member);
         String query = ctx.req().getQueryString();
         URI uri = URI.create("https://" + host + ":" + member.apiPort() + ctx.req().getRequestURI() + (query == null ? "" : "?" + query));
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(CALL_TIMEOUT).header(FORWARDED_BY, localNode);
@@ -102,7 +251,7 @@ public final class NodeProxy {
             publisher = body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body);
         }
         request.method(ctx.method().name().toUpperCase(Locale.ROOT), publisher);
-        HttpClient client = clients.computeIfAbsent(member.fingerprint(), fp -> PinnedCertificate.httpClient(fp, CONNECT_TIMEOUT));
+        HttpClient client = client(member);
         HttpResponse<InputStream> response;
         try {
             response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());

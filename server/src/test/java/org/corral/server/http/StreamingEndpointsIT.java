@@ -57,6 +57,8 @@ class StreamingEndpointsIT {
     @TempDir
     static Path dir;
     static ApiHttpServer server;
+    /** Node "m": it grants nothing itself and forwards /nodes/n/... to {@link #server}. */
+    static ApiHttpServer front;
     static HttpClient http;
     static final java.util.concurrent.CountDownLatch firstMegabyte = new java.util.concurrent.CountDownLatch(1);
 
@@ -102,6 +104,22 @@ class StreamingEndpointsIT {
                 });
         List<ApiMethod> all = new java.util.ArrayList<>(methods);
         all.add(upload);
+        // the same console under /nodes/{node}: node "m" forwards it to node "n"
+        all.add(ApiMethod.post("/nodes/{node}/test/{id}/termproxy").permission(Check.path("/vms/{id}", Privilege.VM_CONSOLE))
+                .parameter("node", Schema.string()).parameter("id", Schema.integer())
+                .returns(Schema.object())
+                .handler(r -> {
+                    ConsoleProxies.Pending p = proxies.register(r.auth().authid(), "/test/" + r.integer("id"),
+                            ConsoleKind.TERMINAL, StreamingEndpointsIT::cat);
+                    return Map.of("port", p.port(), "ticket", p.ticket(), "user", p.user(), "node", r.string("node"));
+                }));
+        all.add(ApiMethod.get("/nodes/{node}/test/{id}/vncwebsocket").permission(Check.path("/vms/{id}", Privilege.VM_CONSOLE))
+                .webSocket()
+                .parameter("node", Schema.string()).parameter("id", Schema.integer())
+                .parameter("port", Schema.integer())
+                .parameter("vncticket", Schema.string().maxLength(512))
+                .handler(r -> proxies.claim((int) r.integer("port"), r.string("vncticket"), r.auth().authid(),
+                        "/test/" + r.integer("id")).orElseThrow(() -> new PermissionDenied("invalid vncticket"))));
         ApiRegistry registry = new ApiRegistry(List.of(() -> all));
         RequestAuthenticator tokens = new RequestAuthenticator() {
             @Override
@@ -127,6 +145,13 @@ class StreamingEndpointsIT {
                 ? EnumSet.allOf(Privilege.class) : EnumSet.noneOf(Privilege.class)), tokens,
                 new AuditLog(dir.resolve("audit.log"), "n", Clock.systemUTC()), "local-secret",
                 Json::object, new NodeProxy("n", org.corral.cluster.ClusterConfig::empty), NodeTls.sslContextFactory(key), "127.0.0.1", 0).start();
+        org.corral.cluster.ClusterConfig cluster = org.corral.cluster.ClusterConfig.empty().named("lab").with(new org.corral.cluster.ClusterMember(
+                "n", 2, "127.0.0.1", server.port(), org.corral.cluster.tls.PinnedCertificate.of(key.certificate()), 1,
+                new org.corral.core.node.Node.ZooKeeperPorts(1, 2, 3), false));
+        var frontKey = CertificateAuthority.generate(Clock.systemUTC()).issue("localhost", SubjectAltNames.discover("localhost"));
+        front = new ApiHttpServer(new ApiDispatcher(registry, (auth, path) -> EnumSet.noneOf(Privilege.class)), tokens,
+                new AuditLog(dir.resolve("front-audit.log"), "m", Clock.systemUTC()), "front-secret",
+                Json::object, new NodeProxy("m", () -> cluster), NodeTls.sslContextFactory(frontKey), "127.0.0.1", 0).start();
         SSLContext ssl = SSLContext.getInstance("TLS");
         ssl.init(null, new TrustManager[] {new X509TrustManager() {
             @Override
@@ -147,6 +172,7 @@ class StreamingEndpointsIT {
 
     @AfterAll
     static void stop() {
+        front.close();
         server.close();
     }
 
@@ -269,6 +295,39 @@ class StreamingEndpointsIT {
             echoed.append(collector.next());
         }
         socket.sendClose(WebSocket.NORMAL_CLOSURE, "").join();
+    }
+
+    @Test
+    void consoleOfAnotherNodeOpensThroughThisOne() throws Exception {
+        var request = java.net.http.HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + front.port() + "/api2/json/nodes/n/test/100/termproxy"))
+                .header("Authorization", "PVEAPIToken=ops@pve!t=secret").POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build();
+        var response = http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode console = Json.read(response.body()).path("data");
+        assertThat(console.path("node").asString()).isEqualTo("n");
+
+        Collector collector = new Collector();
+        URI uri = URI.create("wss://127.0.0.1:" + front.port() + "/api2/json/nodes/n/test/100/vncwebsocket?port="
+                + console.path("port").asInt() + "&vncticket=" + java.net.URLEncoder.encode(console.path("ticket").asString(), StandardCharsets.UTF_8));
+        WebSocket socket = http.newWebSocketBuilder().header("Authorization", "PVEAPIToken=ops@pve!t=secret").subprotocols("binary")
+                .buildAsync(uri, collector).join();
+        assertThat(socket.getSubprotocol()).isEqualTo("binary");
+        socket.sendText(console.path("user").asString() + ":" + console.path("ticket").asString() + "\n", true).join();
+        assertThat(collector.next()).isEqualTo("OK");
+        socket.sendText("0:8:through\n", true).join();
+        StringBuilder echoed = new StringBuilder();
+        while (!echoed.toString().contains("through\n")) {
+            echoed.append(collector.next());
+        }
+        socket.sendClose(WebSocket.NORMAL_CLOSURE, "").join();
+
+        // the owner's refusal of a wrong ticket is the answer to the upgrade, as on the owner itself
+        URI wrong = URI.create("wss://127.0.0.1:" + front.port() + "/api2/json/nodes/n/test/100/vncwebsocket?port="
+                + console.path("port").asInt() + "&vncticket=PVEVNC:wrong");
+        assertThatThrownBy(() -> http.newWebSocketBuilder().header("Authorization", "PVEAPIToken=ops@pve!t=secret")
+                .buildAsync(wrong, new Collector()).join())
+                .hasCauseInstanceOf(WebSocketHandshakeException.class)
+                .satisfies(e -> assertThat(((WebSocketHandshakeException) e.getCause()).getResponse().statusCode()).isEqualTo(403));
     }
 
     @Test
