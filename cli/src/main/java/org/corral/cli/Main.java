@@ -458,7 +458,8 @@ public final class Main {
     private static ApiClient client(Map<String, String> params) throws Exception {
         String host = params.remove("host");
         String token = Optional.ofNullable(params.remove("token")).orElse(System.getenv("CORRAL_API_TOKEN"));
-        Optional<String> fingerprint = Optional.ofNullable(params.remove("fingerprint"));
+        // --fingerprint pins a remote node's certificate; on the local node it stays a parameter (cluster join's)
+        Optional<String> fingerprint = host != null ? Optional.ofNullable(params.remove("fingerprint")) : Optional.empty();
         Path dataDir = Path.of(Optional.ofNullable(params.remove("data-dir")).orElse("/var/lib/corral"));
         if (host != null) {
             if (token == null) {

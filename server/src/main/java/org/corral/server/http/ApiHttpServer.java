@@ -71,16 +71,12 @@ public final class ApiHttpServer implements AutoCloseable {
         this.app = Javalin.create(cfg -> {
             cfg.concurrency.useVirtualThreads = true;
             cfg.startup.showJavalinBanner = false;
-            cfg.jetty.addConnector((server, httpConfig) -> {
-                HttpConfiguration https = new HttpConfiguration(httpConfig);
-                https.setSendServerVersion(false);
-                https.addCustomizer(NodeTls.secureRequestCustomizer());
-                https.addCustomizer(new ReasonPhrase());
-                connector = new ServerConnector(server, tls, new HttpConnectionFactory(https));
-                connector.setHost(bind);
-                connector.setPort(port);
-                return connector;
-            });
+            cfg.jetty.addConnector((server, httpConfig) -> connector = connector(server, httpConfig, tls, bind, port));
+            if (port != 0 && !servesLoopback(bind)) {
+                // the local tools (./corral with the local root credentials) talk to 127.0.0.1, as
+                // Proxmox's pvesh reaches its node locally, also when the API is bound to one address
+                cfg.jetty.addConnector((server, httpConfig) -> connector(server, httpConfig, tls, "127.0.0.1", port));
+            }
             for (ApiMethod method : dispatcher.registry().methods()) {
                 if (method.isWebSocket()) {
                     for (String prefix : List.of("/api2/json", "/api2/extjs")) {
@@ -332,6 +328,23 @@ public final class ApiHttpServer implements AutoCloseable {
             }
         }
         return user.get();
+    }
+
+    private static ServerConnector connector(org.eclipse.jetty.server.Server server, HttpConfiguration httpConfig,
+            SslContextFactory.Server tls, String host, int port) {
+        HttpConfiguration https = new HttpConfiguration(httpConfig);
+        https.setSendServerVersion(false);
+        https.addCustomizer(NodeTls.secureRequestCustomizer());
+        https.addCustomizer(new ReasonPhrase());
+        ServerConnector connector = new ServerConnector(server, tls, new HttpConnectionFactory(https));
+        connector.setHost(host);
+        connector.setPort(port);
+        return connector;
+    }
+
+    /** Whether a connector bound to {@code bind} already answers on 127.0.0.1. */
+    private static boolean servesLoopback(String bind) {
+        return List.of("0.0.0.0", "*", "::", "[::]").contains(bind) || isLoopback(bind);
     }
 
     private static boolean isLoopback(String address) {

@@ -1,0 +1,153 @@
+package org.corral.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.corral.server.CorralDaemon;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 11 end to end: three `corral up` processes, each in its own network namespace on one test
+ * bridge, form a cluster with `corral cluster` (root's verbs, with join tokens; a made-up token is
+ * refused), and then python3-proxmoxer finds that they serve each other's calls: every node sees three members and a quorum, a user made on node 1 logs in on node 3,
+ * and a VM made on node 2 through node 1 is read through node 3.
+ */
+class ClusterNamespacesIT {
+    private static final String PASSWORD = "cluster-e2e-admin-1";
+
+    @Test
+    void threeNodesInTheirOwnNamespacesFormAClusterThroughProxmoxer() throws Exception {
+        String tag = Integer.toString(ThreadLocalRandom.current().nextInt(100, 999));
+        String bridge = "corrcl" + tag;
+        String subnet = "10.79." + (Integer.parseInt(tag) % 250) + ".";
+        Path base = Files.createTempDirectory(Path.of("/var/tmp"), "corral-cluster-e2e-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        List<Process> nodes = new ArrayList<>();
+        List<String> namespaces = new ArrayList<>();
+        List<String> addresses = new ArrayList<>();
+        int port = 8006;
+        try {
+            E2e.quietly("ip", "link", "del", bridge);
+            E2e.run("ip", "link", "add", bridge, "type", "bridge");
+            E2e.run("ip", "addr", "add", subnet + "1/24", "dev", bridge);
+            E2e.run("ip", "link", "set", bridge, "up");
+            for (int i = 1; i <= 3; i++) {
+                String ns = "corrcl" + tag + "n" + i;
+                String address = subnet + (10 + i);
+                E2e.run("ip", "netns", "add", ns);
+                namespaces.add(ns);
+                E2e.run("ip", "link", "add", "cc" + tag + "h" + i, "type", "veth", "peer", "name", "cc" + tag + "g" + i);
+                E2e.run("ip", "link", "set", "cc" + tag + "g" + i, "netns", ns);
+                E2e.run("ip", "link", "set", "cc" + tag + "h" + i, "master", bridge, "up");
+                E2e.run("ip", "-n", ns, "addr", "add", address + "/24", "dev", "cc" + tag + "g" + i);
+                E2e.run("ip", "-n", ns, "link", "set", "cc" + tag + "g" + i, "up");
+                E2e.run("ip", "-n", ns, "link", "set", "lo", "up");
+                addresses.add(address);
+            }
+            for (int i = 1; i <= 3; i++) {
+                nodes.add(startNode(namespaces.get(i - 1), base.resolve("n" + i), addresses.get(i - 1), port, "pve" + i));
+            }
+            for (int i = 1; i <= 3; i++) {
+                awaitReady(nodes.get(i - 1), base.resolve("n" + i));
+            }
+            // as on Proxmox, forming the cluster is root's: `corral cluster` with the node's local root credentials
+            String create = cli(namespaces.get(0), base.resolve("n1"), "cluster", "create", "lab");
+            awaitTask(namespaces.get(0), base.resolve("n1"), "pve1", upid(create));
+            String fingerprint = tools.jackson.databind.json.JsonMapper.builder().build()
+                    .readTree(Files.readString(CorralDaemon.localAccessFile(base.resolve("n1/data")))).path("fingerprint").asString();
+            String wrongToken = cli(namespaces.get(1), base.resolve("n2"), "cluster", "join", addresses.get(0) + ":" + port,
+                    "--fingerprint", fingerprint, "--token", "corral-join-made-up");
+            assertThat(taskExit(namespaces.get(1), base.resolve("n2"), "pve2", upid(wrongToken))).contains("invalid or used join token");
+            for (int i = 2; i <= 3; i++) {
+                String token = java.util.regex.Pattern.compile("corral-join-[A-Za-z0-9_-]+")
+                        .matcher(cli(namespaces.get(0), base.resolve("n1"), "cluster", "token")).results().findFirst().orElseThrow().group();
+                String join = cli(namespaces.get(i - 1), base.resolve("n" + i), "cluster", "join", addresses.get(0) + ":" + port,
+                        "--fingerprint", fingerprint, "--token", token);
+                assertThat(taskExit(namespaces.get(i - 1), base.resolve("n" + i), "pve" + i, upid(join))).isEqualTo("OK");
+            }
+            Path script = E2e.resource(base, "cluster_e2e.py");
+            assertThat(E2e.python(script, Integer.toString(port), PASSWORD, addresses.get(0), addresses.get(1), addresses.get(2)))
+                    .contains("CLUSTER OK");
+        } catch (AssertionError | Exception e) {
+            for (int i = 1; i <= 3; i++) {
+                E2e.printNodeLog(base.resolve("n" + i));
+            }
+            throw e;
+        } finally {
+            for (Process node : nodes) {
+                node.destroyForcibly();
+                node.waitFor(30, TimeUnit.SECONDS);
+            }
+            for (String ns : namespaces) {
+                E2e.quietly("ip", "netns", "del", ns);
+            }
+            E2e.quietly("ip", "link", "del", bridge);
+            E2e.deleteTree(base);
+        }
+    }
+
+    /** {@code corral ARGS} inside {@code namespace} for the node in {@code dir}; answers its output. */
+    private static String cli(String namespace, Path dir, String... args) throws Exception {
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace, java, "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--data-dir", dir.resolve("data").toString()));
+        return E2e.run(command.toArray(String[]::new));
+    }
+
+    private static String upid(String output) {
+        return java.util.regex.Pattern.compile("UPID:[^\\s\"]+").matcher(output).results().findFirst()
+                .orElseThrow(() -> new AssertionError("no UPID in: " + output)).group();
+    }
+
+    /** The exit status of a task, once it ended; the node may restart meanwhile (a join). */
+    private static String taskExit(String namespace, Path dir, String node, String upid) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        while (System.nanoTime() < deadline) {
+            try {
+                String out = cli(namespace, dir, "api", "get", "/nodes/" + node + "/tasks/" + upid + "/status", "--output-format", "json");
+                var status = tools.jackson.databind.json.JsonMapper.builder().build().readTree(out.substring(out.indexOf('{')));
+                if (status.path("status").asString().equals("stopped")) {
+                    return status.path("exitstatus").asString();
+                }
+            } catch (java.io.IOException restarting) {
+                // the node restarts its services at the end of a join
+            }
+            Thread.sleep(500);
+        }
+        throw new AssertionError("task " + upid + " did not end");
+    }
+
+    private static void awaitTask(String namespace, Path dir, String node, String upid) throws Exception {
+        assertThat(taskExit(namespace, dir, node, upid)).isEqualTo("OK");
+    }
+
+    /** {@code corral up} inside {@code namespace}, bound to its address there. */
+    private static Process startNode(String namespace, Path dir, String address, int port, String name) throws Exception {
+        Path dataDir = Files.createDirectories(dir).resolve("data");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        return new ProcessBuilder("ip", "netns", "exec", namespace, java, "--enable-native-access=ALL-UNNAMED",
+                "-Djdk.tls.client.enableCAExtension=true", "-cp", System.getProperty("java.class.path"), Main.class.getName(), "up",
+                "--data-dir", dataDir.toString(), "--port", Integer.toString(port), "--bind", address, "--node", name,
+                "--admin-password", PASSWORD, "--firewall", "off")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("daemon.log").toFile())).start();
+    }
+
+    private static void awaitReady(Process process, Path dir) throws Exception {
+        Path dataDir = dir.resolve("data");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!Files.exists(CorralDaemon.localAccessFile(dataDir))) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new IllegalStateException("node did not start: " + Files.readString(dir.resolve("daemon.log")));
+            }
+            Thread.sleep(200);
+        }
+    }
+}
