@@ -29,12 +29,15 @@ import org.corral.access.config.TokenSecretsCodec;
 import org.corral.access.config.User;
 import org.corral.access.config.UserConfig;
 import org.corral.access.config.UserConfigCodec;
+import org.corral.access.realm.LdapRealm;
 import org.corral.access.realm.PamRealm;
 import org.corral.access.realm.PveRealm;
 import org.corral.core.access.AuthContext;
 import org.corral.core.access.Privilege;
 import org.corral.core.config.Digest;
+import org.corral.core.config.ConfigFile;
 import org.corral.core.error.ParameterError;
+import org.corral.core.task.TaskManager;
 
 /**
  * What the access API methods work with: the current user.cfg and domains.cfg, compare-and-set
@@ -57,14 +60,17 @@ public final class AccessService {
     private final LoginThrottle throttle;
     private final PasswordStore passwords;
     private final TwoFactor twoFactor;
+    private final Optional<TaskManager> tasks;
 
-    AccessService(AccessFiles files, Clock clock, AccessSettings settings, PasswordHasher hasher) {
+    AccessService(AccessFiles files, Clock clock, AccessSettings settings, PasswordHasher hasher, Optional<TaskManager> tasks) {
         this.files = requireNonNull(files, "files is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.settings = requireNonNull(settings, "settings is null");
         this.passwords = new ShadowPasswords();
         this.realms = new Realms(List.of(new PveRealm(passwords, hasher),
-                new PamRealm(settings.pamService())));
+                new PamRealm(settings.pamService()), new LdapRealm("ldap", this::bindPassword),
+                new LdapRealm("ad", this::bindPassword)));
+        this.tasks = requireNonNull(tasks, "tasks is null");
         this.ticketVerifier = new TicketVerifier(() -> new TicketVerifier.Keys(files.ticketKey.get(), files.previousTicketKey.get()),
                 clock, settings.ticketLifetime(), TicketVerifier.DEFAULT_CACHE_SIZE);
         this.csrfTokens = new CsrfTokens(() -> files.key(files.csrfKey), clock, settings.ticketLifetime());
@@ -117,6 +123,33 @@ public final class AccessService {
     /** Second factors: priv/tfa.cfg, login challenges and their responses. */
     public TwoFactor twoFactor() {
         return twoFactor;
+    }
+
+    /** The node's worker tasks, where the node runs them (realm syncs run as tasks). */
+    public Optional<TaskManager> tasks() {
+        return tasks;
+    }
+
+    /** Where an LDAP or AD realm's bind password is kept. */
+    static String bindPasswordPath(String realm) {
+        return "priv/ldap/" + realm + ".pw";
+    }
+
+    /** The stored bind password of an LDAP or AD realm. */
+    public Optional<String> bindPassword(String realm) {
+        return files.store().read(bindPasswordPath(realm)).map(ConfigFile::text).map(t -> t.endsWith("\n") ? t.substring(0, t.length() - 1) : t);
+    }
+
+    /** Stores (or with an empty value, removes) an LDAP or AD realm's bind password; answers the previous one. */
+    public Optional<String> setBindPassword(String realm, Optional<String> password) {
+        Optional<String> old = bindPassword(realm);
+        String path = bindPasswordPath(realm);
+        if (password.isPresent()) {
+            files.store().overwrite(path, password.get() + "\n");
+        } else {
+            files.store().read(path).ifPresent(file -> files.store().delete(path, file.version()));
+        }
+        return old;
     }
 
     public PasswordStore passwords() {
