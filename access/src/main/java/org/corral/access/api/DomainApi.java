@@ -277,7 +277,9 @@ public final class DomainApi implements ApiModule {
             }
         }
         for (String key : DN_OPTIONS) {
-            if (r.has(key) && !r.string(key).isEmpty() && !DN.isValidDN(r.string(key))) {
+            // AD also takes user@domain as the bind name
+            boolean principal = key.equals("bind_dn") && type.type().equals("ad") && r.has(key) && r.string(key).contains("@");
+            if (r.has(key) && !r.string(key).isEmpty() && !principal && !DN.isValidDN(r.string(key))) {
                 throw new ParameterError(key, "invalid DN '" + r.string(key) + "'");
             }
         }

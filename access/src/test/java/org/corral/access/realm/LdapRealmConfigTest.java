@@ -39,20 +39,12 @@ class LdapRealmConfigTest {
                 "filter", "(objectClass=inetOrgPerson)", "sync_attributes", "email=mail,firstname=givenName",
                 "sync-defaults-options", "scope=both,remove-vanished=acl;entry,enable-new=0", "comment", "Corporate");
 
-        assertThat(fx.store.text("domains.cfg")).contains("""
-                ldap: corp
-                \tcomment Corporate
-                \tbase_dn ou=people,dc=example,dc=com
-                \tbind_dn cn=reader,dc=example,dc=com
-                \tfilter (objectClass=inetOrgPerson)
-                \tmode ldaps
-                \tport 636
-                \tserver1 ldap.example.com
-                \tsync-defaults-options scope=both,remove-vanished=acl;entry,enable-new=0
-                \tsync_attributes email=mail,firstname=givenName
-                \tuser_attr uid
-                \tverify 1
-                """).doesNotContain("bind-secret");
+        assertThat(fx.store.text("domains.cfg")).contains("ldap: corp\n\tcomment Corporate\n",
+                "\tbase_dn ou=people,dc=example,dc=com\n", "\tbind_dn cn=reader,dc=example,dc=com\n",
+                "\tfilter (objectClass=inetOrgPerson)\n", "\tmode ldaps\n", "\tport 636\n", "\tserver1 ldap.example.com\n",
+                "\tsync-defaults-options scope=both,remove-vanished=acl;entry,enable-new=0\n",
+                "\tsync_attributes email=mail,firstname=givenName\n", "\tuser_attr uid\n", "\tverify 1\n")
+                .doesNotContain("bind-secret");
         assertThat(fx.store.text("priv/ldap/corp.pw")).isEqualTo("bind-secret\n");
         @SuppressWarnings("unchecked")
         Map<String, Object> read = (Map<String, Object>) fx.call(GET, "/access/domains/corp", ADMIN);
@@ -79,7 +71,7 @@ class LdapRealmConfigTest {
         assertRefused("domain", "realm", "corp", "type", "ad", "server1", "dc1.example.com");
         fx.call(POST, "/access/domains", ADMIN, "realm", "corp", "type", "ad", "server1", "dc1.example.com",
                 "domain", "example.com", "mode", "ldap+starttls");
-        assertThat(fx.store.text("domains.cfg")).contains("ad: corp\n\tdomain example.com\n\tmode ldap+starttls\n");
+        assertThat(fx.store.text("domains.cfg")).contains("ad: corp\n", "\tdomain example.com\n", "\tmode ldap+starttls\n");
     }
 
     @Test
