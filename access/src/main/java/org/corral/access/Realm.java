@@ -4,7 +4,7 @@ import java.util.Set;
 import org.corral.access.config.RealmConfig;
 
 /**
- * One type of authentication realm ({@code pve}, {@code pam}; later {@code ldap}, {@code ad},
+ * One type of authentication realm ({@code pve}, {@code pam}, {@code ldap}, {@code ad}; later
  * {@code openid}): checks passwords of the users of realms of its type, and stores them where it
  * can. One class per type, registered in {@link Realms}.
  */

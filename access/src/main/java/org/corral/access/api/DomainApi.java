@@ -95,7 +95,9 @@ public final class DomainApi implements ApiModule {
                         .description("Comma separated list of key=value pairs for specifying which LDAP attributes map to which "
                                 + "PVE user field. For example, to map the LDAP attribute 'mail' to PVEs 'email', write "
                                 + "'email=mail'. By default, each PVE user field is represented  by an LDAP attribute of the same name."))
-                .parameter("case-sensitive", Schema.bool().optional().defaultValue(1).description("username is case-sensitive"));
+                .parameter("case-sensitive", Schema.bool().optional().defaultValue(1).description("username is case-sensitive"))
+                .parameter("check-connection", Schema.bool().optional().defaultValue(0)
+                        .description("Check bind connection to the server."));
     }
 
     private static final String ADDRESS = "[A-Za-z0-9.:\\[\\]_-]+";
@@ -168,6 +170,14 @@ public final class DomainApi implements ApiModule {
                                 .description("Enable newly synced users immediately."))
                         .parameter("dry-run", Schema.bool().optional().defaultValue(0)
                                 .description("If set, does not write anything."))
+                        .parameter("full", Schema.bool().optional()
+                                .description("DEPRECATED: use 'remove-vanished' instead. If set, uses the LDAP Directory as "
+                                        + "source of truth, deleting users or groups not returned from the sync and removing "
+                                        + "all locally modified properties of synced users. If not set, only syncs information "
+                                        + "which is present in the synced data, and does not delete or modify anything else."))
+                        .parameter("purge", Schema.bool().optional()
+                                .description("DEPRECATED: use 'remove-vanished' instead. Remove ACLs for users or groups which "
+                                        + "were removed from the config during a sync."))
                         .returns(Schema.string().description("Worker Task-UPID"))
                         .handler(this::sync));
     }
@@ -227,6 +237,7 @@ public final class DomainApi implements ApiModule {
         checkOptions(r, impl, List.of());
         RealmConfig created = apply(new RealmConfig(realm, type, Map.of()), r);
         checkRequired(created, impl);
+        checkConnection(r, impl, created, r.optionalString("password"));
         access.updateDomains(Optional.empty(), domains -> {
             if (domains.realm(realm).isPresent()) {
                 throw new Conflict("add auth server failed: domain '" + realm + "' already exists");
@@ -316,8 +327,27 @@ public final class DomainApi implements ApiModule {
         }
     }
 
+    /** With check-connection set, refuses a realm whose servers can't be reached or refuse the bind. */
+    private static void checkConnection(ApiRequest r, Realm type, RealmConfig config, Optional<String> password) {
+        if (!r.has("check-connection") || !r.bool("check-connection")) {
+            return;
+        }
+        if (!(type instanceof LdapRealm ldap)) {
+            throw new ParameterError("check-connection", "unexpected property for realm type '" + type.type() + "'");
+        }
+        try {
+            ldap.checkConnection(config, password);
+        } catch (LDAPException e) {
+            throw new ParameterError("check-connection", "connection check failed: " + e.getMessage());
+        }
+    }
+
     private static void checkRequired(RealmConfig config, Realm type) {
         if (type instanceof LdapRealm ldap) {
+            if (config.option("cert").isPresent() != config.option("certkey").isPresent()) {
+                throw new ParameterError(config.option("cert").isPresent() ? "certkey" : "cert",
+                        "a client certificate needs both cert and certkey");
+            }
             for (String key : ldap.required()) {
                 if (config.option(key).filter(v -> !v.isEmpty()).isEmpty()) {
                     throw new ParameterError(key, "property is missing and it is not optional");
@@ -393,6 +423,15 @@ public final class DomainApi implements ApiModule {
         RealmConfig current = access.domains().realm(realm)
                 .orElseThrow(() -> new NotFound("update auth server failed: domain '" + realm + "' does not exist"));
         access.realmOf(current).ifPresent(type -> checkOptions(r, type, delete));
+        if (r.has("check-connection") && r.bool("check-connection")) {
+            RealmConfig next = current;
+            for (String key : delete) {
+                next = next.without(key);
+            }
+            Optional<String> password = r.has("password") ? r.optionalString("password")
+                    : delete.contains("password") ? Optional.empty() : access.bindPassword(realm);
+            checkConnection(r, access.realmOf(current).orElseThrow(), apply(next, r), password);
+        }
         access.updateDomains(r.optionalString("digest"), domains -> {
             RealmConfig config = domains.realm(realm)
                     .orElseThrow(() -> new NotFound("update auth server failed: domain '" + realm + "' does not exist"));
@@ -456,9 +495,20 @@ public final class DomainApi implements ApiModule {
         String removeText = r.optionalString("remove-vanished").orElse(defaults.getOrDefault("remove-vanished", "none"));
         Set<String> remove;
         try {
-            remove = LdapSync.parseRemoveVanished(removeText);
+            remove = new java.util.TreeSet<>(LdapSync.parseRemoveVanished(removeText));
         } catch (IllegalArgumentException e) {
             throw new ParameterError("remove-vanished", e.getMessage());
+        }
+        // the deprecated flags, as Proxmox maps them when remove-vanished is not given
+        if (!r.has("remove-vanished") && !defaults.containsKey("remove-vanished")) {
+            boolean full = r.has("full") ? r.bool("full") : "1".equals(defaults.get("full"));
+            boolean purge = r.has("purge") ? r.bool("purge") : "1".equals(defaults.get("purge"));
+            if (full) {
+                remove.addAll(List.of("entry", "properties"));
+            }
+            if (purge) {
+                remove.add("acl");
+            }
         }
         boolean enableNew = r.has("enable-new") ? r.bool("enable-new") : !"0".equals(defaults.get("enable-new"));
         boolean dryRun = r.has("dry-run") && r.bool("dry-run");

@@ -14,6 +14,7 @@ import com.unboundid.ldap.sdk.SearchScope;
 import com.unboundid.ldap.sdk.extensions.StartTLSExtendedRequest;
 import com.unboundid.util.ssl.HostNameSSLSocketVerifier;
 import com.unboundid.util.ssl.JVMDefaultTrustManager;
+import com.unboundid.util.ssl.PEMFileKeyManager;
 import com.unboundid.util.ssl.PEMFileTrustManager;
 import com.unboundid.util.ssl.SSLUtil;
 import com.unboundid.util.ssl.TrustAllTrustManager;
@@ -27,6 +28,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import org.corral.access.AuthenticationException;
@@ -125,20 +127,35 @@ public final class LdapRealm implements Realm {
 
     /** Binds with bind_dn and the stored password when the realm has them; stays anonymous otherwise. */
     void bindService(LDAPConnection connection, RealmConfig realm) throws LDAPException {
+        bindService(connection, realm, bindPasswords.apply(realm.realm()));
+    }
+
+    private static void bindService(LDAPConnection connection, RealmConfig realm, Optional<String> password) throws LDAPException {
         Optional<String> bindDn = realm.option("bind_dn").filter(d -> !d.isBlank());
         if (bindDn.isPresent()) {
-            String password = bindPasswords.apply(realm.realm()).orElse("");
-            connection.bind(bindDn.get(), password);
-        } else if (type.equals("ad")) {
-            // AD wants a bind for searches too; the bind_dn may be user@domain there
-            log.debug("AD realm {} searches anonymously", realm.realm());
+            connection.bind(bindDn.get(), password.orElse(""));
+        }
+    }
+
+    /**
+     * Proxmox's {@code check-connection}: connects to the realm's servers and binds with bind_dn
+     * and {@code password} (anonymous without bind_dn). Throws the LDAP error when that fails.
+     */
+    public void checkConnection(RealmConfig realm, Optional<String> password) throws LDAPException {
+        try (LDAPConnection connection = connect(realm)) {
+            bindService(connection, realm, password);
         }
     }
 
     /** A connection to server1, or to server2 when server1 can't be reached, with the realm's TLS mode. */
     public LDAPConnection connect(RealmConfig realm) throws LDAPException {
         String mode = mode(realm);
-        int port = realm.option("port").map(Integer::parseInt).orElse(mode.equals("ldaps") ? 636 : 389);
+        int port;
+        try {
+            port = realm.option("port").map(Integer::parseInt).orElse(mode.equals("ldaps") ? 636 : 389);
+        } catch (NumberFormatException e) {
+            throw new LDAPException(ResultCode.PARAM_ERROR, "invalid port of realm '" + realm.realm() + "'");
+        }
         List<String> servers = new ArrayList<>();
         realm.option("server1").filter(s -> !s.isBlank()).ifPresent(servers::add);
         realm.option("server2").filter(s -> !s.isBlank()).ifPresent(servers::add);
@@ -169,7 +186,7 @@ public final class LdapRealm implements Realm {
         if (mode.equals("ldap")) {
             return new LDAPConnection(options, server, port);
         }
-        SSLUtil ssl = new SSLUtil(trustManager(verify, realm));
+        SSLUtil ssl = new SSLUtil(keyManager(realm), trustManager(verify, realm));
         try {
             if (mode.equals("ldaps")) {
                 return new LDAPConnection(ssl.createSSLSocketFactory(), options, server, port);
@@ -188,6 +205,23 @@ public final class LdapRealm implements Realm {
             }
         } catch (GeneralSecurityException e) {
             throw new LDAPException(ResultCode.CONNECT_ERROR, "TLS setup failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The client certificate of cert and certkey (PEM files), none without them. */
+    private static KeyManager keyManager(RealmConfig realm) throws LDAPException {
+        Optional<String> cert = realm.option("cert").filter(p -> !p.isBlank());
+        Optional<String> key = realm.option("certkey").filter(p -> !p.isBlank());
+        if (cert.isEmpty() && key.isEmpty()) {
+            return null;
+        }
+        if (cert.isEmpty() || key.isEmpty()) {
+            throw new LDAPException(ResultCode.PARAM_ERROR, "a client certificate needs both cert and certkey");
+        }
+        try {
+            return new PEMFileKeyManager(new File(cert.get()), new File(key.get()));
+        } catch (GeneralSecurityException e) {
+            throw new LDAPException(ResultCode.PARAM_ERROR, "can't read the client certificate: " + e.getMessage());
         }
     }
 

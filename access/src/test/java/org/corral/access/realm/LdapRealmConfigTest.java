@@ -92,6 +92,7 @@ class LdapRealmConfigTest {
         assertRefused("sync-defaults-options", with(base, "sync-defaults-options", "remove-vanished=all"));
         assertRefused("password", with(base, "password", "two\nlines"));
         assertRefused("capath", with(base, "capath", "relative/certs"));
+        assertRefused("certkey", with(base, "cert", "/etc/corral/client.pem"));
         assertThatThrownBy(() -> fx.call(PUT, "/access/domains/pve", ADMIN, "password", "x"))
                 .isInstanceOfSatisfying(ParameterError.class, e -> assertThat(e.errors()).containsKey("password"));
         assertThatThrownBy(() -> fx.call(POST, "/access/domains/pve/sync", ADMIN, "scope", "users"))

@@ -46,6 +46,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.corral.access.AccessFixture;
+import org.corral.core.error.ParameterError;
 import org.corral.core.error.Unauthorized;
 import org.corral.core.node.Node;
 import org.corral.core.task.LogLine;
@@ -221,6 +222,15 @@ class LdapRealmIT {
                     "bind_dn", ROOT_DN, "password", ROOT_PW));
             fx.call(POST, "/access/domains", ADMIN, realm("stls", "ldap+starttls", ldapPort, "verify", "1", "capath", cert));
             fx.call(POST, "/access/domains", ADMIN, realm("untrusted", "ldaps", ldapsPort, "verify", "1"));
+            String before = fx.store.text("domains.cfg");
+            assertThatThrownBy(() -> fx.call(POST, "/access/domains", ADMIN, realm("checked", "ldaps", ldapsPort, "verify", "1",
+                    "capath", cert, "bind_dn", ROOT_DN, "password", "wrong-bind-pw", "check-connection", "1")))
+                    .isInstanceOfSatisfying(ParameterError.class, e -> assertThat(e.errors()).containsKey("check-connection"));
+            assertThat(fx.store.text("domains.cfg")).isEqualTo(before);
+            assertThat(fx.store.read("priv/ldap/checked.pw")).isEmpty();
+            fx.call(POST, "/access/domains", ADMIN, realm("checked", "ldaps", ldapsPort, "verify", "1",
+                    "capath", cert, "bind_dn", ROOT_DN, "password", ROOT_PW, "check-connection", "1"));
+            assertThat(fx.store.text("domains.cfg")).contains("ldap: checked\n").doesNotContain("check-connection");
             for (String realm : List.of("plain", "secure", "stls", "untrusted")) {
                 fx.call(POST, "/access/users", ADMIN, "userid", "alice@" + realm);
             }
