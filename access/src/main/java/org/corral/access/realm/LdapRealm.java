@@ -29,7 +29,7 @@ import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import javax.net.ssl.KeyManager;
-import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
 import org.corral.access.AuthenticationException;
 import org.corral.access.Realm;
@@ -188,13 +188,25 @@ public final class LdapRealm implements Realm {
         }
         SSLUtil ssl = new SSLUtil(keyManager(realm), trustManager(verify, realm));
         try {
-            if (mode.equals("ldaps")) {
-                return new LDAPConnection(ssl.createSSLSocketFactory(), options, server, port);
+            Optional<String> version = realm.option("sslversion").filter(v -> !v.isBlank());
+            SSLSocketFactory factory;
+            if (version.isEmpty()) {
+                factory = ssl.createSSLSocketFactory();
+            } else {
+                try {
+                    // the context's own factory: the SDK's would set its default protocols again on connect
+                    factory = new ProtocolSocketFactory(ssl.createSSLContext().getSocketFactory(),
+                            ProtocolSocketFactory.protocol(version.get()));
+                } catch (IllegalArgumentException e) {
+                    throw new LDAPException(ResultCode.PARAM_ERROR, e.getMessage());
+                }
             }
-            SSLContext context = ssl.createSSLContext();
+            if (mode.equals("ldaps")) {
+                return new LDAPConnection(factory, options, server, port);
+            }
             LDAPConnection connection = new LDAPConnection(options, server, port);
             try {
-                var result = connection.processExtendedOperation(new StartTLSExtendedRequest(context));
+                var result = connection.processExtendedOperation(new StartTLSExtendedRequest(factory));
                 if (result.getResultCode() != ResultCode.SUCCESS) {
                     throw new LDAPException(result.getResultCode(), "StartTLS failed: " + result.getDiagnosticMessage());
                 }

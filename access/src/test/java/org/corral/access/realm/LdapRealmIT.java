@@ -231,7 +231,9 @@ class LdapRealmIT {
             fx.call(POST, "/access/domains", ADMIN, realm("checked", "ldaps", ldapsPort, "verify", "1",
                     "capath", cert, "bind_dn", ROOT_DN, "password", ROOT_PW, "check-connection", "1"));
             assertThat(fx.store.text("domains.cfg")).contains("ldap: checked\n").doesNotContain("check-connection");
-            for (String realm : List.of("plain", "secure", "stls", "untrusted")) {
+            fx.call(POST, "/access/domains", ADMIN, realm("tls13", "ldap+starttls", ldapPort, "sslversion", "tlsv1_3"));
+            fx.call(POST, "/access/domains", ADMIN, realm("tls10", "ldaps", ldapsPort, "sslversion", "tlsv1"));
+            for (String realm : List.of("plain", "secure", "stls", "untrusted", "tls13", "tls10")) {
                 fx.call(POST, "/access/users", ADMIN, "userid", "alice@" + realm);
             }
 
@@ -241,6 +243,9 @@ class LdapRealmIT {
             assertThatThrownBy(() -> login(fx, "alice@secure", "Wrong-Secret-1")).isInstanceOf(Unauthorized.class)
                     .hasMessageContaining("authentication failure");
             assertThatThrownBy(() -> login(fx, "alice@stls", "")).isInstanceOf(Exception.class);
+            // sslversion pins the protocol: TLS 1.3 is there, TLS 1.0 is disabled in the JVM (and GnuTLS)
+            assertThatCode(() -> login(fx, "alice@tls13", "Alice-Secret-1")).doesNotThrowAnyException();
+            assertThatThrownBy(() -> login(fx, "alice@tls10", "Alice-Secret-1")).isInstanceOf(Unauthorized.class);
             // the self-signed certificate is not in the JVM's trust store: verify refuses the server
             assertThatThrownBy(() -> login(fx, "alice@untrusted", "Alice-Secret-1")).isInstanceOf(Unauthorized.class);
         }
