@@ -22,6 +22,7 @@ import org.corral.access.config.AclEntry;
 import org.corral.access.config.ApiToken;
 import org.corral.access.config.DomainsCodec;
 import org.corral.access.config.DomainsConfig;
+import org.corral.access.config.ProxmoxText;
 import org.corral.access.config.Pool;
 import org.corral.access.config.RealmConfig;
 import org.corral.access.config.ShadowCodec;
@@ -365,6 +366,24 @@ public final class AccessService {
         Map<String, Integer> flags = new TreeMap<>();
         privileges.flags().forEach((privilege, propagate) -> flags.put(privilege.proxmoxName(), propagate ? 1 : 0));
         return flags;
+    }
+
+    /**
+     * Proxmox's {@code lookup_username}: in a realm with {@code case-sensitive 0} the user of
+     * user.cfg whose id matches ignoring case (refused when several do); else {@code userid} as given.
+     */
+    public String lookupUsername(String userid) {
+        Optional<Ids.UserId> id = Ids.user(userid);
+        if (id.isEmpty() || domains().realm(id.get().realm()).flatMap(r -> r.option("case-sensitive"))
+                .map(ProxmoxText::truthy).orElse(true)) {
+            return userid;
+        }
+        List<String> matches = users().users().keySet().stream().filter(u -> u.equalsIgnoreCase(userid)).toList();
+        if (matches.size() > 1) {
+            throw new AuthenticationException("ambiguous case insensitive match of username '" + userid
+                    + "', cannot safely grant access!");
+        }
+        return matches.isEmpty() ? userid : matches.get(0);
     }
 
     /** The realm's config and its implementation; refuses unknown realms and unsupported types. */

@@ -41,6 +41,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -233,9 +234,17 @@ class LdapRealmIT {
             assertThat(fx.store.text("domains.cfg")).contains("ldap: checked\n").doesNotContain("check-connection");
             fx.call(POST, "/access/domains", ADMIN, realm("tls13", "ldap+starttls", ldapPort, "sslversion", "tlsv1_3"));
             fx.call(POST, "/access/domains", ADMIN, realm("tls10", "ldaps", ldapsPort, "sslversion", "tlsv1"));
-            for (String realm : List.of("plain", "secure", "stls", "untrusted", "tls13", "tls10")) {
+            fx.call(POST, "/access/domains", ADMIN, realm("ci", "ldap", ldapPort, "case-sensitive", "0"));
+            for (String realm : List.of("plain", "secure", "stls", "untrusted", "tls13", "tls10", "ci")) {
                 fx.call(POST, "/access/users", ADMIN, "userid", "alice@" + realm);
             }
+
+            // a case-insensitive realm finds alice@ci for ALICE@ci; a case-sensitive one does not
+            @SuppressWarnings("unchecked")
+            Map<String, Object> ticket = (Map<String, Object>) fx.call(POST, "/access/ticket", ANONYMOUS,
+                    "username", "ALICE@ci", "password", "Alice-Secret-1");
+            assertThat(ticket).containsEntry("username", "alice@ci");
+            assertThatThrownBy(() -> login(fx, "ALICE@plain", "Alice-Secret-1")).isInstanceOf(Unauthorized.class);
 
             assertThatCode(() -> login(fx, "alice@plain", "Alice-Secret-1")).doesNotThrowAnyException();
             assertThatCode(() -> login(fx, "alice@secure", "Alice-Secret-1")).doesNotThrowAnyException();
