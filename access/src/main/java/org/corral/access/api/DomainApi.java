@@ -398,8 +398,10 @@ public final class DomainApi implements ApiModule {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("type", config.type());
         config.options().forEach((key, value) -> {
-            if (key.equals("default")) {
+            if (key.equals("default") || BOOL_OPTIONS.contains(key)) {
                 result.put(key, ProxmoxText.truthy(value) ? 1 : 0);
+            } else if (key.equals("port") && value.matches("\\d{1,5}")) {
+                result.put(key, Integer.parseInt(value));
             } else if (!value.isEmpty()) {
                 result.put(key, value);
             }

@@ -49,7 +49,7 @@ class LdapRealmConfigTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> read = (Map<String, Object>) fx.call(GET, "/access/domains/corp", ADMIN);
         assertThat(read).containsEntry("type", "ldap").containsEntry("server1", "ldap.example.com")
-                .containsEntry("verify", "1").doesNotContainKey("password");
+                .containsEntry("verify", 1).containsEntry("port", 636).doesNotContainKey("password");
         assertThat(read.toString()).doesNotContain("bind-secret");
 
         fx.call(PUT, "/access/domains/corp", ADMIN, "password", "new-secret", "server2", "10.0.0.2");
