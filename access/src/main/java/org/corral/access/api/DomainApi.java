@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPException;
@@ -234,7 +235,7 @@ public final class DomainApi implements ApiModule {
         }
         checkTfa(r);
         Realm impl = access.realms().get(type).orElseThrow();
-        checkOptions(r, impl, List.of());
+        checkOptions(r, impl);
         RealmConfig created = apply(new RealmConfig(realm, type, Map.of()), r);
         checkRequired(created, impl);
         checkConnection(r, impl, created, r.optionalString("password"));
@@ -277,21 +278,27 @@ public final class DomainApi implements ApiModule {
         return result;
     }
 
-    /** Refuses options the realm type does not have and values that can't be used, naming the parameter. */
-    private static void checkOptions(ApiRequest r, Realm type, List<String> delete) {
+    /** Refuses options the realm type does not have and values that can't be used, naming every bad parameter. */
+    private static void checkOptions(ApiRequest r, Realm type) {
+        Map<String, String> errors = new LinkedHashMap<>();
         List<String> given = new ArrayList<>(TEXT_OPTIONS);
         given.addAll(BOOL_OPTIONS);
-        given.addAll(List.of("port", "password"));
+        given.add("port");
         for (String key : given) {
-            if (r.has(key) && !type.options().contains(key) && !(key.equals("password") && type instanceof LdapRealm)) {
-                throw new ParameterError(key, "unexpected property for realm type '" + type.type() + "'");
+            if (r.has(key) && !type.options().contains(key)) {
+                errors.put(key, "unexpected property for realm type '" + type.type() + "'");
             }
+        }
+        if (r.has("password") && !type.keepsBindPassword()) {
+            errors.put("password", "unexpected property for realm type '" + type.type() + "'");
+        } else if (r.has("password") && (r.string("password").indexOf('\n') >= 0 || r.string("password").indexOf('\0') >= 0)) {
+            errors.put("password", "must not contain line breaks or NUL characters");
         }
         for (String key : DN_OPTIONS) {
             // AD also takes user@domain as the bind name
             boolean principal = key.equals("bind_dn") && type.type().equals("ad") && r.has(key) && r.string(key).contains("@");
             if (r.has(key) && !r.string(key).isEmpty() && !principal && !DN.isValidDN(r.string(key))) {
-                throw new ParameterError(key, "invalid DN '" + r.string(key) + "'");
+                errors.putIfAbsent(key, "invalid DN '" + r.string(key) + "'");
             }
         }
         for (String key : List.of("filter", "group_filter")) {
@@ -299,7 +306,7 @@ public final class DomainApi implements ApiModule {
                 try {
                     Filter.create(r.string(key));
                 } catch (LDAPException e) {
-                    throw new ParameterError(key, "invalid LDAP filter: " + e.getMessage());
+                    errors.putIfAbsent(key, "invalid LDAP filter: " + e.getMessage());
                 }
             }
         }
@@ -307,23 +314,23 @@ public final class DomainApi implements ApiModule {
             try {
                 LdapSync.syncAttributes(r.string("sync_attributes"));
             } catch (IllegalArgumentException e) {
-                throw new ParameterError("sync_attributes", e.getMessage());
+                errors.putIfAbsent("sync_attributes", e.getMessage());
             }
         }
         if (r.has("sync-defaults-options")) {
             try {
                 syncDefaults(r.string("sync-defaults-options"));
             } catch (IllegalArgumentException e) {
-                throw new ParameterError("sync-defaults-options", e.getMessage());
+                errors.putIfAbsent("sync-defaults-options", e.getMessage());
             }
-        }
-        if (r.has("password") && (r.string("password").indexOf('\n') >= 0 || r.string("password").indexOf('\0') >= 0)) {
-            throw new ParameterError("password", "must not contain line breaks or NUL characters");
         }
         for (String key : List.of("capath", "cert", "certkey")) {
             if (r.has(key) && !r.string(key).startsWith("/")) {
-                throw new ParameterError(key, "must be an absolute path");
+                errors.putIfAbsent(key, "must be an absolute path");
             }
+        }
+        if (!errors.isEmpty()) {
+            throw new ParameterError(errors);
         }
     }
 
@@ -343,16 +350,17 @@ public final class DomainApi implements ApiModule {
     }
 
     private static void checkRequired(RealmConfig config, Realm type) {
-        if (type instanceof LdapRealm ldap) {
-            if (config.option("cert").isPresent() != config.option("certkey").isPresent()) {
-                throw new ParameterError(config.option("cert").isPresent() ? "certkey" : "cert",
-                        "a client certificate needs both cert and certkey");
+        Map<String, String> errors = new LinkedHashMap<>();
+        for (String key : type.requiredOptions()) {
+            if (config.option(key).filter(v -> !v.isEmpty()).isEmpty()) {
+                errors.put(key, "property is missing and it is not optional");
             }
-            for (String key : ldap.required()) {
-                if (config.option(key).filter(v -> !v.isEmpty()).isEmpty()) {
-                    throw new ParameterError(key, "property is missing and it is not optional");
-                }
-            }
+        }
+        if (config.option("cert").isPresent() != config.option("certkey").isPresent()) {
+            errors.put(config.option("cert").isPresent() ? "certkey" : "cert", "a client certificate needs both cert and certkey");
+        }
+        if (!errors.isEmpty()) {
+            throw new ParameterError(errors);
         }
     }
 
@@ -424,7 +432,7 @@ public final class DomainApi implements ApiModule {
         }
         RealmConfig current = access.domains().realm(realm)
                 .orElseThrow(() -> new NotFound("update auth server failed: domain '" + realm + "' does not exist"));
-        access.realmOf(current).ifPresent(type -> checkOptions(r, type, delete));
+        access.realmOf(current).ifPresent(type -> checkOptions(r, type));
         if (r.has("check-connection") && r.bool("check-connection")) {
             RealmConfig next = current;
             for (String key : delete) {
@@ -440,7 +448,7 @@ public final class DomainApi implements ApiModule {
             Optional<Realm> type = access.realmOf(config);
             RealmConfig next = config;
             for (String key : delete) {
-                if (key.equals("password") && type.filter(t -> t instanceof LdapRealm).isPresent()) {
+                if (key.equals("password") && type.filter(Realm::keepsBindPassword).isPresent()) {
                     continue;
                 }
                 boolean known = key.equals("comment") || type.map(t -> t.options().contains(key)).orElse(true);
@@ -497,7 +505,7 @@ public final class DomainApi implements ApiModule {
         String removeText = r.optionalString("remove-vanished").orElse(defaults.getOrDefault("remove-vanished", "none"));
         Set<String> remove;
         try {
-            remove = new java.util.TreeSet<>(LdapSync.parseRemoveVanished(removeText));
+            remove = new TreeSet<>(LdapSync.parseRemoveVanished(removeText));
         } catch (IllegalArgumentException e) {
             throw new ParameterError("remove-vanished", e.getMessage());
         }

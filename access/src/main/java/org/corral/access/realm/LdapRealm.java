@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLSocketFactory;
@@ -74,13 +75,18 @@ public final class LdapRealm implements Realm {
     @Override
     public Set<String> options() {
         if (type.equals("ad")) {
-            return Stream.concat(COMMON.stream(), Stream.of("domain")).collect(java.util.stream.Collectors.toUnmodifiableSet());
+            return Stream.concat(COMMON.stream(), Stream.of("domain")).collect(Collectors.toUnmodifiableSet());
         }
         return COMMON;
     }
 
-    /** The options a realm of this type must have. */
-    public List<String> required() {
+    @Override
+    public boolean keepsBindPassword() {
+        return true;
+    }
+
+    @Override
+    public List<String> requiredOptions() {
         return type.equals("ad") ? List.of("server1", "domain") : List.of("server1", "base_dn", "user_attr");
     }
 

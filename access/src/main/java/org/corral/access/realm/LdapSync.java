@@ -1,6 +1,7 @@
 package org.corral.access.realm;
 
 import com.unboundid.ldap.sdk.Attribute;
+import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPConnection;
 import com.unboundid.ldap.sdk.LDAPException;
@@ -15,7 +16,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.corral.access.Ids;
+import org.corral.access.config.AclEntry;
 import org.corral.access.config.Group;
 import org.corral.access.config.ProxmoxText;
 import org.corral.access.config.RealmConfig;
@@ -119,7 +122,7 @@ public final class LdapSync {
 
     private static String normalized(String dn) {
         try {
-            return new com.unboundid.ldap.sdk.DN(dn).toNormalizedString();
+            return new DN(dn).toNormalizedString();
         } catch (LDAPException e) {
             return dn;
         }
@@ -158,7 +161,7 @@ public final class LdapSync {
 
     /** user.cfg after the sync; every change is described to {@code log}. */
     public static UserConfig apply(UserConfig config, String realm, Directory directory, Options options,
-            java.util.function.Consumer<String> log) {
+            Consumer<String> log) {
         UserConfig next = config;
         String suffix = "@" + realm;
         if (options.users()) {
@@ -225,7 +228,7 @@ public final class LdapSync {
     }
 
     private static UserConfig removeVanished(UserConfig config, String id, boolean group, Options options,
-            java.util.function.Consumer<String> log) {
+            Consumer<String> log) {
         String what = group ? "group" : "user";
         Set<String> remove = options.removeVanished();
         if (remove.contains("entry")) {
@@ -234,7 +237,7 @@ public final class LdapSync {
         }
         UserConfig next = config;
         if (remove.contains("acl")) {
-            var kind = group ? org.corral.access.config.AclEntry.Kind.GROUP : org.corral.access.config.AclEntry.Kind.USER;
+            AclEntry.Kind kind = group ? AclEntry.Kind.GROUP : AclEntry.Kind.USER;
             var kept = next.acl().stream().filter(e -> !(e.kind() == kind && e.ugid().equals(id))).toList();
             if (kept.size() != next.acl().size()) {
                 log.accept("removing ACL entries of vanished " + what + " '" + id + "'");

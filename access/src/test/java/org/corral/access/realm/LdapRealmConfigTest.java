@@ -93,6 +93,9 @@ class LdapRealmConfigTest {
         assertRefused("password", with(base, "password", "two\nlines"));
         assertRefused("capath", with(base, "capath", "relative/certs"));
         assertRefused("certkey", with(base, "cert", "/etc/corral/client.pem"));
+        assertThatThrownBy(() -> fx.call(POST, "/access/domains", ADMIN,
+                with(with(base, "filter", "(uid=x"), "capath", "certs")))
+                .isInstanceOfSatisfying(ParameterError.class, e -> assertThat(e.errors()).containsOnlyKeys("filter", "capath"));
         assertThatThrownBy(() -> fx.call(PUT, "/access/domains/pve", ADMIN, "password", "x"))
                 .isInstanceOfSatisfying(ParameterError.class, e -> assertThat(e.errors()).containsKey("password"));
         assertThatThrownBy(() -> fx.call(POST, "/access/domains/pve/sync", ADMIN, "scope", "users"))
