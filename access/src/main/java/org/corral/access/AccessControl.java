@@ -23,6 +23,7 @@ import org.corral.core.access.PermissionView;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiModule;
 import org.corral.core.config.ConfigStore;
+import org.corral.core.task.TaskManager;
 
 /**
  * Access control of a Corral cluster: users, groups, roles, ACLs, pools, realms, tickets and API
@@ -38,11 +39,16 @@ public final class AccessControl implements PermissionChecker, AutoCloseable {
     private final List<ApiModule> modules;
 
     public AccessControl(ConfigStore store, Clock clock, AccessSettings settings) {
+        this(store, clock, settings, Optional.empty());
+    }
+
+    /** With the node's task manager, for the methods that run as worker tasks (realm sync). */
+    public AccessControl(ConfigStore store, Clock clock, AccessSettings settings, Optional<TaskManager> tasks) {
         requireNonNull(store, "store is null");
         requireNonNull(clock, "clock is null");
         requireNonNull(settings, "settings is null");
         this.files = new AccessFiles(store, settings.watchStore());
-        this.service = new AccessService(files, clock, settings, new PasswordHasher(settings.argon2()));
+        this.service = new AccessService(files, clock, settings, new PasswordHasher(settings.argon2()), tasks);
         this.tickets = new TicketIssuer(new TicketKeyRotation(files, clock)::signingKey, clock);
         this.credentials = new RequestCredentials(service);
         Authenticator authenticator = new Authenticator(service, tickets);

@@ -22,6 +22,7 @@ import org.corral.access.config.AclEntry;
 import org.corral.access.config.ApiToken;
 import org.corral.access.config.DomainsCodec;
 import org.corral.access.config.DomainsConfig;
+import org.corral.access.config.ProxmoxText;
 import org.corral.access.config.Pool;
 import org.corral.access.config.RealmConfig;
 import org.corral.access.config.ShadowCodec;
@@ -29,13 +30,16 @@ import org.corral.access.config.TokenSecretsCodec;
 import org.corral.access.config.User;
 import org.corral.access.config.UserConfig;
 import org.corral.access.config.UserConfigCodec;
+import org.corral.access.realm.LdapRealm;
 import org.corral.access.realm.PamRealm;
 import org.corral.access.realm.PveRealm;
 import org.corral.core.access.AuthContext;
 import org.corral.core.access.PermissionView;
 import org.corral.core.access.Privilege;
 import org.corral.core.config.Digest;
+import org.corral.core.config.ConfigFile;
 import org.corral.core.error.ParameterError;
+import org.corral.core.task.TaskManager;
 
 /**
  * What the access API methods work with: the current user.cfg and domains.cfg, compare-and-set
@@ -58,14 +62,17 @@ public final class AccessService {
     private final LoginThrottle throttle;
     private final PasswordStore passwords;
     private final TwoFactor twoFactor;
+    private final Optional<TaskManager> tasks;
 
-    AccessService(AccessFiles files, Clock clock, AccessSettings settings, PasswordHasher hasher) {
+    AccessService(AccessFiles files, Clock clock, AccessSettings settings, PasswordHasher hasher, Optional<TaskManager> tasks) {
         this.files = requireNonNull(files, "files is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.settings = requireNonNull(settings, "settings is null");
         this.passwords = new ShadowPasswords();
         this.realms = new Realms(List.of(new PveRealm(passwords, hasher),
-                new PamRealm(settings.pamService())));
+                new PamRealm(settings.pamService()), new LdapRealm("ldap", this::bindPassword),
+                new LdapRealm("ad", this::bindPassword)));
+        this.tasks = requireNonNull(tasks, "tasks is null");
         this.ticketVerifier = new TicketVerifier(() -> new TicketVerifier.Keys(files.ticketKey.get(), files.previousTicketKey.get()),
                 clock, settings.ticketLifetime(), TicketVerifier.DEFAULT_CACHE_SIZE);
         this.csrfTokens = new CsrfTokens(() -> files.key(files.csrfKey), clock, settings.ticketLifetime());
@@ -118,6 +125,33 @@ public final class AccessService {
     /** Second factors: priv/tfa.cfg, login challenges and their responses. */
     public TwoFactor twoFactor() {
         return twoFactor;
+    }
+
+    /** The node's worker tasks, where the node runs them (realm syncs run as tasks). */
+    public Optional<TaskManager> tasks() {
+        return tasks;
+    }
+
+    /** Where an LDAP or AD realm's bind password is kept. */
+    static String bindPasswordPath(String realm) {
+        return "priv/ldap/" + realm + ".pw";
+    }
+
+    /** The stored bind password of an LDAP or AD realm. */
+    public Optional<String> bindPassword(String realm) {
+        return files.store().read(bindPasswordPath(realm)).map(ConfigFile::text).map(t -> t.endsWith("\n") ? t.substring(0, t.length() - 1) : t);
+    }
+
+    /** Stores (or with an empty value, removes) an LDAP or AD realm's bind password; answers the previous one. */
+    public Optional<String> setBindPassword(String realm, Optional<String> password) {
+        Optional<String> old = bindPassword(realm);
+        String path = bindPasswordPath(realm);
+        if (password.isPresent()) {
+            files.store().overwrite(path, password.get() + "\n");
+        } else {
+            files.store().read(path).ifPresent(file -> files.store().delete(path, file.version()));
+        }
+        return old;
     }
 
     public PasswordStore passwords() {
@@ -368,6 +402,24 @@ public final class AccessService {
         Map<String, Integer> flags = new TreeMap<>();
         privileges.flags().forEach((privilege, propagate) -> flags.put(privilege.proxmoxName(), propagate ? 1 : 0));
         return flags;
+    }
+
+    /**
+     * Proxmox's {@code lookup_username}: in a realm with {@code case-sensitive 0} the user of
+     * user.cfg whose id matches ignoring case (refused when several do); else {@code userid} as given.
+     */
+    public String lookupUsername(String userid) {
+        Optional<Ids.UserId> id = Ids.user(userid);
+        if (id.isEmpty() || domains().realm(id.get().realm()).flatMap(r -> r.option("case-sensitive"))
+                .map(ProxmoxText::truthy).orElse(true)) {
+            return userid;
+        }
+        List<String> matches = users().users().keySet().stream().filter(u -> u.equalsIgnoreCase(userid)).toList();
+        if (matches.size() > 1) {
+            throw new AuthenticationException("ambiguous case insensitive match of username '" + userid
+                    + "', cannot safely grant access!");
+        }
+        return matches.isEmpty() ? userid : matches.get(0);
     }
 
     /** The realm's config and its implementation; refuses unknown realms and unsupported types. */

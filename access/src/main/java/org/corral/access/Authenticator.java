@@ -60,8 +60,16 @@ public final class Authenticator {
      * {@link Unauthorized} after the throttle's delay on any failure.
      */
     public Map<String, Object> login(Credentials credentials, String clientAddress) {
-        String userid = credentials.realm().map(r -> credentials.username() + "@" + r).orElse(credentials.username());
+        String given = credentials.realm().map(r -> credentials.username() + "@" + r).orElse(credentials.username());
         LoginThrottle throttle = access.throttle();
+        String userid;
+        try {
+            userid = access.lookupUsername(given);
+        } catch (AuthenticationException e) {
+            log.warn("authentication failure; rhost={} user={} msg={}", clientAddress, given, e.getMessage());
+            throttle.failed(given, clientAddress);
+            throw new Unauthorized(FAILURE);
+        }
         throttle.checkAllowed(userid, clientAddress);
         boolean verifyOnly = credentials.path().isPresent() || credentials.privs().isPresent();
         Optional<String> pending;

@@ -1,10 +1,11 @@
 package org.corral.access;
 
+import java.util.List;
 import java.util.Set;
 import org.corral.access.config.RealmConfig;
 
 /**
- * One type of authentication realm ({@code pve}, {@code pam}; later {@code ldap}, {@code ad},
+ * One type of authentication realm ({@code pve}, {@code pam}, {@code ldap}, {@code ad}; later
  * {@code openid}): checks passwords of the users of realms of its type, and stores them where it
  * can. One class per type, registered in {@link Realms}.
  */
@@ -20,6 +21,16 @@ public interface Realm {
      * {@link AuthenticationException} saying why when it does not match.
      */
     void authenticate(RealmConfig realm, String username, String password, String clientAddress);
+
+    /** The options a realm of this type can't be without. */
+    default List<String> requiredOptions() {
+        return List.of();
+    }
+
+    /** Whether the realm binds to its server with a password kept in priv/ (the {@code password} parameter). */
+    default boolean keepsBindPassword() {
+        return false;
+    }
 
     /** Sets the password of {@code username}; realms that keep no passwords refuse. */
     default void storePassword(RealmConfig realm, String username, String password) {

@@ -10,6 +10,7 @@ import org.corral.core.access.AuthContext;
 import org.corral.core.api.ApiDispatcher;
 import org.corral.core.api.ApiRegistry;
 import org.corral.core.api.HttpVerb;
+import org.corral.core.task.TaskManager;
 
 /** An initialized access control over an in-memory store, with the API dispatcher in front of it. */
 public final class AccessFixture implements AutoCloseable {
@@ -29,6 +30,11 @@ public final class AccessFixture implements AutoCloseable {
     }
 
     public AccessFixture(boolean watchStore) {
+        this(watchStore, Optional.empty());
+    }
+
+    /** With the task manager the methods that start worker tasks use. */
+    public AccessFixture(boolean watchStore, Optional<TaskManager> tasks) {
         AccessControl.initialize(store, Optional.of(ADMIN_PASSWORD));
         AccessSettings settings = AccessSettings.defaults()
                 .withThrottle(new LoginThrottle.Settings(Duration.ofMillis(1), Duration.ofMillis(5), 3, 100,
@@ -36,7 +42,7 @@ public final class AccessFixture implements AutoCloseable {
                 .withArgon2(new PasswordHasher.Argon2(64, 1, 1))
                 .withClusterName(() -> Optional.of("testcluster"))
                 .withWatchStore(watchStore);
-        this.access = new AccessControl(store, clock, settings);
+        this.access = new AccessControl(store, clock, settings, tasks);
         this.dispatcher = new ApiDispatcher(new ApiRegistry(access.apiModules()), access);
     }
 

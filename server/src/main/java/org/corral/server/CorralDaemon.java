@@ -134,10 +134,10 @@ public final class CorralDaemon implements AutoCloseable {
             }
 
             Clock clock = Clock.systemDefaultZone();
-            this.access = new AccessControl(store, clock, AccessSettings.defaults());
-            resources.add(access);
             this.tasks = new TaskManager(node);
             resources.add(tasks);
+            this.access = new AccessControl(store, clock, AccessSettings.defaults(), Optional.of(tasks));
+            resources.add(access);
             StorageService storage = new StorageService(node, store, tasks, clock);
             storage.initialize();
             ConsoleProxies consoles = new ConsoleProxies(clock);

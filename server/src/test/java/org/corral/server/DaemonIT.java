@@ -161,6 +161,36 @@ class DaemonIT {
     }
 
     @Test
+    void ldapBindPasswordStaysInPrivAndARealmSyncRunsAsATask() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        assertThat(admin.post("/access/domains", Map.of("realm", "dirtest", "type", "ldap", "server1", "127.0.0.1",
+                "port", Integer.toString(closedPort), "base_dn", "dc=example,dc=com", "user_attr", "uid",
+                "bind_dn", "cn=reader,dc=example,dc=com", "password", "ldap-bind-secret-77")).status()).isEqualTo(200);
+        TestClient.Answer read = admin.get("/access/domains/dirtest");
+        assertThat(read.status()).isEqualTo(200);
+        assertThat(read.body().toString()).contains("cn=reader").doesNotContain("ldap-bind-secret-77");
+        assertThat(file("domains.cfg")).doesNotContain("ldap-bind-secret-77");
+        assertThat(file("priv/ldap/dirtest.pw")).isEqualTo("ldap-bind-secret-77\n");
+
+        TestClient.Answer sync = admin.post("/access/domains/dirtest/sync", Map.of("scope", "both", "dry-run", "1"));
+        assertThat(sync.status()).as(sync.body().toString()).isEqualTo(200);
+        String upid = sync.data().asString();
+        assertThat(upid).contains(":auth-realm-sync-test:dirtest:admin@pve:");
+        String status = "/nodes/" + daemon.node().name() + "/tasks/" + upid + "/status";
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+                admin.get(status).data().path("status").asString().equals("stopped"));
+        // nothing listens there: the task fails saying why
+        assertThat(admin.get(status).data().path("exitstatus").asString()).isNotEqualTo("OK");
+
+        String log = java.nio.file.Files.readString(daemon.node().localDir().resolve("log/audit.log"));
+        assertThat(log).contains("/access/domains").doesNotContain("ldap-bind-secret-77");
+        assertThat(admin.delete("/access/domains/dirtest").status()).isEqualTo(200);
+    }
+
+    @Test
     void auditLogRecordsWritesWithUserPathResultAndMaskedSecrets() throws Exception {
         admin.post("/access/users", Map.of("userid", "audited@pve", "password", "very-secret-pw-42"));
         admin.put("/cluster/options", Map.of("keyboard", "klingon"));

@@ -8,11 +8,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import com.unboundid.ldap.sdk.DN;
+import com.unboundid.ldap.sdk.Filter;
+import com.unboundid.ldap.sdk.LDAPException;
 import org.corral.access.AccessService;
 import org.corral.access.Realm;
 import org.corral.access.Realms;
 import org.corral.access.config.ProxmoxText;
 import org.corral.access.config.RealmConfig;
+import org.corral.access.config.UserConfig;
+import org.corral.access.realm.LdapRealm;
+import org.corral.access.realm.LdapSync;
 import org.corral.access.tfa.RealmTfa;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiMethod;
@@ -22,6 +29,9 @@ import org.corral.core.api.Check;
 import org.corral.core.error.Conflict;
 import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
+import org.corral.core.error.PermissionDenied;
+import org.corral.core.task.TaskManager;
+import org.corral.core.task.Upid;
 import org.corral.core.schema.Formats;
 import org.corral.core.schema.Schema;
 
@@ -43,8 +53,63 @@ public final class DomainApi implements ApiModule {
                 .parameter("comment", Schema.string().maxLength(4096).multiLine().optional()
                         .description("Description. The GUI shows this text when you select a domain (Realm) on the login window."))
                 .parameter("default", Schema.bool().optional().description("Use this as default realm"))
-                .parameter("tfa", Schema.string().maxLength(128).optional().description("Use Two-factor authentication."));
+                .parameter("tfa", Schema.string().maxLength(128).optional().description("Use Two-factor authentication."))
+                .parameter("server1", Schema.string().maxLength(256).pattern(ADDRESS).optional()
+                        .description("Server IP address (or DNS name)"))
+                .parameter("server2", Schema.string().maxLength(256).pattern(ADDRESS).optional()
+                        .description("Fallback Server IP address (or DNS name)"))
+                .parameter("port", Schema.integer().minimum(1).maximum(65535).optional().description("Server port."))
+                .parameter("base_dn", Schema.string().maxLength(256).optional().description("LDAP base domain name"))
+                .parameter("bind_dn", Schema.string().maxLength(256).optional().description("LDAP bind domain name"))
+                .parameter("password", Schema.string().optional().secret()
+                        .description("LDAP bind password. Will be stored in '/etc/pve/priv/realm/<REALM>.pw'."))
+                .parameter("user_attr", Schema.string().maxLength(256).pattern("\\S{2,}").optional()
+                        .description("LDAP user attribute name"))
+                .parameter("domain", Schema.string().maxLength(256).pattern("\\S+").optional().description("AD domain name"))
+                .parameter("mode", Schema.string().enumValues("ldap", "ldaps", "ldap+starttls").optional()
+                        .defaultValue("ldap").description("LDAP protocol mode."))
+                .parameter("secure", Schema.bool().optional()
+                        .description("Use secure LDAPS protocol. DEPRECATED: use 'mode' instead."))
+                .parameter("sslversion", Schema.string().enumValues("tlsv1", "tlsv1_1", "tlsv1_2", "tlsv1_3").optional()
+                        .description("LDAPS TLS/SSL version. It's not recommended to use version older than 1.2!"))
+                .parameter("verify", Schema.bool().optional().defaultValue(0).description("Verify the server's SSL certificate"))
+                .parameter("capath", Schema.string().maxLength(4096).optional().defaultValue("/etc/ssl/certs")
+                        .description("Path to the CA certificate store"))
+                .parameter("cert", Schema.string().maxLength(4096).optional().description("Path to the client certificate"))
+                .parameter("certkey", Schema.string().maxLength(4096).optional().description("Path to the client certificate key"))
+                .parameter("filter", Schema.string().maxLength(2048).optional().description("LDAP filter for user sync."))
+                .parameter("group_dn", Schema.string().maxLength(256).optional()
+                        .description("LDAP base domain name for group sync. If not set, the base_dn will be used."))
+                .parameter("group_filter", Schema.string().maxLength(2048).optional().description("LDAP filter for group sync."))
+                .parameter("group_name_attr", Schema.string().maxLength(256).pattern(SIMPLE_ATTR).optional()
+                        .description("LDAP attribute representing a groups name. If not set or found, the first value of the DN "
+                                + "will be used as name."))
+                .parameter("group_classes", Schema.string().maxLength(4096).pattern(SIMPLE_ATTR_LIST).optional()
+                        .defaultValue("groupOfNames, group, univentionGroup, ipausergroup").description("The objectclasses for groups."))
+                .parameter("user_classes", Schema.string().maxLength(4096).pattern(SIMPLE_ATTR_LIST).optional()
+                        .defaultValue("inetorgperson, posixaccount, person, user").description("The objectclasses for users."))
+                .parameter("sync-defaults-options", Schema.string().maxLength(4096).optional()
+                        .typeText("[enable-new=<1|0>] [,full=<1|0>] [,purge=<1|0>] [,remove-vanished=([acl];[properties];[entry])|none] "
+                                + "[,scope=<users|groups|both>]")
+                        .description("The default options for behavior of synchronizations."))
+                .parameter("sync_attributes", Schema.string().maxLength(4096).pattern("\\w+=[^,]+(,\\s*\\w+=[^,]+)*").optional()
+                        .description("Comma separated list of key=value pairs for specifying which LDAP attributes map to which "
+                                + "PVE user field. For example, to map the LDAP attribute 'mail' to PVEs 'email', write "
+                                + "'email=mail'. By default, each PVE user field is represented  by an LDAP attribute of the same name."))
+                .parameter("case-sensitive", Schema.bool().optional().defaultValue(1).description("username is case-sensitive"))
+                .parameter("check-connection", Schema.bool().optional().defaultValue(0)
+                        .description("Check bind connection to the server."));
     }
+
+    private static final String ADDRESS = "[A-Za-z0-9.:\\[\\]_-]+";
+    private static final String SIMPLE_ATTR = "[a-zA-Z0-9][a-zA-Z0-9-]*";
+    private static final String SIMPLE_ATTR_LIST = "[a-zA-Z0-9][a-zA-Z0-9-]*(\\s*[,; ]\\s*[a-zA-Z0-9][a-zA-Z0-9-]*)*";
+    /** Options of the realm section taken from the parameters as they are. */
+    private static final List<String> TEXT_OPTIONS = List.of("server1", "server2", "base_dn", "bind_dn", "user_attr", "domain",
+            "mode", "sslversion", "capath", "cert", "certkey", "filter", "group_dn", "group_filter", "group_name_attr",
+            "group_classes", "user_classes", "sync-defaults-options", "sync_attributes");
+    private static final List<String> BOOL_OPTIONS = List.of("secure", "verify", "case-sensitive");
+    private static final List<String> DN_OPTIONS = List.of("base_dn", "bind_dn", "group_dn");
 
     @Override
     public List<ApiMethod> methods() {
@@ -84,7 +149,38 @@ public final class DomainApi implements ApiModule {
                         .description("Delete an authentication server.")
                         .permission(Check.path("/access/realm", Privilege.REALM_ALLOCATE))
                         .parameter("realm", Schemas.realm())
-                        .handler(this::delete));
+                        .handler(this::delete),
+                ApiMethod.post("/access/domains/{realm}/sync")
+                        .name("sync")
+                        .description("Syncs users and/or groups from the configured LDAP to user.cfg. NOTE: Synced groups will "
+                                + "have the name 'name-$realm', so make sure those groups do not exist to prevent overwriting.")
+                        .permission(Check.path("/access/realm/{realm}", Privilege.REALM_ALLOCATE_USER))
+                        .parameter("realm", Schemas.realm())
+                        .parameter("scope", Schema.string().enumValues("users", "groups", "both").optional()
+                                .description("Select what to sync."))
+                        .parameter("remove-vanished", Schema.string().maxLength(128)
+                                .pattern("(?:(?:(?:acl|properties|entry);)*(?:acl|properties|entry))|none").optional()
+                                .defaultValue("none")
+                                .description("A semicolon-separated list of things to remove when they or the user vanishes "
+                                        + "during a sync. The following values are possible: 'entry' removes the user/group when "
+                                        + "not returned from the sync. 'properties' removes the set properties on existing "
+                                        + "user/group that do not appear in the source (even custom ones). 'acl' removes acls "
+                                        + "when the user/group is not returned from the sync. Instead of a list it also can be "
+                                        + "'none' (the default)."))
+                        .parameter("enable-new", Schema.bool().optional().defaultValue(1)
+                                .description("Enable newly synced users immediately."))
+                        .parameter("dry-run", Schema.bool().optional().defaultValue(0)
+                                .description("If set, does not write anything."))
+                        .parameter("full", Schema.bool().optional()
+                                .description("DEPRECATED: use 'remove-vanished' instead. If set, uses the LDAP Directory as "
+                                        + "source of truth, deleting users or groups not returned from the sync and removing "
+                                        + "all locally modified properties of synced users. If not set, only syncs information "
+                                        + "which is present in the synced data, and does not delete or modify anything else."))
+                        .parameter("purge", Schema.bool().optional()
+                                .description("DEPRECATED: use 'remove-vanished' instead. Remove ACLs for users or groups which "
+                                        + "were removed from the config during a sync."))
+                        .returns(Schema.string().description("Worker Task-UPID"))
+                        .handler(this::sync));
     }
 
     private Object index(ApiRequest r) {
@@ -138,12 +234,20 @@ public final class DomainApi implements ApiModule {
                     ? "realm type '" + type + "' is not supported yet" : "unknown realm type '" + type + "'");
         }
         checkTfa(r);
+        Realm impl = access.realms().get(type).orElseThrow();
+        checkOptions(r, impl);
+        RealmConfig created = apply(new RealmConfig(realm, type, Map.of()), r);
+        checkRequired(created, impl);
+        checkConnection(r, impl, created, r.optionalString("password"));
         access.updateDomains(Optional.empty(), domains -> {
             if (domains.realm(realm).isPresent()) {
                 throw new Conflict("add auth server failed: domain '" + realm + "' already exists");
             }
-            return domains.withRealm(apply(new RealmConfig(realm, type, Map.of()), r));
+            return domains.withRealm(created);
         });
+        if (r.has("password")) {
+            access.setBindPassword(realm, Optional.of(r.string("password")));
+        }
         return null;
     }
 
@@ -158,6 +262,141 @@ public final class DomainApi implements ApiModule {
         if (r.has("tfa")) {
             result = result.with("tfa", r.string("tfa"));
         }
+        for (String key : TEXT_OPTIONS) {
+            if (r.has(key)) {
+                result = result.with(key, r.string(key));
+            }
+        }
+        for (String key : BOOL_OPTIONS) {
+            if (r.has(key)) {
+                result = result.with(key, r.bool(key) ? "1" : "0");
+            }
+        }
+        if (r.has("port")) {
+            result = result.with("port", Long.toString(r.integer("port")));
+        }
+        return result;
+    }
+
+    /** Refuses options the realm type does not have and values that can't be used, naming every bad parameter. */
+    private static void checkOptions(ApiRequest r, Realm type) {
+        Map<String, String> errors = new LinkedHashMap<>();
+        List<String> given = new ArrayList<>(TEXT_OPTIONS);
+        given.addAll(BOOL_OPTIONS);
+        given.add("port");
+        for (String key : given) {
+            if (r.has(key) && !type.options().contains(key)) {
+                errors.put(key, "unexpected property for realm type '" + type.type() + "'");
+            }
+        }
+        if (r.has("password") && !type.keepsBindPassword()) {
+            errors.put("password", "unexpected property for realm type '" + type.type() + "'");
+        } else if (r.has("password") && (r.string("password").indexOf('\n') >= 0 || r.string("password").indexOf('\0') >= 0)) {
+            errors.put("password", "must not contain line breaks or NUL characters");
+        }
+        for (String key : DN_OPTIONS) {
+            // AD also takes user@domain as the bind name
+            boolean principal = key.equals("bind_dn") && type.type().equals("ad") && r.has(key) && r.string(key).contains("@");
+            if (r.has(key) && !r.string(key).isEmpty() && !principal && !DN.isValidDN(r.string(key))) {
+                errors.putIfAbsent(key, "invalid DN '" + r.string(key) + "'");
+            }
+        }
+        for (String key : List.of("filter", "group_filter")) {
+            if (r.has(key) && !r.string(key).isBlank()) {
+                try {
+                    Filter.create(r.string(key));
+                } catch (LDAPException e) {
+                    errors.putIfAbsent(key, "invalid LDAP filter: " + e.getMessage());
+                }
+            }
+        }
+        if (r.has("sync_attributes")) {
+            try {
+                LdapSync.syncAttributes(r.string("sync_attributes"));
+            } catch (IllegalArgumentException e) {
+                errors.putIfAbsent("sync_attributes", e.getMessage());
+            }
+        }
+        if (r.has("sync-defaults-options")) {
+            try {
+                syncDefaults(r.string("sync-defaults-options"));
+            } catch (IllegalArgumentException e) {
+                errors.putIfAbsent("sync-defaults-options", e.getMessage());
+            }
+        }
+        for (String key : List.of("capath", "cert", "certkey")) {
+            if (r.has(key) && !r.string(key).startsWith("/")) {
+                errors.putIfAbsent(key, "must be an absolute path");
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new ParameterError(errors);
+        }
+    }
+
+    /** With check-connection set, refuses a realm whose servers can't be reached or refuse the bind. */
+    private static void checkConnection(ApiRequest r, Realm type, RealmConfig config, Optional<String> password) {
+        if (!r.has("check-connection") || !r.bool("check-connection")) {
+            return;
+        }
+        if (!(type instanceof LdapRealm ldap)) {
+            throw new ParameterError("check-connection", "unexpected property for realm type '" + type.type() + "'");
+        }
+        try {
+            ldap.checkConnection(config, password);
+        } catch (LDAPException e) {
+            throw new ParameterError("check-connection", "connection check failed: " + e.getMessage());
+        }
+    }
+
+    private static void checkRequired(RealmConfig config, Realm type) {
+        Map<String, String> errors = new LinkedHashMap<>();
+        for (String key : type.requiredOptions()) {
+            if (config.option(key).filter(v -> !v.isEmpty()).isEmpty()) {
+                errors.put(key, "property is missing and it is not optional");
+            }
+        }
+        if (config.option("cert").isPresent() != config.option("certkey").isPresent()) {
+            errors.put(config.option("cert").isPresent() ? "certkey" : "cert", "a client certificate needs both cert and certkey");
+        }
+        if (!errors.isEmpty()) {
+            throw new ParameterError(errors);
+        }
+    }
+
+    /** sync-defaults-options as key to value; a bad key or value is an IllegalArgumentException. */
+    static Map<String, String> syncDefaults(String text) {
+        Map<String, String> result = new LinkedHashMap<>();
+        for (String raw : text.split(",")) {
+            String part = raw.strip();
+            if (part.isEmpty()) {
+                continue;
+            }
+            int eq = part.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("invalid format - value without key '" + part + "'");
+            }
+            String key = part.substring(0, eq);
+            String value = part.substring(eq + 1);
+            switch (key) {
+                case "enable-new", "full", "purge" -> {
+                    if (!Set.of("0", "1").contains(value)) {
+                        throw new IllegalArgumentException(key + ": type check ('boolean') failed - got '" + value + "'");
+                    }
+                }
+                case "scope" -> {
+                    if (!Set.of("users", "groups", "both").contains(value)) {
+                        throw new IllegalArgumentException("scope: value '" + value + "' does not have a value in the enumeration "
+                                + "'users, groups, both'");
+                    }
+                }
+                case "remove-vanished" -> LdapSync.parseRemoveVanished(value);
+                default -> throw new IllegalArgumentException("invalid key '" + key + "'");
+            }
+            if (result.put(key, value) != null) {
+                throw new IllegalArgumentException("duplicate key '" + key + "'");
+            }
+        }
         return result;
     }
 
@@ -167,8 +406,10 @@ public final class DomainApi implements ApiModule {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("type", config.type());
         config.options().forEach((key, value) -> {
-            if (key.equals("default")) {
+            if (key.equals("default") || BOOL_OPTIONS.contains(key)) {
                 result.put(key, ProxmoxText.truthy(value) ? 1 : 0);
+            } else if (key.equals("port") && value.matches("\\d{1,5}")) {
+                result.put(key, Integer.parseInt(value));
             } else if (!value.isEmpty()) {
                 result.put(key, value);
             }
@@ -180,24 +421,51 @@ public final class DomainApi implements ApiModule {
     private Object update(ApiRequest r) {
         String realm = r.string("realm");
         List<String> delete = ProxmoxText.splitList(r.optionalString("delete").orElse(""));
-        if (delete.isEmpty() && !r.has("comment") && !r.has("default") && !r.has("tfa")) {
+        boolean anyOption = r.has("comment") || r.has("default") || r.has("tfa") || r.has("password") || r.has("port")
+                || TEXT_OPTIONS.stream().anyMatch(r::has) || BOOL_OPTIONS.stream().anyMatch(r::has);
+        if (delete.isEmpty() && !anyOption) {
             throw new ParameterError("delete", "no options specified");
         }
         checkTfa(r);
+        if (delete.contains("password") && r.has("password")) {
+            throw new ParameterError("delete", "can't set and delete 'password' at the same time");
+        }
+        RealmConfig current = access.domains().realm(realm)
+                .orElseThrow(() -> new NotFound("update auth server failed: domain '" + realm + "' does not exist"));
+        access.realmOf(current).ifPresent(type -> checkOptions(r, type));
+        if (r.has("check-connection") && r.bool("check-connection")) {
+            RealmConfig next = current;
+            for (String key : delete) {
+                next = next.without(key);
+            }
+            Optional<String> password = r.has("password") ? r.optionalString("password")
+                    : delete.contains("password") ? Optional.empty() : access.bindPassword(realm);
+            checkConnection(r, access.realmOf(current).orElseThrow(), apply(next, r), password);
+        }
         access.updateDomains(r.optionalString("digest"), domains -> {
             RealmConfig config = domains.realm(realm)
                     .orElseThrow(() -> new NotFound("update auth server failed: domain '" + realm + "' does not exist"));
             Optional<Realm> type = access.realmOf(config);
             RealmConfig next = config;
             for (String key : delete) {
+                if (key.equals("password") && type.filter(Realm::keepsBindPassword).isPresent()) {
+                    continue;
+                }
                 boolean known = key.equals("comment") || type.map(t -> t.options().contains(key)).orElse(true);
                 if (!known) {
                     throw new ParameterError("delete", "unknown option '" + key + "'");
                 }
                 next = next.without(key);
             }
-            return domains.withRealm(apply(next, r));
+            RealmConfig result = apply(next, r);
+            type.ifPresent(t -> checkRequired(result, t));
+            return domains.withRealm(result);
         });
+        if (r.has("password")) {
+            access.setBindPassword(realm, Optional.of(r.string("password")));
+        } else if (delete.contains("password")) {
+            access.setBindPassword(realm, Optional.empty());
+        }
         return null;
     }
 
@@ -212,6 +480,71 @@ public final class DomainApi implements ApiModule {
             }
             return domains.withoutRealm(realm);
         });
+        access.setBindPassword(realm, Optional.empty());
         return null;
+    }
+
+    private Object sync(ApiRequest r) {
+        String realmId = r.string("realm");
+        if (!r.can("/access/groups", Privilege.USER_MODIFY)) {
+            throw new PermissionDenied("Permission check failed (/access/groups, User.Modify)");
+        }
+        RealmConfig realm = access.domains().realm(realmId)
+                .orElseThrow(() -> new ParameterError("realm", "auth domain '" + realmId + "' does not exist"));
+        if (!(access.realmOf(realm).orElse(null) instanceof LdapRealm type)) {
+            throw new ParameterError("realm", "Cannot sync realm type '" + realm.type() + "'! Only LDAP and AD realms can be synced.");
+        }
+        Map<String, String> defaults;
+        try {
+            defaults = syncDefaults(realm.option("sync-defaults-options").orElse(""));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterError("sync-defaults-options", e.getMessage());
+        }
+        String scope = r.optionalString("scope").or(() -> Optional.ofNullable(defaults.get("scope")))
+                .orElseThrow(() -> new ParameterError("scope", "no sync scope set"));
+        String removeText = r.optionalString("remove-vanished").orElse(defaults.getOrDefault("remove-vanished", "none"));
+        Set<String> remove;
+        try {
+            remove = new TreeSet<>(LdapSync.parseRemoveVanished(removeText));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterError("remove-vanished", e.getMessage());
+        }
+        // the deprecated flags, as Proxmox maps them when remove-vanished is not given
+        if (!r.has("remove-vanished") && !defaults.containsKey("remove-vanished")) {
+            boolean full = r.has("full") ? r.bool("full") : "1".equals(defaults.get("full"));
+            boolean purge = r.has("purge") ? r.bool("purge") : "1".equals(defaults.get("purge"));
+            if (full) {
+                remove.addAll(List.of("entry", "properties"));
+            }
+            if (purge) {
+                remove.add("acl");
+            }
+        }
+        boolean enableNew = r.has("enable-new") ? r.bool("enable-new") : !"0".equals(defaults.get("enable-new"));
+        boolean dryRun = r.has("dry-run") && r.bool("dry-run");
+        LdapSync.Options options = new LdapSync.Options(scope, remove, enableNew);
+        TaskManager tasks = access.tasks().orElseThrow(() -> new IllegalStateException("this node runs no worker tasks"));
+        Upid upid = tasks.start(dryRun ? "auth-realm-sync-test" : "auth-realm-sync", realmId, r.auth().authid(), ctx -> {
+            ctx.log("starting sync for realm " + realmId);
+            LdapSync.Directory directory = LdapSync.read(type, realm, options);
+            ctx.log("got data from server, updating " + (options.users() && options.groups() ? "users and groups"
+                    : options.users() ? "users" : "groups"));
+            if (dryRun) {
+                LdapSync.apply(access.users(), realmId, directory, options, ctx::log);
+                ctx.log("NOTE: Dry run, no changes were made");
+            } else {
+                // the change may run more than once on concurrent writes: log the run that was written
+                List<String> lines = new ArrayList<>();
+                access.updateUsers(Optional.empty(), users -> {
+                    lines.clear();
+                    UserConfig next = LdapSync.apply(users, realmId, directory, options, lines::add);
+                    return next;
+                });
+                lines.forEach(ctx::log);
+                ctx.log("successfully updated " + (options.users() && options.groups() ? "users and groups"
+                        : options.users() ? "users" : "groups") + " configuration");
+            }
+        });
+        return upid.toString();
     }
 }

@@ -24,7 +24,7 @@ public final class DomainsCodec {
     private static final Pattern HEADER = Pattern.compile("(\\S+):\\s*(\\S+)\\s*");
     private static final Pattern OPTION = Pattern.compile("\\s+(\\S+)(\\s+(.*\\S))?\\s*");
     private static final Set<String> SORTED_TYPES = Set.of("pam", "pve");
-    private static final Set<String> BOOLEANS = Set.of("default");
+    private static final Set<String> BOOLEANS = Set.of("default", "verify", "secure", "case-sensitive");
 
     private DomainsCodec() {}
 
