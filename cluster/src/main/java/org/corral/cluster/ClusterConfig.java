@@ -56,6 +56,14 @@ public record ClusterConfig(Optional<String> name, int version, List<ClusterMemb
         return id;
     }
 
+    /**
+     * How many of a cluster's {@code members} vote: every member up to 3, then 3 until there are 5,
+     * then 5 (the ensembles that survive one and two failures); the others observe.
+     */
+    public static int wantedVoters(int members) {
+        return members >= 5 ? 5 : Math.min(3, members);
+    }
+
     public long voters() {
         return members.stream().filter(m -> !m.observer()).count();
     }

@@ -66,6 +66,29 @@ public final class ClusterStore implements AutoCloseable {
                 .filter(line -> line.startsWith("server.")).toList());
     }
 
+    /**
+     * Lets online observers vote, one by one, until the cluster has as many voters as its size
+     * wants ({@link ClusterConfig#wantedVoters}); answers the names of those promoted.
+     */
+    public List<String> promoteObservers() {
+        ClusterMembership membership = new ClusterMembership(store);
+        ClusterConfig config = membership.read();
+        java.util.Set<String> up = java.util.Set.copyOf(store.online());
+        List<String> promoted = new java.util.ArrayList<>();
+        for (ClusterMember member : config.members()) {
+            if (config.voters() >= ClusterConfig.wantedVoters(config.members().size())) {
+                break;
+            }
+            if (member.observer() && up.contains(member.name())) {
+                ClusterMember voter = member.withObserver(false);
+                addMember(voter.zooKeeperServer());
+                config = membership.update(c -> c.with(voter));
+                promoted.add(member.name());
+            }
+        }
+        return promoted;
+    }
+
     private interface AdminCall<T> {
         T call(CuratorFramework client) throws Exception;
     }

@@ -58,4 +58,13 @@ class ClusterConfigTest {
         assertThatThrownBy(() -> ClusterConfig.parse("totem: x\n\tfoo 1\n")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("totem");
     }
+
+    @Test
+    void everyMemberVotesUpToThreeThenThreeUntilFiveThenFive() {
+        int[] wanted = {0, 1, 2, 3, 3, 5, 5, 5, 5, 5, 5};
+        for (int members = 0; members < wanted.length; members++) {
+            assertThat(ClusterConfig.wantedVoters(members)).as(members + " members").isEqualTo(wanted[members]);
+        }
+        assertThat(ClusterConfig.wantedVoters(30)).isEqualTo(5);
+    }
 }

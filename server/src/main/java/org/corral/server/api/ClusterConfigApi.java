@@ -99,7 +99,7 @@ public final class ClusterConfigApi implements ApiModule {
                 ApiMethod.delete("/cluster/config/nodes/{node}")
                         .name("delnode")
                         .description("Removes a node from the cluster configuration. The node must be off (its daemon stopped);"
-                                + " its guests' configs stay under nodes/<node>/, as Proxmox leaves them. An observer takes the"
+                                + " its guests' configs stay under nodes/<node>/, as Proxmox leaves them. An online observer takes the"
                                 + " place of a removed voter.")
                         .permission(Check.path("/", Privilege.SYS_MODIFY))
                         .parameter("node", Schema.string().format(Formats.PVE_NODE).description("The cluster node name."))
@@ -212,8 +212,8 @@ public final class ClusterConfigApi implements ApiModule {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("cluster", config.name().orElseThrow());
         out.put("nodeid", nodeId);
-        // up to three voters; beyond that members observe until voter management promotes them (the joiner decides again under the join lock)
-        out.put("observer", config.voters() >= ClusterJoin.MAX_VOTERS);
+        // 3 voters up to 4 members, 5 from 5 members on; the others observe (the joiner decides again under the join lock)
+        out.put("observer", config.voters() >= ClusterConfig.wantedVoters(config.members().size() + 1));
         out.put("ensemble", String.join("\n", ensemble));
         out.put("secret", cluster.zooKeeper().credentials().secret());
         // the store CA: the joining node makes its own member certificate from it
@@ -239,19 +239,9 @@ public final class ClusterConfigApi implements ApiModule {
         List<String> ensemble = cluster.removeMember(member.nodeId());
         log.info("Removed node {} (ZooKeeper server {}) from cluster {}; ensemble now {}", name, member.nodeId(),
                 config.name().orElseThrow(), ensemble);
-        ClusterConfig now = membership.update(c -> c.without(name));
-        // keep up to MAX_VOTERS voters: online observers take removed voters' places
-        Set<String> up = Set.copyOf(cluster.store().online());
-        for (ClusterMember observer : now.members()) {
-            if (now.voters() >= ClusterJoin.MAX_VOTERS) {
-                break;
-            }
-            if (observer.observer() && up.contains(observer.name())) {
-                ClusterMember voter = observer.withObserver(false);
-                cluster.addMember(voter.zooKeeperServer());
-                now = membership.update(c -> c.with(voter));
-                log.info("Node {} votes now, in place of {}", voter.name(), name);
-            }
+        membership.update(c -> c.without(name));
+        for (String promoted : cluster.promoteObservers()) {
+            log.info("Node {} votes now, in place of {}", promoted, name);
         }
         return null;
     }

@@ -65,7 +65,6 @@ public final class ClusterJoin {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final String JOIN_LOCK = "cluster-join";
     /** Members beyond this many voters join as observers; promotion is a later step. */
-    public static final int MAX_VOTERS = 3;
 
     private final Node node;
     private final ClusterStore cluster;
@@ -136,7 +135,7 @@ public final class ClusterJoin {
             }
             // decided under the lock, so two nodes joining at once never get one id
             int nodeId = ClusterJoin.freeId(current, ensemble);
-            boolean observer = current.voters() >= MAX_VOTERS;
+            boolean observer = current.voters() >= ClusterConfig.wantedVoters(current.members().size() + 1);
             ctx.log("this node becomes node %d%s", nodeId, observer ? " (observer)" : "");
             ctx.log("stopping this node's config store member");
             cluster.close();
@@ -148,6 +147,9 @@ public final class ClusterJoin {
                     ctx.log("ensemble is now: %s", String.join(" ", now));
                     new ClusterMembership(joined.store()).update(c -> c.with(
                             new ClusterMember(node.name(), nodeId, node.bind(), apiPort.getAsInt(), "", 1, node.zooKeeper(), observer)));
+                    for (String promoted : joined.promoteObservers()) {
+                        ctx.log("node %s votes now", promoted);
+                    }
                     for (Map.Entry<String, String> file : own.entrySet()) {
                         joined.store().overwrite(file.getKey(), file.getValue());
                     }
