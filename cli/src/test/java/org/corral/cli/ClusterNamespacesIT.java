@@ -72,8 +72,19 @@ class ClusterNamespacesIT {
                 assertThat(taskExit(namespaces.get(i - 1), base.resolve("n" + i), "pve" + i, upid(join))).isEqualTo("OK");
             }
             Path script = E2e.resource(base, "cluster_e2e.py");
-            assertThat(E2e.python(script, Integer.toString(port), PASSWORD, addresses.get(0), addresses.get(1), addresses.get(2)))
-                    .contains("CLUSTER OK");
+            String[] rest = {Integer.toString(port), PASSWORD, addresses.get(0), addresses.get(1), addresses.get(2)};
+            assertThat(E2e.python(script, E2e.with("formed", rest))).contains("FORMED OK");
+
+            // a 2|1 partition made with nft in pve3's namespace: it drops everything from and to pve1 and pve2
+            String others = "{ " + addresses.get(0) + ", " + addresses.get(1) + " }";
+            E2e.run("ip", "netns", "exec", namespaces.get(2), "nft", "add table inet partition; "
+                    + "add chain inet partition in { type filter hook input priority -10; policy accept; }; "
+                    + "add chain inet partition out { type filter hook output priority -10; policy accept; }; "
+                    + "add rule inet partition in ip saddr " + others + " drop; "
+                    + "add rule inet partition out ip daddr " + others + " drop");
+            assertThat(E2e.python(script, E2e.with("partitioned", rest))).contains("PARTITIONED OK");
+            E2e.run("ip", "netns", "exec", namespaces.get(2), "nft", "delete table inet partition");
+            assertThat(E2e.python(script, E2e.with("healed", rest))).contains("HEALED OK");
         } catch (AssertionError | Exception e) {
             for (int i = 1; i <= 3; i++) {
                 E2e.printNodeLog(base.resolve("n" + i));
