@@ -196,16 +196,21 @@ public final class VmEditor {
     }
 
     /**
-     * The file an {@code import-from} source names: a volume of {@code images} or {@code import}
-     * content, or an absolute path (only root may give one, see VmPermissions).
+     * What an {@code import-from} source names: a volume of {@code images} or {@code import}
+     * content, read in the format its name gives, or an absolute path (only root may give one,
+     * see VmPermissions), whose format qemu-img probes.
      */
-    Path importSource(String source) {
+    record ImportSource(String source, Path path, Optional<String> format) {}
+
+    ImportSource importSource(String source) {
         Path path;
+        Optional<String> format;
         if (source.startsWith("/")) {
-            path = Path.of(source).normalize();
-            if (!Path.of(source).isAbsolute() || source.contains("/../") || source.endsWith("/..")) {
+            if (Path.of(source).normalize().toString().length() != source.length() || source.contains("/./")) {
                 throw new IllegalArgumentException("import-from: '" + source + "' is not a normalized absolute path");
             }
+            path = Path.of(source);
+            format = Optional.empty();
         } else {
             String content;
             try {
@@ -218,6 +223,15 @@ public final class VmEditor {
                         + "' (needs 'images' or 'import')");
             }
             path = volumes.path(source);
+            if (content.equals("import")) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile(".*\\.(qcow2|raw|vmdk)").matcher(source.toLowerCase(java.util.Locale.ROOT));
+                if (!m.matches()) {
+                    throw new IllegalArgumentException("import-from: '" + source + "' is not a .qcow2, .raw or .vmdk image");
+                }
+                format = Optional.of(m.group(1));
+            } else {
+                format = Files.exists(path) ? Optional.of(volumes.format(source)) : Optional.empty();
+            }
         }
         if (!Files.exists(path)) {
             throw new IllegalArgumentException("import-from: '" + source + "' does not exist");
@@ -225,7 +239,7 @@ public final class VmEditor {
         if (Files.isDirectory(path)) {
             throw new IllegalArgumentException("import-from: '" + source + "' is a directory");
         }
-        return path;
+        return new ImportSource(source, path, format);
     }
 
     /** Checks that need the whole config: balloon within memory, vCPUs within topology, boot devices present. */
@@ -434,8 +448,9 @@ public final class VmEditor {
                 ctx.log("%s: created EFI vars disk %s", drive.key(), volid);
             } else if (drive.get("import-from").isPresent()) {
                 String source = drive.get("import-from").get();
-                Path sourcePath = importSource(source);
-                ImageInfo image = imageInfo(sourcePath);
+                ImportSource imported = importSource(source);
+                Path sourcePath = imported.path();
+                ImageInfo image = imageInfo(imported);
                 size = Math.max(image.virtualSize(), Sizes.parse(drive.file().substring(storage.length() + 1) + "G"));
                 volid = volumes.alloc(storage, vmid, format, Optional.empty(), size);
                 allocated.add(volid);
@@ -460,16 +475,33 @@ public final class VmEditor {
     /** What qemu-img tells about an image to import. */
     record ImageInfo(String format, long virtualSize) {}
 
-    ImageInfo imageInfo(Path path) {
+    /**
+     * Reads an image to import with qemu-img, in the format its volume name gives. A volume may not
+     * pull in other files (a backing file, vmdk extents elsewhere); root's own paths may.
+     */
+    ImageInfo imageInfo(ImportSource source) {
+        List<String> command = new ArrayList<>(List.of("qemu-img", "info", "-U", "--output=json"));
+        source.format().ifPresent(f -> command.addAll(List.of("-f", f)));
+        command.add(source.path().toString());
         tools.jackson.databind.JsonNode info;
         try {
-            info = Json.read(ProcessRunner.of("qemu-img", "info", "-U", "--output=json", path.toString()).output());
+            info = Json.read(ProcessRunner.of(command.toArray(String[]::new)).output());
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("import-from: qemu-img cannot read '" + path + "': " + e.getMessage());
+            throw new IllegalArgumentException("import-from: qemu-img cannot read '" + source.source() + "': " + e.getMessage());
         }
         String format = info.path("format").asString("raw");
         if (!List.of("raw", "qcow2", "vmdk").contains(format)) {
             throw new IllegalArgumentException("import-from: unsupported image format '" + format + "' (raw, qcow2 or vmdk)");
+        }
+        if (!source.source().startsWith("/")) {
+            if (info.has("backing-filename")) {
+                throw new IllegalArgumentException("import-from: '" + source.source() + "' has a backing file, which is not imported");
+            }
+            String createType = info.path("format-specific").path("data").path("create-type").asString("");
+            if (format.equals("vmdk") && !List.of("monolithicSparse", "streamOptimized").contains(createType)) {
+                throw new IllegalArgumentException("import-from: vmdk '" + source.source() + "' of type '" + createType
+                        + "' refers to other files (monolithicSparse or streamOptimized only)");
+            }
         }
         return new ImageInfo(format, info.path("virtual-size").asLong());
     }

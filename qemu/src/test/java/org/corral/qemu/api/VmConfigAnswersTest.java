@@ -224,6 +224,24 @@ class VmConfigAnswersTest {
         destroy(307);
     }
 
+    @Test
+    void importVolumeIsReadInTheFormatItsNameGives() throws Exception {
+        // a .raw import whose bytes start like a qcow2 is copied byte for byte, never opened as qcow2
+        Path inner = Files.createTempDirectory(node.dir(), "fmt").resolve("inner.qcow2");
+        qemuImg("create", "-q", "-f", "qcow2", inner.toString(), "1G");
+        Path raw = volumeFile("local:import/looks-like-qcow2.raw");
+        Files.copy(inner, raw);
+        try (var file = new java.io.RandomAccessFile(raw.toFile(), "rw")) {
+            file.setLength(1 << 20);
+        }
+        create(308, Map.of("memory", "128", "scsi0", "local:0,import-from=local:import/looks-like-qcow2.raw"));
+        Path disk = node.service().volumes().path("local:308/vm-308-disk-0.raw");
+        assertThat(option(308, "scsi0")).isEqualTo("local:308/vm-308-disk-0.raw,size=1M");
+        assertThat(Files.readAllBytes(disk)).isEqualTo(Files.readAllBytes(raw));
+        destroy(308);
+        Files.delete(raw);
+    }
+
     private static void compare(String source, String sourceFormat, String target, String targetFormat) {
         ProcessRunner.of("qemu-img", "compare", "-f", sourceFormat, "-F", targetFormat,
                 node.service().volumes().path(source).toString(), node.service().volumes().path(target).toString()).output();
@@ -236,6 +254,10 @@ class VmConfigAnswersTest {
         qemuImg("create", "-q", "-f", "vdi", vdi.toString(), "8M");
         Path iso = volumeFile("local:iso/not-an-image.iso");
         Files.write(iso, new byte[1 << 20]);
+        Path backed = volumeFile("local:import/backed.qcow2");
+        qemuImg("create", "-q", "-f", "qcow2", "-b", vdi.toString(), "-F", "vdi", backed.toString());
+        Path flat = volumeFile("local:import/flat.vmdk");
+        qemuImg("create", "-q", "-f", "vmdk", "-o", "subformat=monolithicFlat", flat.toString(), "8M");
         record Bad(String source, String words) {}
         List<Bad> bad = List.of(
                 new Bad(vdi.toString(), "unsupported image format 'vdi'"),
@@ -243,7 +265,9 @@ class VmConfigAnswersTest {
                 new Bad(dir.toString(), "is a directory"),
                 new Bad("local:iso/not-an-image.iso", "content type 'iso'"),
                 new Bad("local:import/missing.qcow2", "does not exist"),
-                new Bad("nowhere:import/x.qcow2", "nowhere"));
+                new Bad("nowhere:import/x.qcow2", "nowhere"),
+                new Bad("local:import/backed.qcow2", "has a backing file"),
+                new Bad("local:import/flat.vmdk", "'monolithicFlat' refers to other files"));
         for (Bad b : bad) {
             assertThatThrownBy(() -> api.post("/nodes/pve1/qemu", Map.of("vmid", "305", "scsi0", "local:1",
                     "scsi1", "local:0,import-from=" + b.source())))
@@ -273,6 +297,9 @@ class VmConfigAnswersTest {
         assertThat(node.config(306)).contains(before);
         destroy(306);
         Files.delete(iso);
+        Files.delete(backed);
+        Files.delete(flat);
+        Files.deleteIfExists(flat.resolveSibling("flat-flat.vmdk"));
     }
 
     private static JsonNode find(JsonNode list, String key) {
