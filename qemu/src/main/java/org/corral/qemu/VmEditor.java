@@ -961,7 +961,7 @@ public final class VmEditor {
 
     /**
      * {@code GET pending}, as qemu-server's config_with_pending_array: every option (and the
-     * {@code digest}) with its current value as written, its pending value and its pending
+     * {@code digest}) with its current value, typed as its schema (qemu-server's check_type), its pending value and its pending
      * deletion (2 when forced). A pending password shows a mask with a trailing blank, so it differs
      * from the current one.
      */
@@ -980,8 +980,8 @@ public final class VmEditor {
         for (String key : keys) {
             ObjectNode item = out.addObject();
             item.put("key", key);
-            Optional.ofNullable(current.get(key)).ifPresent(v -> item.put("value", key.equals("cipassword") ? MASKED : v));
-            Optional.ofNullable(pending.get(key)).ifPresent(v -> item.put("pending", key.equals("cipassword") ? MASKED + " " : v));
+            Optional.ofNullable(current.get(key)).ifPresent(v -> put(item, "value", key.equals("cipassword") ? MASKED : v, key));
+            Optional.ofNullable(pending.get(key)).ifPresent(v -> put(item, "pending", key.equals("cipassword") ? MASKED + " " : v, key));
             if (deletes.containsKey(key)) {
                 item.put("delete", deletes.get(key) ? 2 : 1);
             }
