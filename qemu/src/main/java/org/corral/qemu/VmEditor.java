@@ -137,10 +137,15 @@ public final class VmEditor {
                 if (volumes.isIso(drive.file()) && !drive.isCdrom()) {
                     throw new IllegalArgumentException("ISO image '" + drive.file() + "' needs media=cdrom");
                 }
-                if (!drive.isCloudInit() && isNewFile(base, drive)) {
+                String content = volumes.content(drive.file());
+                if (!List.of("images", "iso").contains(content)) {
+                    throw new IllegalArgumentException("cannot use volume " + drive.file() + " - content type needs to be 'images' or 'iso'");
+                }
+                // as qemu-server's create_disks: an existing volume's size comes from its storage
+                if (!drive.isCloudInit()) {
                     drive = drive.with("size", Sizes.format(volumes.size(drive.file())));
                 }
-            } else if (drive.isPath() && isNewFile(base, drive)) {
+            } else if (drive.isPath()) {
                 Path path = Path.of(drive.file());
                 try {
                     if (Files.isRegularFile(path)) {
@@ -185,14 +190,6 @@ public final class VmEditor {
                 yield value;
             }
         };
-    }
-
-    /**
-     * Whether a drive names another file than the same key in {@code base}: as qemu-server's
-     * create_disks, an existing volume given anew gets its {@code size=} from the storage.
-     */
-    private static boolean isNewFile(VmConfig base, Drive drive) {
-        return base.get(drive.key()).map(old -> !Drive.parse(drive.key(), old).file().equals(drive.file())).orElse(true);
     }
 
     /**

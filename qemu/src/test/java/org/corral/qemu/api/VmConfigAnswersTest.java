@@ -87,9 +87,19 @@ class VmConfigAnswersTest {
         assertThat(option(300, "scsi1")).isEqualTo(second + ",size=2G");
         assertThat(option(300, "scsi2")).isEqualTo(raw + ",size=5M");
 
-        // the same volume on the same key keeps what the caller wrote
-        api.put("/nodes/pve1/qemu/300/config", Map.of("scsi0", disk + ",iothread=1,size=64M"));
+        // the same volume again: its size is still the storage's, whatever the caller wrote
+        api.put("/nodes/pve1/qemu/300/config", Map.of("scsi0", disk + ",iothread=1,size=3G"));
         assertThat(option(300, "scsi0")).isEqualTo(disk + ",iothread=1,size=64M");
+        api.put("/nodes/pve1/qemu/300/config", Map.of("scsi0", disk + ",iothread=1"));
+        assertThat(option(300, "scsi0")).isEqualTo(disk + ",iothread=1,size=64M");
+
+        // an import image is no disk: only images and iso content attach
+        Path image = volumeFile("local:import/attach-me.qcow2");
+        qemuImg("create", "-q", "-f", "qcow2", image.toString(), "8M");
+        assertThatThrownBy(() -> api.put("/nodes/pve1/qemu/300/config", Map.of("scsi3", "local:import/attach-me.qcow2")))
+                .isInstanceOf(ParameterError.class).hasMessageContaining("scsi3")
+                .hasMessageContaining("content type needs to be 'images' or 'iso'");
+        Files.delete(image);
         api.put("/nodes/pve1/qemu/300/config", Map.of("delete", "scsi2"));
         destroy(300);
         Files.delete(iso);
