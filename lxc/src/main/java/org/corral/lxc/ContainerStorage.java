@@ -54,6 +54,9 @@ public interface ContainerStorage {
     /** Bytes the volume uses, where the storage knows. */
     OptionalLong used(String volid);
 
+    /** The volume's size as its storage reports it (a subvolume's quota; 0 when it has none). */
+    long size(String volid);
+
     /** The VMID that owns a volume, from its name. */
     Optional<Integer> owner(String volid);
 

@@ -318,8 +318,18 @@ public final class Provisioning {
     String allocateIfNew(Consumer<String> log, int vmid, String key, String value, boolean unprivileged, Revert revert)
             throws IOException {
         MountPoint mp = MountPoint.parse(key, value);
-        if (mp.type() != MountPoint.Type.VOLUME || !CtPermissions.isNewDisk(mp.volume())) {
+        if (mp.type() != MountPoint.Type.VOLUME) {
             return mp.format();
+        }
+        if (!CtPermissions.isNewDisk(mp.volume())) {
+            // as pct's rescan of an existing volume: its size comes from the storage, a failed read only warns
+            try {
+                // a subvolume without a quota is 0 (size=0T), as pct writes it
+                return mp.withSize(storage().size(mp.volume())).format();
+            } catch (RuntimeException e) {
+                log.accept("could not rescan the size of " + mp.volume() + " - " + e.getMessage());
+                return mp.format();
+            }
         }
         String[] parts = mp.volume().split(":");
         long bytes = new BigDecimal(parts[1]).multiply(BigDecimal.valueOf(GIB)).longValue();

@@ -104,6 +104,11 @@ public final class StorageServiceAdapter implements ContainerStorage {
     }
 
     @Override
+    public long size(String volid) {
+        return storage.info(volid).size();
+    }
+
+    @Override
     public Optional<Integer> owner(String volid) {
         return storage.owner(volid);
     }

@@ -197,6 +197,17 @@ class LxcApiTest {
     }
 
     @Test
+    void existingVolumeOnAMountPointGetsItsSizeFromTheStorage() throws Exception {
+        String volid = lxc.storage().allocate("local", 139, 2L << 30);
+        writeConfig(139, "arch: amd64\nmemory: 512\nostype: debian\nrootfs: local:139/subvol-139-disk-9.subvol,size=1G\n");
+        lxc.call(HttpVerb.PUT, lxc.ct(139) + "/config", Map.of("mp0", volid + ",mp=/data,size=5G"));
+        String text = lxc.store().read(lxc.configPath(139)).orElseThrow().text();
+        // a directory storage's subvolume has no quota: the storage reports 0, never the size the caller claimed
+        assertThat(text).contains("mp0: " + volid + ",mp=/data,size=0T\n");
+        lxc.storage().free(volid);
+    }
+
+    @Test
     void protectedContainerCannotBeDestroyed() {
         writeConfig(139, "memory: 512\nprotection: 1\nrootfs: local:139/subvol-139-disk-0.subvol,size=1G\n");
         assertThatThrownBy(() -> lxc.call(HttpVerb.DELETE, lxc.ct(139), Map.of("purge", "1")))

@@ -24,6 +24,7 @@ import org.corral.core.config.Digest;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
+import org.corral.core.error.PermissionDenied;
 import org.corral.core.json.Json;
 import org.corral.core.process.ProcessRunner;
 import org.corral.core.schema.Schema;
@@ -123,10 +124,7 @@ public final class VmEditor {
                 });
                 Optional<String> source = drive.get("import-from");
                 if (source.isPresent()) {
-                    Path path = source.get().startsWith("/") ? Path.of(source.get()) : volumes.path(source.get());
-                    if (!Files.isRegularFile(path) && !Files.exists(path)) {
-                        throw new IllegalArgumentException("import-from: '" + source.get() + "' does not exist");
-                    }
+                    imageInfo(importSource(source.get()));
                 }
                 if (Drive.NEW_CLOUDINIT.matcher(drive.file()).matches() && !drive.isCdrom()) {
                     drive = drive.with("media", "cdrom");
@@ -138,6 +136,23 @@ public final class VmEditor {
                 }
                 if (volumes.isIso(drive.file()) && !drive.isCdrom()) {
                     throw new IllegalArgumentException("ISO image '" + drive.file() + "' needs media=cdrom");
+                }
+                String content = volumes.content(drive.file());
+                if (!List.of("images", "iso").contains(content)) {
+                    throw new IllegalArgumentException("cannot use volume " + drive.file() + " - content type needs to be 'images' or 'iso'");
+                }
+                // as qemu-server's create_disks: an existing volume's size comes from its storage
+                if (!drive.isCloudInit()) {
+                    drive = drive.with("size", Sizes.format(volumes.size(drive.file())));
+                }
+            } else if (drive.isPath()) {
+                Path path = Path.of(drive.file());
+                try {
+                    if (Files.isRegularFile(path)) {
+                        drive = drive.with("size", Sizes.format(Files.size(path)));
+                    }
+                } catch (java.io.IOException e) {
+                    throw new IllegalArgumentException("cannot read the size of '" + path + "': " + e.getMessage());
                 }
             }
             return drive.print();
@@ -175,6 +190,53 @@ public final class VmEditor {
                 yield value;
             }
         };
+    }
+
+    /**
+     * What an {@code import-from} source names: a volume of {@code images} or {@code import}
+     * content, read in the format its name gives, or an absolute path (only root may give one,
+     * see VmPermissions), whose format qemu-img probes.
+     */
+    record ImportSource(String source, Path path, Optional<String> format) {}
+
+    ImportSource importSource(String source) {
+        Path path;
+        Optional<String> format;
+        if (source.startsWith("/")) {
+            if (Path.of(source).normalize().toString().length() != source.length() || source.contains("/./")) {
+                throw new IllegalArgumentException("import-from: '" + source + "' is not a normalized absolute path");
+            }
+            path = Path.of(source);
+            format = Optional.empty();
+        } else {
+            String content;
+            try {
+                content = volumes.content(source);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("import-from: " + e.getMessage());
+            }
+            if (!List.of("images", "import").contains(content)) {
+                throw new IllegalArgumentException("import-from: '" + source + "' has content type '" + content
+                        + "' (needs 'images' or 'import')");
+            }
+            path = volumes.path(source);
+            if (content.equals("import")) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile(".*\\.(qcow2|raw|vmdk)").matcher(source.toLowerCase(java.util.Locale.ROOT));
+                if (!m.matches()) {
+                    throw new IllegalArgumentException("import-from: '" + source + "' is not a .qcow2, .raw or .vmdk image");
+                }
+                format = Optional.of(m.group(1));
+            } else {
+                format = Files.exists(path) ? Optional.of(volumes.format(source)) : Optional.empty();
+            }
+        }
+        if (!Files.exists(path)) {
+            throw new IllegalArgumentException("import-from: '" + source + "' does not exist");
+        }
+        if (Files.isDirectory(path)) {
+            throw new IllegalArgumentException("import-from: '" + source + "' is a directory");
+        }
+        return new ImportSource(source, path, format);
     }
 
     /** Checks that need the whole config: balloon within memory, vCPUs within topology, boot devices present. */
@@ -250,6 +312,18 @@ public final class VmEditor {
         }
     }
 
+    /** Refuses a non-root absolute {@code import-from} path before anything looks at that path. */
+    private static void checkImportPaths(ApiRequest request, Map<String, String> options) {
+        if (request.auth().isRoot()) {
+            return;
+        }
+        options.forEach((key, value) -> {
+            if (VmOptions.isDrive(key) && value.matches("(?:^|.*,)import-from=/.*")) {
+                throw new PermissionDenied("only root can import from an absolute path ('" + key + "')");
+            }
+        });
+    }
+
     // ---- create
 
     /**
@@ -258,6 +332,7 @@ public final class VmEditor {
      */
     public String create(ApiRequest request, int vmid, Map<String, String> options, boolean start) {
         configs.checkUnused(vmid);
+        checkImportPaths(request, options);
         Map<String, String> values = normalize(vmid, options, VmConfig.empty());
         checkPermissions(request, vmid, values, List.of(), VmConfig.empty());
         configs.create(vmid, VmConfig.empty().with("lock", "create"));
@@ -370,8 +445,9 @@ public final class VmEditor {
                 ctx.log("%s: created EFI vars disk %s", drive.key(), volid);
             } else if (drive.get("import-from").isPresent()) {
                 String source = drive.get("import-from").get();
-                Path sourcePath = source.startsWith("/") ? Path.of(source) : volumes.path(source);
-                ImageInfo image = imageInfo(sourcePath);
+                ImportSource imported = importSource(source);
+                Path sourcePath = imported.path();
+                ImageInfo image = imageInfo(imported);
                 size = Math.max(image.virtualSize(), Sizes.parse(drive.file().substring(storage.length() + 1) + "G"));
                 volid = volumes.alloc(storage, vmid, format, Optional.empty(), size);
                 allocated.add(volid);
@@ -396,11 +472,33 @@ public final class VmEditor {
     /** What qemu-img tells about an image to import. */
     record ImageInfo(String format, long virtualSize) {}
 
-    ImageInfo imageInfo(Path path) {
-        tools.jackson.databind.JsonNode info = Json.read(ProcessRunner.of("qemu-img", "info", "-U", "--output=json", path.toString()).output());
+    /**
+     * Reads an image to import with qemu-img, in the format its volume name gives. A volume may not
+     * pull in other files (a backing file, vmdk extents elsewhere); root's own paths may.
+     */
+    ImageInfo imageInfo(ImportSource source) {
+        List<String> command = new ArrayList<>(List.of("qemu-img", "info", "-U", "--output=json"));
+        source.format().ifPresent(f -> command.addAll(List.of("-f", f)));
+        command.add(source.path().toString());
+        tools.jackson.databind.JsonNode info;
+        try {
+            info = Json.read(ProcessRunner.of(command.toArray(String[]::new)).output());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("import-from: qemu-img cannot read '" + source.source() + "': " + e.getMessage());
+        }
         String format = info.path("format").asString("raw");
-        if (!List.of("raw", "qcow2", "vmdk", "qed", "vdi", "vhdx", "vpc").contains(format)) {
-            throw new ApiException(400, "import-from: unsupported image format '" + format + "'");
+        if (!List.of("raw", "qcow2", "vmdk").contains(format)) {
+            throw new IllegalArgumentException("import-from: unsupported image format '" + format + "' (raw, qcow2 or vmdk)");
+        }
+        if (!source.source().startsWith("/")) {
+            if (info.has("backing-filename")) {
+                throw new IllegalArgumentException("import-from: '" + source.source() + "' has a backing file, which is not imported");
+            }
+            String createType = info.path("format-specific").path("data").path("create-type").asString("");
+            if (format.equals("vmdk") && !List.of("monolithicSparse", "streamOptimized").contains(createType)) {
+                throw new IllegalArgumentException("import-from: vmdk '" + source.source() + "' of type '" + createType
+                        + "' refers to other files (monolithicSparse or streamOptimized only)");
+            }
         }
         return new ImageInfo(format, info.path("virtual-size").asLong());
     }
@@ -449,6 +547,7 @@ public final class VmEditor {
             throw new ParameterError(errors);
         }
         VmConfig base = config.withOptions(merge(config.options(), pendingValues(config)));
+        checkImportPaths(request, change.set());
         Map<String, String> values = normalize(vmid, change.set(), base);
         checkPermissions(request, vmid, values, change.delete(), config);
         VmPermissions.checkModify(request, vmid, change.revert());
@@ -469,11 +568,12 @@ public final class VmEditor {
     private void apply(int vmid, String digest, Map<String, String> values, Change change, TaskContext ctx) {
         Map<String, String> withVolumes = new TreeMap<>(values);
         List<String> allocated = new ArrayList<>();
-        allocateNewDisks(vmid, withVolumes, allocated, ctx);
         List<String> toFree = new ArrayList<>();
         List<HotAction> hot = new ArrayList<>();
         Map<String, String> deferred = new TreeMap<>();
         try {
+            // inside the try: a failed import frees the disks allocated before it
+            allocateNewDisks(vmid, withVolumes, allocated, ctx);
             configs.update(vmid, Optional.of(digest), current -> {
                 toFree.clear();
                 hot.clear();
@@ -856,11 +956,20 @@ public final class VmEditor {
         return out;
     }
 
-    /** {@code GET pending}: each option with its current value, pending value and pending deletion. */
+    /**
+     * {@code GET pending}, as qemu-server's config_with_pending_array: every option (and the
+     * {@code digest}) with its current value, typed as its schema (qemu-server's check_type), its pending value and its pending
+     * deletion (2 when forced). A pending password shows a mask with a trailing blank, so it differs
+     * from the current one.
+     */
     public ArrayNode pending(int vmid) {
-        VmConfig config = configs.load(vmid).config();
-        Set<String> keys = new TreeSet<>(config.options().keySet());
-        keys.addAll(pendingValues(config).keySet());
+        VmConfigs.Loaded loaded = configs.load(vmid);
+        VmConfig config = loaded.config();
+        Map<String, String> current = new TreeMap<>(config.options());
+        current.put("digest", loaded.digest());
+        Map<String, String> pending = pendingValues(config);
+        Set<String> keys = new TreeSet<>(current.keySet());
+        keys.addAll(pending.keySet());
         Map<String, Boolean> deletes = new LinkedHashMap<>();
         config.pendingDeletes().forEach(d -> deletes.put(d.key(), d.force()));
         keys.addAll(deletes.keySet());
@@ -868,8 +977,8 @@ public final class VmEditor {
         for (String key : keys) {
             ObjectNode item = out.addObject();
             item.put("key", key);
-            config.get(key).ifPresent(v -> put(item, "value", key.equals("cipassword") ? MASKED : v, key));
-            Optional.ofNullable(pendingValues(config).get(key)).ifPresent(v -> put(item, "pending", key.equals("cipassword") ? MASKED : v, key));
+            Optional.ofNullable(current.get(key)).ifPresent(v -> put(item, "value", key.equals("cipassword") ? MASKED : v, key));
+            Optional.ofNullable(pending.get(key)).ifPresent(v -> put(item, "pending", key.equals("cipassword") ? MASKED + " " : v, key));
             if (deletes.containsKey(key)) {
                 item.put("delete", deletes.get(key) ? 2 : 1);
             }

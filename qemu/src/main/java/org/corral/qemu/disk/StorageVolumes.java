@@ -79,6 +79,11 @@ public final class StorageVolumes implements Volumes {
     }
 
     @Override
+    public String content(String volid) {
+        return storage.resolve(volid).volume().content().proxmoxName();
+    }
+
+    @Override
     public List<String> listImages(int vmid) {
         List<String> out = new ArrayList<>();
         for (StorageConfig config : storage.config().list()) {

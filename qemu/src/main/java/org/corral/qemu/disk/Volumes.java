@@ -36,6 +36,9 @@ public interface Volumes {
     /** Whether the volume is an ISO image (cdrom content). */
     boolean isIso(String volid);
 
+    /** The volume's content type as Proxmox names it ({@code images}, {@code iso}, {@code import}, ...). */
+    String content(String volid);
+
     /** Guest volumes of {@code vmid} on every storage that holds images here. */
     List<String> listImages(int vmid);
 

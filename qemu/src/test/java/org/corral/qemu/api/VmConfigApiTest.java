@@ -325,8 +325,17 @@ class VmConfigApiTest {
 
     @Test
     void createFailingInItsTaskFreesWhatItAllocatedAndLeavesNoConfig() throws Exception {
-        java.nio.file.Path notAnImage = java.nio.file.Files.createDirectories(node.dir().resolve("not-an-image"));
-        String upid = (String) api.post("/nodes/pve1/qemu", Map.of("vmid", "227", "scsi0", "local:1", "scsi1", "local:0,import-from=" + notAnImage));
+        // a qcow2 whose header reads fine but whose first data cluster is unreadable, so only the conversion fails
+        java.nio.file.Path corrupt = node.dir().resolve("corrupt.qcow2");
+        ProcessRunner.of("qemu-img", "create", "-q", "-f", "qcow2", corrupt.toString(), "4M").output();
+        ProcessRunner.of("qemu-io", "-c", "write -P 0x11 0 64k", corrupt.toString()).output();
+        try (var file = new java.io.RandomAccessFile(corrupt.toFile(), "rw")) {
+            file.seek(40);
+            file.seek(file.readLong());
+            file.seek(file.readLong() & 0x00fffffffffffe00L);
+            file.writeLong(0x8000000000000000L | 0x10200L);
+        }
+        String upid = (String) api.post("/nodes/pve1/qemu", Map.of("vmid", "227", "scsi0", "local:1", "scsi1", "local:0,import-from=" + corrupt));
         assertThat(node.await(upid, Duration.ofSeconds(30))).isNotEqualTo("OK");
         assertThat(node.log(upid)).contains("scsi0: created disk local:227/vm-227-disk-0.raw").contains("cleaning up");
         assertThat(node.config(227)).isEmpty();
