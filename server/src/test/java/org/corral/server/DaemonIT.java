@@ -367,4 +367,23 @@ class DaemonIT {
         assertThat(answer.data().get(0).path("n").asInt()).isEqualTo(1);
         assertThat(answer.data().get(0).path("t").asString()).isNotBlank();
     }
+
+    @Test
+    void everyMethodOfANodeRefusesANodeThatIsNotInTheCluster() {
+        int walked = 0;
+        for (ApiMethod method : daemon.registry().methods()) {
+            if (!org.corral.server.http.NodeProxy.belongsToNode(method)) {
+                continue;
+            }
+            String path = method.path().replace("{node}", "nosuch").replaceAll("\\{[^}]+}", "100");
+            TestClient.Answer answer = admin.call(method.verb().name(), path, Map.of());
+            assertThat(answer.status()).as(method.verb() + " " + method.path()).isEqualTo(595);
+            assertThat(answer.body().path("message").asString()).as(method.verb() + " " + method.path())
+                    .contains("no such cluster node 'nosuch'");
+            walked++;
+        }
+        assertThat(walked).isGreaterThan(100);
+        // and "localhost" is the node that answers, as on Proxmox
+        assertThat(admin.get("/nodes/localhost/status").status()).isEqualTo(200);
+    }
 }

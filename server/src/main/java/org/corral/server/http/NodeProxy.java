@@ -53,17 +53,30 @@ public final class NodeProxy {
         return method.isProxyToNode() || method.path().startsWith("/nodes/{node}");
     }
 
-    /** The member that owns this call, when it is another node of the cluster. */
+    /**
+     * The member that owns this call, when it is another node of the cluster; empty when this node
+     * owns it. A node that is not a member is refused with Proxmox's 595 "no such cluster node".
+     */
     Optional<ClusterMember> owner(ApiMethod method, Map<String, String> pathValues, Context ctx) {
         if (!belongsToNode(method)) {
             return Optional.empty();
         }
         String node = pathValues.get("node");
-        if (node == null || node.equals(localNode)) {
+        // Proxmox takes "localhost" for the node that answers
+        if (node == null || node.equals(localNode) || node.equals("localhost")) {
             return Optional.empty();
         }
+        try {
+            org.corral.core.task.Upid.checkNodeName(node);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty(); // not a node name: the parameter check answers 400
+        }
         Optional<ClusterMember> member = cluster.get().member(node);
-        if (member.isPresent() && ctx.header(FORWARDED_BY) != null) {
+        if (member.isEmpty()) {
+            // refused here, once for every method: no handler acts for a node that does not exist
+            throw new ApiException(595, "no such cluster node '" + node + "'");
+        }
+        if (ctx.header(FORWARDED_BY) != null) {
             throw new ApiException(500, "proxy loop detected - node '" + node + "' was reached through '"
                     + ctx.header(FORWARDED_BY) + "' but is not this node");
         }
