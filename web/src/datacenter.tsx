@@ -129,11 +129,11 @@ function given(values: Record<string, string>, ...names: string[]): Record<strin
   return out;
 }
 
-function Grid<T>({ id, columns, rows, key, selected, onSelect }: {
+function Grid<T>({ id, columns, rows, rowKey, selected, onSelect }: {
   id: string;
   columns: [string, (row: T) => ComponentChildren][];
   rows: T[];
-  key: (row: T) => string;
+  rowKey: (row: T) => string;
   selected?: string;
   onSelect?: (k: string) => void;
 }) {
@@ -142,7 +142,7 @@ function Grid<T>({ id, columns, rows, key, selected, onSelect }: {
       <thead><tr>{columns.map(([h]) => <th>{h}</th>)}</tr></thead>
       <tbody>
         {rows.map((r) => (
-          <tr data-key={key(r)} class={selected === key(r) ? "selected" : ""} onClick={() => onSelect?.(key(r))}>
+          <tr data-key={rowKey(r)} class={selected === rowKey(r) ? "selected" : ""} onClick={() => onSelect?.(rowKey(r))}>
             {columns.map(([, cell]) => <td>{cell(r)}</td>)}
           </tr>
         ))}
@@ -265,7 +265,7 @@ function Users({ session, perms, route }: Props) {
         <Confirm id="confirm" text={`Remove user ${row.userid}?`}
           run={() => call("DELETE", `/access/users/${encodeURIComponent(row.userid)}`, {}, session)} onDone={done} />
       )}
-      <Grid<User> id="users-grid" rows={users} key={(u) => u.userid} selected={selected} onSelect={setSelected} columns={[
+      <Grid<User> id="users-grid" rows={users} rowKey={(u) => u.userid} selected={selected} onSelect={setSelected} columns={[
         ["User name", (u) => u.userid.substring(0, u.userid.lastIndexOf("@"))],
         ["Realm", (u) => u.userid.substring(u.userid.lastIndexOf("@") + 1)],
         ["Enabled", (u) => (u.enable === 0 ? "No" : "Yes")],
@@ -312,7 +312,7 @@ function Groups({ session, perms, route }: Props) {
         <Confirm id="confirm" text={`Remove group ${row.groupid}?`}
           run={() => call("DELETE", `/access/groups/${encodeURIComponent(row.groupid)}`, {}, session)} onDone={done} />
       )}
-      <Grid<Group> id="groups-grid" rows={rows} key={(g) => g.groupid} selected={selected} onSelect={setSelected} columns={[
+      <Grid<Group> id="groups-grid" rows={rows} rowKey={(g) => g.groupid} selected={selected} onSelect={setSelected} columns={[
         ["Name", (g) => g.groupid], ["Comment", (g) => g.comment ?? ""], ["Users", (g) => g.users ?? ""],
       ]} />
     </section>
@@ -371,13 +371,13 @@ function Pools({ session, perms, route }: Props) {
       {!denied && route.action === "remove" && row && (
         <Confirm id="confirm" text={`Remove pool ${row.poolid}?`} run={() => call("DELETE", path, {}, session)} onDone={done} />
       )}
-      <Grid<Pool> id="pools-grid" rows={rows} key={(p) => p.poolid} selected={selected} onSelect={setSelected} columns={[
+      <Grid<Pool> id="pools-grid" rows={rows} rowKey={(p) => p.poolid} selected={selected} onSelect={setSelected} columns={[
         ["Name", (p) => p.poolid], ["Comment", (p) => p.comment ?? ""],
       ]} />
       {selected && (
         <div class="members">
           <h3>Members of {selected}</h3>
-          <Grid<Member> id="pool-members" rows={members} key={(m) => m.id} columns={[
+          <Grid<Member> id="pool-members" rows={members} rowKey={(m) => m.id} columns={[
             ["ID", (m) => m.id], ["Type", (m) => m.type], ["Node", (m) => m.node ?? ""],
             ["", (m) => onPool(selected) && (
               <button class="remove-member" onClick={() => call("PUT", `/pools/${encodeURIComponent(selected)}`,
@@ -424,7 +424,7 @@ function Roles({ session, perms, route }: Props) {
         <Confirm id="confirm" text={`Remove role ${row.roleid}?`}
           run={() => call("DELETE", `/access/roles/${encodeURIComponent(row.roleid)}`, {}, session)} onDone={done} />
       )}
-      <Grid<Role> id="roles-grid" rows={rows} key={(r) => r.roleid} selected={selected} onSelect={setSelected} columns={[
+      <Grid<Role> id="roles-grid" rows={rows} rowKey={(r) => r.roleid} selected={selected} onSelect={setSelected} columns={[
         ["Name", (r) => r.roleid], ["Built-In", (r) => (r.special ? "Yes" : "No")], ["Privileges", (r) => (r.privs ?? "").split(",").join(" ")],
       ]} />
     </section>
@@ -494,7 +494,7 @@ function Tokens({ session, perms, route }: Props) {
           run={() => call("DELETE", `/access/users/${encodeURIComponent(row.userid)}/token/${encodeURIComponent(row.tokenid)}`, {}, session)}
           onDone={() => done(null)} />
       )}
-      <Grid<Token> id="tokens-grid" rows={tokens} key={key} selected={selected} onSelect={setSelected} columns={[
+      <Grid<Token> id="tokens-grid" rows={tokens} rowKey={key} selected={selected} onSelect={setSelected} columns={[
         ["User name", (t) => t.userid], ["Token name", (t) => t.tokenid],
         ["Expire", (t) => (t.expire ? new Date(t.expire * 1000).toLocaleDateString() : "never")],
         ["Comment", (t) => t.comment ?? ""], ["Privilege Separation", (t) => (t.privsep === 0 ? "No" : "Yes")],
@@ -549,7 +549,7 @@ function Acls({ session, perms, route, reloadPerms }: Props) {
           run={() => call("PUT", "/access/acl", { path: row.path, roles: row.roleid, [param(row.type)]: row.ugid, delete: "1" }, session)}
           onDone={done} />
       )}
-      <Grid<Acl> id="acl-grid" rows={rows} key={key} selected={selected} onSelect={setSelected} columns={[
+      <Grid<Acl> id="acl-grid" rows={rows} rowKey={key} selected={selected} onSelect={setSelected} columns={[
         ["Path", (a) => a.path], ["User/Group/API Token", (a) => a.ugid], ["Role", (a) => a.roleid], ["Propagate", (a) => (a.propagate ? "true" : "false")],
       ]} />
     </section>

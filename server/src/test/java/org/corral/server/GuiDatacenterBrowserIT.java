@@ -1,0 +1,177 @@
+package org.corral.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The datacenter's access views in Debian's headless Chromium against a real node: an administrator creates a pool and a
+ * user and gives the user a role on the pool through the GUI; a PVEAuditor sees no buttons that change anything and is
+ * told so when opening an action's URL. Screenshots of each step go to target/gui-screenshots.
+ */
+class GuiDatacenterBrowserIT {
+    private static final String PASSWORD = "gui-admin-pass-1";
+    private static final Path SHOTS = Path.of("target", "gui-screenshots");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void administratorCreatesAPoolAndAUserAndGivesTheUserARoleOnThePool() throws Exception {
+        try (CorralDaemon daemon = CorralDaemon.start(new CorralDaemon.Options("guinode", dir.resolve("data"), "127.0.0.1", 0,
+                Optional.of(PASSWORD)))) {
+            WebDriver browser = GuiBrowserIT.browser();
+            browser.manage().window().setSize(new Dimension(1280, 720));
+            try {
+                WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+                browser.get("https://127.0.0.1:" + daemon.port() + "/");
+                GuiBrowserIT.login(browser, wait, "admin", PASSWORD);
+                wait.until(b -> b.findElements(By.id("tab-pools")).size() == 1);
+                shot(browser, "admin-01-logged-in");
+
+                browser.findElement(By.id("tab-pools")).click();
+                wait.until(b -> b.findElements(By.id("pools-create")).size() == 1);
+                browser.findElement(By.id("pools-create")).click();
+                type(browser, "pool-dialog-poolid", "gui-pool");
+                type(browser, "pool-dialog-comment", "made in the browser");
+                shot(browser, "admin-02-pool-dialog");
+                browser.findElement(By.id("pool-dialog-submit")).click();
+                wait.until(b -> b.findElements(By.cssSelector("#pools-grid tr[data-key='gui-pool']")).size() == 1);
+                assertThat(browser.findElements(By.id("pool-dialog"))).isEmpty();
+                shot(browser, "admin-03-pool-created");
+
+                browser.findElement(By.id("tab-users")).click();
+                wait.until(b -> b.findElements(By.id("users-create")).size() == 1);
+                browser.findElement(By.id("users-create")).click();
+                // a user id without a realm is refused by the API, and its message shows next to the field
+                type(browser, "user-dialog-userid", "no realm");
+                type(browser, "user-dialog-password", "alice-pass-123");
+                browser.findElement(By.id("user-dialog-submit")).click();
+                WebElement fieldError = wait.until(b -> b.findElements(By.id("user-dialog-userid-error")).stream().findFirst().orElse(null));
+                assertThat(fieldError.getText()).isNotBlank();
+                shot(browser, "admin-04-user-field-error");
+                TestClient api = new TestClient(daemon.port()).login("admin@pve", PASSWORD);
+                assertThat(api.get("/access/users").data().toString()).doesNotContain("no realm");
+
+                type(browser, "user-dialog-userid", "alice@pve");
+                type(browser, "user-dialog-firstname", "Alice");
+                browser.findElement(By.id("user-dialog-submit")).click();
+                wait.until(b -> b.findElements(By.cssSelector("#users-grid tr[data-key='alice@pve']")).size() == 1);
+                shot(browser, "admin-05-user-created");
+
+                browser.findElement(By.id("tab-acl")).click();
+                wait.until(b -> b.findElements(By.id("acl-create")).size() == 1);
+                browser.findElement(By.id("acl-create")).click();
+                wait.until(b -> b.findElements(By.xpath("//select[@id='acl-dialog-roles']/option[text()='PVEVMAdmin']")).size() == 1);
+                type(browser, "acl-dialog-path", "/pool/gui-pool");
+                type(browser, "acl-dialog-ugid", "alice@pve");
+                new Select(browser.findElement(By.id("acl-dialog-roles"))).selectByVisibleText("PVEVMAdmin");
+                shot(browser, "admin-06-acl-dialog");
+                browser.findElement(By.id("acl-dialog-submit")).click();
+                wait.until(b -> b.findElements(By.cssSelector("#acl-grid tr[data-key='/pool/gui-pool:user:alice@pve:PVEVMAdmin']")).size() == 1);
+                shot(browser, "admin-07-acl-added");
+
+                // the result, over the API
+                JsonNode pool = api.get("/pools/gui-pool").data();
+                assertThat(pool.path("comment").asText()).isEqualTo("made in the browser");
+                assertThat(api.get("/access/users/alice@pve").data().path("firstname").asText()).isEqualTo("Alice");
+                JsonNode acl = api.get("/access/acl").data();
+                assertThat(StreamSupport.stream(acl.spliterator(), false).filter(e -> e.path("path").asText().equals("/pool/gui-pool")
+                        && e.path("ugid").asText().equals("alice@pve") && e.path("roleid").asText().equals("PVEVMAdmin")
+                        && e.path("type").asText().equals("user") && e.path("propagate").asInt() == 1)).hasSize(1);
+                TestClient alice = new TestClient(daemon.port()).login("alice@pve", "alice-pass-123");
+                JsonNode perms = alice.get("/access/permissions", Map.of("path", "/pool/gui-pool")).data();
+                assertThat(perms.path("/pool/gui-pool").has("VM.Allocate")).as(perms.toString()).isTrue();
+            } catch (Throwable e) {
+                shot(browser, "failed");
+                throw e;
+            } finally {
+                browser.quit();
+            }
+        }
+    }
+
+    @Test
+    void auditorSeesNoButtonsThatChangeAnythingAndIsToldSoOnAnActionUrl() throws Exception {
+        try (CorralDaemon daemon = CorralDaemon.start(new CorralDaemon.Options("guinode", dir.resolve("data"), "127.0.0.1", 0,
+                Optional.of(PASSWORD)))) {
+            TestClient api = new TestClient(daemon.port()).login("admin@pve", PASSWORD);
+            assertThat(api.post("/access/users", Map.of("userid", "audit@pve", "password", "audit-pass-123")).status()).isEqualTo(200);
+            assertThat(api.put("/access/acl", Map.of("path", "/", "users", "audit@pve", "roles", "PVEAuditor")).status()).isEqualTo(200);
+            assertThat(api.post("/pools", Map.of("poolid", "seen")).status()).isEqualTo(200);
+
+            WebDriver browser = GuiBrowserIT.browser();
+            browser.manage().window().setSize(new Dimension(1280, 720));
+            try {
+                WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+                String base = "https://127.0.0.1:" + daemon.port() + "/";
+                browser.get(base);
+                GuiBrowserIT.login(browser, wait, "audit", "audit-pass-123");
+                wait.until(b -> b.findElements(By.id("tab-users")).size() == 1);
+
+                // every list is there to read, and no button changes it
+                for (String[] view : new String[][] {{"users", "users-grid", "audit@pve"}, {"groups", "groups-grid", null},
+                        {"pools", "pools-grid", "seen"}, {"roles", "roles-grid", "PVEAuditor"}, {"acl", "acl-grid", "/:user:audit@pve:PVEAuditor"}}) {
+                    browser.findElement(By.id("tab-" + view[0])).click();
+                    wait.until(b -> b.findElements(By.id(view[1])).size() == 1);
+                    if (view[2] != null) {
+                        wait.until(b -> b.findElements(By.cssSelector("#" + view[1] + " tr[data-key='" + view[2] + "']")).size() == 1);
+                    }
+                    for (String action : new String[] {"create", "edit", "remove", "add-vm", "add-storage"}) {
+                        assertThat(browser.findElements(By.id(view[0] + "-" + action))).as(view[0] + " " + action).isEmpty();
+                    }
+                    shot(browser, "auditor-" + view[0]);
+                }
+
+                // the URL of an action says plainly that it is not allowed, and offers no dialog
+                String[][] urls = {{"users/create", "User.Modify"}, {"users/remove/audit%40pve", "User.Modify"},
+                        {"pools/create", "Pool.Allocate"}, {"pools/remove/seen", "Pool.Allocate"}, {"acl/create", "Permissions.Modify"},
+                        {"roles/create", "Sys.Modify"}, {"groups/create", "Group.Allocate"}};
+                for (String[] url : urls) {
+                    browser.get(base + "#/dc/" + url[0]);
+                    WebElement denied = wait.until(b -> b.findElements(By.id("denied")).stream()
+                            .filter(e -> e.getText().contains(url[1])).findFirst().orElse(null));
+                    assertThat(denied.getText()).startsWith("Permission denied");
+                    assertThat(browser.findElements(By.cssSelector("form.dialog, #confirm"))).isEmpty();
+                    shot(browser, "auditor-denied-" + url[0].replace('/', '-').replace("%40", "@"));
+                }
+                assertThat(api.get("/access/users/audit@pve").status()).isEqualTo(200);
+                assertThat(api.get("/pools/seen").status()).isEqualTo(200);
+            } catch (Throwable e) {
+                shot(browser, "failed");
+                throw e;
+            } finally {
+                browser.quit();
+            }
+        }
+    }
+
+    private static void type(WebDriver browser, String id, String text) {
+        WebElement field = browser.findElement(By.id(id));
+        field.clear();
+        field.sendKeys(text);
+    }
+
+    private static void shot(WebDriver browser, String name) throws Exception {
+        Files.createDirectories(SHOTS);
+        Path taken = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+        Files.move(taken, SHOTS.resolve(GuiDatacenterBrowserIT.class.getSimpleName() + "-" + name + ".png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+}
