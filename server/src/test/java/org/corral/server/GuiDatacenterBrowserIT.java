@@ -88,7 +88,42 @@ class GuiDatacenterBrowserIT {
                 wait.until(b -> b.findElements(By.cssSelector("#acl-grid tr[data-key='/pool/gui-pool:user:alice@pve:PVEVMAdmin']")).size() == 1);
                 shot(browser, "admin-07-acl-added");
 
+                // the pool gets the node's storage as a member
+                browser.findElement(By.id("tab-pools")).click();
+                wait.until(b -> b.findElements(By.cssSelector("#pools-grid tr[data-key='gui-pool']")).size() == 1);
+                browser.findElement(By.cssSelector("#pools-grid tr[data-key='gui-pool']")).click();
+                wait.until(b -> b.findElement(By.id("pools-add-storage")).isEnabled());
+                browser.findElement(By.id("pools-add-storage")).click();
+                type(browser, "pool-dialog-storage", "local");
+                browser.findElement(By.id("pool-dialog-submit")).click();
+                wait.until(b -> b.findElements(By.xpath("//table[@id='pool-members']//td[text()='storage']")).size() == 1);
+                shot(browser, "admin-08-pool-member");
+
+                // the user is edited, and gets an API token whose secret is shown once
+                browser.findElement(By.id("tab-users")).click();
+                wait.until(b -> b.findElements(By.cssSelector("#users-grid tr[data-key='alice@pve']")).size() == 1);
+                browser.findElement(By.cssSelector("#users-grid tr[data-key='alice@pve']")).click();
+                browser.findElement(By.id("users-edit")).click();
+                wait.until(b -> b.findElement(By.id("user-dialog-firstname")).getAttribute("value").equals("Alice"));
+                type(browser, "user-dialog-comment", "pool operator");
+                browser.findElement(By.id("user-dialog-submit")).click();
+                wait.until(b -> b.findElements(By.xpath("//table[@id='users-grid']//td[text()='pool operator']")).size() == 1);
+                browser.findElement(By.id("tab-tokens")).click();
+                wait.until(b -> b.findElements(By.id("tokens-create")).size() == 1);
+                browser.findElement(By.id("tokens-create")).click();
+                wait.until(b -> b.findElements(By.xpath("//select[@id='token-dialog-userid']/option[text()='alice@pve']")).size() == 1);
+                new Select(browser.findElement(By.id("token-dialog-userid"))).selectByVisibleText("alice@pve");
+                type(browser, "token-dialog-tokenid", "gui");
+                browser.findElement(By.id("token-dialog-submit")).click();
+                WebElement secret = wait.until(b -> b.findElements(By.id("token-secret-value")).stream().findFirst().orElse(null));
+                assertThat(secret.getText()).isNotBlank();
+                wait.until(b -> b.findElements(By.cssSelector("#tokens-grid tr[data-key='alice@pve!gui']")).size() == 1);
+                shot(browser, "admin-09-token-created");
+                assertThat(new TestClient(daemon.port()).token("alice@pve!gui", secret.getText()).get("/version").status()).isEqualTo(200);
+
                 // the result, over the API
+                assertThat(api.get("/pools/gui-pool").data().path("members").toString()).contains("local");
+                assertThat(api.get("/access/users/alice@pve").data().path("comment").asText()).isEqualTo("pool operator");
                 JsonNode pool = api.get("/pools/gui-pool").data();
                 assertThat(pool.path("comment").asText()).isEqualTo("made in the browser");
                 assertThat(api.get("/access/users/alice@pve").data().path("firstname").asText()).isEqualTo("Alice");
