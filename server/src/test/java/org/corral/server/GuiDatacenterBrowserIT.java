@@ -134,6 +134,48 @@ class GuiDatacenterBrowserIT {
                 TestClient alice = new TestClient(daemon.port()).login("alice@pve", "alice-pass-123");
                 JsonNode perms = alice.get("/access/permissions", Map.of("path", "/pool/gui-pool")).data();
                 assertThat(perms.path("/pool/gui-pool").has("VM.Allocate")).as(perms.toString()).isTrue();
+
+                // a second pool of the same name is refused with the API's message, and nothing changes
+                browser.findElement(By.id("tab-pools")).click();
+                wait.until(b -> b.findElements(By.id("pools-create")).size() == 1);
+                browser.findElement(By.id("pools-create")).click();
+                type(browser, "pool-dialog-poolid", "gui-pool");
+                browser.findElement(By.id("pool-dialog-submit")).click();
+                WebElement refused = wait.until(b -> b.findElements(By.cssSelector("#pool-dialog .error, #pool-dialog .field-error")).stream()
+                        .findFirst().orElse(null));
+                assertThat(refused.getText()).contains("gui-pool");
+                shot(browser, "admin-10-pool-exists");
+                browser.findElement(By.id("pool-dialog-cancel")).click();
+                wait.until(b -> b.findElements(By.id("pool-dialog")).isEmpty());
+
+                // and removed again: the permission, the token, the user
+                browser.findElement(By.id("tab-acl")).click();
+                String aclRow = "#acl-grid tr[data-key='/pool/gui-pool:user:alice@pve:PVEVMAdmin']";
+                wait.until(b -> b.findElements(By.cssSelector(aclRow)).size() == 1);
+                browser.findElement(By.cssSelector(aclRow)).click();
+                browser.findElement(By.id("acl-remove")).click();
+                wait.until(b -> b.findElements(By.id("confirm-yes")).size() == 1);
+                browser.findElement(By.id("confirm-yes")).click();
+                wait.until(b -> b.findElements(By.cssSelector(aclRow)).isEmpty());
+                browser.findElement(By.id("tab-tokens")).click();
+                String tokenRow = "#tokens-grid tr[data-key='alice@pve!gui']";
+                wait.until(b -> b.findElements(By.cssSelector(tokenRow)).size() == 1);
+                browser.findElement(By.cssSelector(tokenRow)).click();
+                browser.findElement(By.id("tokens-remove")).click();
+                wait.until(b -> b.findElements(By.id("confirm-yes")).size() == 1);
+                browser.findElement(By.id("confirm-yes")).click();
+                wait.until(b -> b.findElements(By.cssSelector(tokenRow)).isEmpty());
+                browser.findElement(By.id("tab-users")).click();
+                String userRow = "#users-grid tr[data-key='alice@pve']";
+                wait.until(b -> b.findElements(By.cssSelector(userRow)).size() == 1);
+                browser.findElement(By.cssSelector(userRow)).click();
+                browser.findElement(By.id("users-remove")).click();
+                wait.until(b -> b.findElements(By.id("confirm-yes")).size() == 1);
+                shot(browser, "admin-11-remove-user");
+                browser.findElement(By.id("confirm-yes")).click();
+                wait.until(b -> b.findElements(By.cssSelector(userRow)).isEmpty());
+                assertThat(api.get("/access/users/alice@pve").status()).isNotEqualTo(200);
+                assertThat(api.get("/access/acl").data().toString()).doesNotContain("alice@pve");
             } catch (Throwable e) {
                 shot(browser, "failed");
                 throw e;
