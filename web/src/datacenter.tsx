@@ -142,7 +142,14 @@ function Grid<T>({ id, columns, rows, rowKey, selected, onSelect }: {
       <thead><tr>{columns.map(([h]) => <th>{h}</th>)}</tr></thead>
       <tbody>
         {rows.map((r) => (
-          <tr data-key={rowKey(r)} class={selected === rowKey(r) ? "selected" : ""} onClick={() => onSelect?.(rowKey(r))}>
+          <tr data-key={rowKey(r)} class={selected === rowKey(r) ? "selected" : ""} tabIndex={onSelect ? 0 : undefined}
+            aria-selected={selected === rowKey(r)} onClick={() => onSelect?.(rowKey(r))}
+            onKeyDown={(e) => {
+              if (onSelect && (e.key === "Enter" || e.key === " ")) {
+                e.preventDefault();
+                onSelect(rowKey(r));
+              }
+            }}>
             {columns.map(([, cell]) => <td>{cell(r)}</td>)}
           </tr>
         ))}
@@ -173,13 +180,13 @@ function Confirm({ id, text, run, onDone }: { id: string; text: string; run: () 
   );
 }
 
-function useList<T>(session: Session, path: string, onError: (e: string) => void): [T[], () => void] {
-  const [rows, setRows] = useState<T[]>([]);
+function useList<T>(session: Session, path: string, onError: (e: string) => void): [T[], () => void, T[] | null] {
+  const [rows, setRows] = useState<T[] | null>(null);
   const [tick, setTick] = useState(0);
   useEffect(() => {
     call<T[]>("GET", path, {}, session).then(setRows, (e) => onError(e instanceof ApiError ? e.message : String(e)));
   }, [path, tick]);
-  return [rows, () => setTick(tick + 1)];
+  return [rows ?? [], () => setTick(tick + 1), rows];
 }
 
 interface Props {
@@ -210,19 +217,30 @@ function Toolbar({ tab, actions, selected }: { tab: string; actions: Action[]; s
   );
 }
 
-function guard(perms: Permissions | null, route: Route, actions: Action[], what: string): ComponentChildren | null {
-  if (!route.action || !perms) return null;
+/**
+ * What stands in for an action's dialog: nothing while the permissions load, the clear message when the action is not
+ * allowed or unknown, or when its row is not there (once the list is loaded); null when the dialog may open.
+ */
+function guard(perms: Permissions | null, route: Route, actions: Action[], what: string, rowFound?: boolean): ComponentChildren | null {
+  if (!route.action) return null;
+  if (!perms) return <p class="loading">Checking permissions…</p>;
   const action = actions.find((a) => a.name === route.action);
   if (!action) return <p class="denied" id="denied">There is no action "{route.action}" here.</p>;
   if (!action.allowed) return <Denied what={`${action.label} (${what})`} privilege={action.needs[1]} path={action.needs[0]} />;
+  if (action.needsRow && rowFound === false) return <p class="denied" id="denied">"{route.id ?? ""}" does not exist in {what}.</p>;
   return null;
+}
+
+/** Whether the route's row is in a loaded list: undefined while loading, so that no message flashes. */
+function found<T>(rows: T[] | null, pick: (row: T) => boolean): boolean | undefined {
+  return rows === null ? undefined : rows.some(pick);
 }
 
 interface User { userid: string; enable?: number; expire?: number; firstname?: string; lastname?: string; email?: string; comment?: string; groups?: string | string[] }
 
 function Users({ session, perms, route }: Props) {
   const [error, setError] = useState("");
-  const [users, reload] = useList<User>(session, "/access/users", setError);
+  const [users, reload, loaded] = useList<User>(session, "/access/users", setError);
   const [selected, setSelected] = useState<string>();
   const modify = may(perms, "/access/groups", "User.Modify");
   const actions: Action[] = [
@@ -231,7 +249,7 @@ function Users({ session, perms, route }: Props) {
     { name: "remove", label: "Remove", allowed: modify, needs: ["/access/groups", "User.Modify"], needsRow: true },
   ];
   const done = () => { reload(); go("users"); };
-  const denied = guard(perms, route, actions, "users");
+  const denied = guard(perms, route, actions, "users", found(loaded, (u) => u.userid === route.id));
   const row = users.find((u) => u.userid === route.id);
   const groups = (u: User) => (Array.isArray(u.groups) ? u.groups.join(",") : u.groups ?? "");
   const fields: Field[] = [
@@ -282,7 +300,7 @@ interface Group { groupid: string; comment?: string; users?: string }
 
 function Groups({ session, perms, route }: Props) {
   const [error, setError] = useState("");
-  const [rows, reload] = useList<Group>(session, "/access/groups", setError);
+  const [rows, reload, loaded] = useList<Group>(session, "/access/groups", setError);
   const [selected, setSelected] = useState<string>();
   const allowed = may(perms, "/access/groups", "Group.Allocate");
   const needs: [string, string] = ["/access/groups", "Group.Allocate"];
@@ -292,7 +310,7 @@ function Groups({ session, perms, route }: Props) {
     { name: "remove", label: "Remove", allowed, needs, needsRow: true },
   ];
   const done = () => { reload(); go("groups"); };
-  const denied = guard(perms, route, actions, "groups");
+  const denied = guard(perms, route, actions, "groups", found(loaded, (g) => g.groupid === route.id));
   const row = rows.find((g) => g.groupid === route.id);
   return (
     <section id="view-groups">
@@ -324,7 +342,7 @@ interface Member { id: string; type: string; vmid?: number; storage?: string; no
 
 function Pools({ session, perms, route }: Props) {
   const [error, setError] = useState("");
-  const [rows, reload] = useList<Pool>(session, "/pools", setError);
+  const [rows, reload, loaded] = useList<Pool>(session, "/pools", setError);
   const [selected, setSelected] = useState<string>();
   const [members, setMembers] = useState<Member[]>([]);
   const [tick, setTick] = useState(0);
@@ -344,7 +362,7 @@ function Pools({ session, perms, route }: Props) {
       .then((p) => setMembers(p.members ?? []), () => setMembers([]));
   }, [selected, tick]);
   const done = () => { reload(); setTick(tick + 1); go("pools"); };
-  const denied = guard(perms, route, actions, "pools");
+  const denied = guard(perms, route, actions, "pools", found(loaded, (p) => p.poolid === route.id));
   const row = rows.find((p) => p.poolid === route.id);
   const path = row ? `/pools/${encodeURIComponent(row.poolid)}` : "";
   return (
@@ -395,7 +413,7 @@ interface Role { roleid: string; privs?: string; special?: number }
 
 function Roles({ session, perms, route }: Props) {
   const [error, setError] = useState("");
-  const [rows, reload] = useList<Role>(session, "/access/roles", setError);
+  const [rows, reload, loaded] = useList<Role>(session, "/access/roles", setError);
   const [selected, setSelected] = useState<string>();
   const allowed = may(perms, "/access", "Sys.Modify");
   const needs: [string, string] = ["/access", "Sys.Modify"];
@@ -405,7 +423,7 @@ function Roles({ session, perms, route }: Props) {
     { name: "remove", label: "Remove", allowed, needs, needsRow: true },
   ];
   const done = () => { reload(); go("roles"); };
-  const denied = guard(perms, route, actions, "roles");
+  const denied = guard(perms, route, actions, "roles", found(loaded, (r) => r.roleid === route.id));
   const row = rows.find((r) => r.roleid === route.id);
   return (
     <section id="view-roles">
@@ -507,7 +525,7 @@ interface Acl { path: string; type: string; ugid: string; roleid: string; propag
 
 function Acls({ session, perms, route, reloadPerms }: Props) {
   const [error, setError] = useState("");
-  const [rows, reload] = useList<Acl>(session, "/access/acl", setError);
+  const [rows, reload, loaded] = useList<Acl>(session, "/access/acl", setError);
   const [roles] = useList<Role>(session, "/access/roles", setError);
   const [selected, setSelected] = useState<string>();
   const allowed = mayAnywhere(perms, "Permissions.Modify");
@@ -518,7 +536,7 @@ function Acls({ session, perms, route, reloadPerms }: Props) {
   ];
   const key = (a: Acl) => `${a.path}:${a.type}:${a.ugid}:${a.roleid}`;
   const done = () => { reload(); reloadPerms(); go("acl"); };
-  const denied = guard(perms, route, actions, "permissions");
+  const denied = guard(perms, route, actions, "permissions", found(loaded, (a) => key(a) === route.id));
   const row = rows.find((a) => key(a) === route.id);
   const param = (type: string) => (type === "group" ? "groups" : type === "token" ? "tokens" : "users");
   return (

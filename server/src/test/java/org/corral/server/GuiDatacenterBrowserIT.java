@@ -176,6 +176,12 @@ class GuiDatacenterBrowserIT {
                 wait.until(b -> b.findElements(By.cssSelector(userRow)).isEmpty());
                 assertThat(api.get("/access/users/alice@pve").status()).isNotEqualTo(200);
                 assertThat(api.get("/access/acl").data().toString()).doesNotContain("alice@pve");
+
+                // an action URL naming something that is not there says so, and opens no dialog
+                browser.get("https://127.0.0.1:" + daemon.port() + "/#/dc/users/edit/alice%40pve");
+                WebElement gone = wait.until(b -> b.findElements(By.id("denied")).stream().findFirst().orElse(null));
+                assertThat(gone.getText()).contains("alice@pve", "does not exist");
+                assertThat(browser.findElements(By.id("user-dialog"))).isEmpty();
             } catch (Throwable e) {
                 shot(browser, "failed");
                 throw e;
