@@ -43,7 +43,7 @@ export function go(tab: string, action?: string, id?: string) {
   location.hash = "#/dc/" + tab + (action ? "/" + action : "") + (id ? "/" + encodeURIComponent(id) : "");
 }
 
-type FieldType = "text" | "password" | "checkbox" | "select";
+type FieldType = "text" | "password" | "checkbox" | "select" | "multi";
 
 interface Field {
   name: string;
@@ -51,6 +51,10 @@ interface Field {
   type?: FieldType;
   options?: string[];
   placeholder?: string;
+}
+
+function FieldBox({ multi, inline, children }: { multi: boolean; inline: boolean; children: ComponentChildren }) {
+  return multi ? <div class="field">{children}</div> : <label class={inline ? "inline" : ""}>{children}</label>;
 }
 
 /** A dialog whose values go to the API as they are; its errors are the API's answer. */
@@ -92,9 +96,23 @@ function Dialog({ id, title, fields, initial, submit, onDone, note }: {
     <form class="dialog" id={id} onSubmit={onSubmit}>
       <h3>{title}</h3>
       {fields.map((f) => (
-        <label class={f.type === "checkbox" ? "inline" : ""}>
+        // a list of checkboxes has a label each, and labels do not nest
+        <FieldBox multi={f.type === "multi"} inline={f.type === "checkbox"}>
           <span>{f.label}</span>
-          {f.type === "checkbox" ? (
+          {f.type === "multi" ? (
+            <span class="multi" id={`${id}-${f.name}`}>
+              {(f.options ?? []).map((o) => {
+                const chosen = (values[f.name] ?? "").split(",").filter(Boolean);
+                return (
+                  <label class="inline">
+                    <input type="checkbox" value={o} checked={chosen.includes(o)}
+                      onChange={(e) => set(f.name, (e.currentTarget.checked ? [...chosen, o] : chosen.filter((c) => c !== o)).join(","))} />
+                    {o}
+                  </label>
+                );
+              })}
+            </span>
+          ) : f.type === "checkbox" ? (
             <input id={`${id}-${f.name}`} type="checkbox" checked={values[f.name] === "1"}
               onChange={(e) => set(f.name, e.currentTarget.checked ? "1" : "0")} />
           ) : f.type === "select" ? (
@@ -110,7 +128,7 @@ function Dialog({ id, title, fields, initial, submit, onDone, note }: {
               autocomplete="off" onInput={(e) => set(f.name, e.currentTarget.value)} />
           )}
           {errors[f.name] && <span class="field-error" id={`${id}-${f.name}-error`}>{errors[f.name]}</span>}
-        </label>
+        </FieldBox>
       ))}
       {note}
       {message && <p class="error" id={`${id}-error`}>{message}</p>}
@@ -423,6 +441,8 @@ function Roles({ session, perms, route }: Props) {
     { name: "remove", label: "Remove", allowed, needs, needsRow: true },
   ];
   const done = () => { reload(); go("roles"); };
+  // the privileges there are: Administrator has every one
+  const privileges = (rows.find((r) => r.roleid === "Administrator")?.privs ?? "").split(",").filter(Boolean).sort();
   const denied = guard(perms, route, actions, "roles", found(loaded, (r) => r.roleid === route.id));
   const row = rows.find((r) => r.roleid === route.id);
   return (
@@ -431,11 +451,11 @@ function Roles({ session, perms, route }: Props) {
       {error && <p class="error">{error}</p>}
       {denied}
       {!denied && route.action === "create" && (
-        <Dialog id="role-dialog" title="Create: Role" fields={[{ name: "roleid", label: "Name" }, { name: "privs", label: "Privileges", placeholder: "VM.Audit,VM.PowerMgmt" }]}
+        <Dialog id="role-dialog" title="Create: Role" fields={[{ name: "roleid", label: "Name" }, { name: "privs", label: "Privileges", type: "multi", options: privileges }]}
           submit={(v) => call("POST", "/access/roles", given(v, "roleid", "privs"), session)} onDone={done} />
       )}
       {!denied && route.action === "edit" && row && (
-        <Dialog id="role-dialog" title={`Edit: Role ${row.roleid}`} fields={[{ name: "privs", label: "Privileges" }]} initial={{ privs: row.privs ?? "" }}
+        <Dialog id="role-dialog" title={`Edit: Role ${row.roleid}`} fields={[{ name: "privs", label: "Privileges", type: "multi", options: privileges }]} initial={{ privs: row.privs ?? "" }}
           submit={(v) => call("PUT", `/access/roles/${encodeURIComponent(row.roleid)}`, { privs: v.privs ?? "" }, session)} onDone={done} />
       )}
       {!denied && route.action === "remove" && row && (

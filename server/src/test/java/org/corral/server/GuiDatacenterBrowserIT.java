@@ -88,6 +88,23 @@ class GuiDatacenterBrowserIT {
                 wait.until(b -> b.findElements(By.cssSelector("#acl-grid tr[data-key='/pool/gui-pool:user:alice@pve:PVEVMAdmin']")).size() == 1);
                 shot(browser, "admin-07-acl-added");
 
+                // a role from the privileges there are
+                browser.findElement(By.id("tab-roles")).click();
+                wait.until(b -> b.findElements(By.id("roles-create")).size() == 1);
+                browser.findElement(By.id("roles-create")).click();
+                type(browser, "role-dialog-roleid", "GuiOperator");
+                for (String privilege : new String[] {"VM.Audit", "VM.PowerMgmt"}) {
+                    wait.until(b -> b.findElements(By.xpath("//span[@id='role-dialog-privs']/label[normalize-space(.)='" + privilege + "']/input"))
+                            .size() == 1);
+                    browser.findElement(By.xpath("//span[@id='role-dialog-privs']/label[normalize-space(.)='" + privilege + "']/input")).click();
+                }
+                shot(browser, "admin-08a-role-dialog");
+                browser.findElement(By.id("role-dialog-submit")).click();
+                wait.until(b -> b.findElements(By.cssSelector("#roles-grid tr[data-key='GuiOperator']")).size() == 1);
+                JsonNode role = api.get("/access/roles/GuiOperator").data();
+                assertThat(role.has("VM.Audit") && role.has("VM.PowerMgmt")).as(role.toString()).isTrue();
+                assertThat(role.size()).as(role.toString()).isEqualTo(2);
+
                 // the pool gets the node's storage as a member
                 browser.findElement(By.id("tab-pools")).click();
                 wait.until(b -> b.findElements(By.cssSelector("#pools-grid tr[data-key='gui-pool']")).size() == 1);
