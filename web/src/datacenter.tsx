@@ -259,6 +259,7 @@ interface User { userid: string; enable?: number; expire?: number; firstname?: s
 function Users({ session, perms, route }: Props) {
   const [error, setError] = useState("");
   const [users, reload, loaded] = useList<User>(session, "/access/users", setError);
+  const [groupList] = useList<Group>(session, "/access/groups", setError);
   const [selected, setSelected] = useState<string>();
   const modify = may(perms, "/access/groups", "User.Modify");
   const actions: Action[] = [
@@ -274,7 +275,7 @@ function Users({ session, perms, route }: Props) {
     { name: "firstname", label: "First Name" },
     { name: "lastname", label: "Last Name" },
     { name: "email", label: "E-Mail" },
-    { name: "groups", label: "Group", placeholder: "group1,group2" },
+    { name: "groups", label: "Group", type: "multi", options: groupList.map((g) => g.groupid) },
     { name: "expire", label: "Expire (epoch, 0 = never)" },
     { name: "enable", label: "Enabled", type: "checkbox" },
     { name: "comment", label: "Comment" },

@@ -57,9 +57,19 @@ class GuiDatacenterBrowserIT {
                 assertThat(browser.findElements(By.id("pool-dialog"))).isEmpty();
                 shot(browser, "admin-03-pool-created");
 
+                browser.findElement(By.id("tab-groups")).click();
+                wait.until(b -> b.findElements(By.id("groups-create")).size() == 1);
+                browser.findElement(By.id("groups-create")).click();
+                type(browser, "group-dialog-groupid", "operators");
+                browser.findElement(By.id("group-dialog-submit")).click();
+                wait.until(b -> b.findElements(By.cssSelector("#groups-grid tr[data-key='operators']")).size() == 1);
+
                 browser.findElement(By.id("tab-users")).click();
                 wait.until(b -> b.findElements(By.id("users-create")).size() == 1);
                 browser.findElement(By.id("users-create")).click();
+                By operators = By.xpath("//span[@id='user-dialog-groups']/label[normalize-space(.)='operators']/input");
+                wait.until(b -> b.findElements(operators).size() == 1);
+                browser.findElement(operators).click();
                 // a user id without a realm is refused by the API, and its message shows next to the field
                 type(browser, "user-dialog-userid", "no realm");
                 type(browser, "user-dialog-password", "alice-pass-123");
@@ -143,7 +153,9 @@ class GuiDatacenterBrowserIT {
                 assertThat(api.get("/access/users/alice@pve").data().path("comment").asText()).isEqualTo("pool operator");
                 JsonNode pool = api.get("/pools/gui-pool").data();
                 assertThat(pool.path("comment").asText()).isEqualTo("made in the browser");
-                assertThat(api.get("/access/users/alice@pve").data().path("firstname").asText()).isEqualTo("Alice");
+                JsonNode user = api.get("/access/users/alice@pve").data();
+                assertThat(user.path("firstname").asText()).isEqualTo("Alice");
+                assertThat(user.path("groups").toString()).as(user.toString()).contains("operators");
                 JsonNode acl = api.get("/access/acl").data();
                 assertThat(StreamSupport.stream(acl.spliterator(), false).filter(e -> e.path("path").asText().equals("/pool/gui-pool")
                         && e.path("ugid").asText().equals("alice@pve") && e.path("roleid").asText().equals("PVEVMAdmin")
