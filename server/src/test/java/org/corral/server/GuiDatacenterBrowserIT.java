@@ -125,6 +125,15 @@ class GuiDatacenterBrowserIT {
                 browser.findElement(By.id("pool-dialog-submit")).click();
                 wait.until(b -> b.findElements(By.xpath("//table[@id='pool-members']//td[text()='storage']")).size() == 1);
                 shot(browser, "admin-08-pool-member");
+                // adding it twice: the API's message shows next to the field
+                browser.findElement(By.id("pools-add-storage")).click();
+                type(browser, "pool-dialog-storage", "local");
+                browser.findElement(By.id("pool-dialog-submit")).click();
+                WebElement twice = wait.until(b -> b.findElements(By.id("pool-dialog-storage-error")).stream().findFirst().orElse(null));
+                assertThat(twice.getText()).contains("already");
+                shot(browser, "admin-08b-pool-member-twice");
+                browser.findElement(By.id("pool-dialog-cancel")).click();
+                wait.until(b -> b.findElements(By.id("pool-dialog")).isEmpty());
 
                 // the user is edited, and gets an API token whose secret is shown once
                 browser.findElement(By.id("tab-users")).click();
@@ -164,8 +173,16 @@ class GuiDatacenterBrowserIT {
                 JsonNode perms = alice.get("/access/permissions", Map.of("path", "/pool/gui-pool")).data();
                 assertThat(perms.path("/pool/gui-pool").has("VM.Allocate")).as(perms.toString()).isTrue();
 
-                // a second pool of the same name is refused with the API's message, and nothing changes
+                // the member is removed again from the pool's member list
                 browser.findElement(By.id("tab-pools")).click();
+                wait.until(b -> b.findElements(By.cssSelector("#pools-grid tr[data-key='gui-pool']")).size() == 1);
+                browser.findElement(By.cssSelector("#pools-grid tr[data-key='gui-pool']")).click();
+                wait.until(b -> b.findElements(By.cssSelector("#pool-members .remove-member")).size() == 1);
+                browser.findElement(By.cssSelector("#pool-members .remove-member")).click();
+                wait.until(b -> b.findElements(By.cssSelector("#pool-members tbody tr")).isEmpty());
+                assertThat(api.get("/pools/gui-pool").data().path("members").size()).isZero();
+
+                // a second pool of the same name is refused with the API's message, and nothing changes
                 wait.until(b -> b.findElements(By.id("pools-create")).size() == 1);
                 browser.findElement(By.id("pools-create")).click();
                 type(browser, "pool-dialog-poolid", "gui-pool");
