@@ -366,7 +366,8 @@ function Pools({ session, perms, route }: Props) {
   const [members, setMembers] = useState<Member[]>([]);
   const [tick, setTick] = useState(0);
   const create = may(perms, "/pool", "Pool.Allocate");
-  const onPool = (id?: string) => !!id && may(perms, `/pool/${id}`, "Pool.Allocate");
+  // with no pool chosen the buttons follow /pool, so that they show (disabled) as Proxmox's do
+  const onPool = (id?: string) => (id ? may(perms, `/pool/${id}`, "Pool.Allocate") : create);
   const target = route.id ?? selected;
   const actions: Action[] = [
     { name: "create", label: "Create", allowed: create, needs: ["/pool", "Pool.Allocate"] },
