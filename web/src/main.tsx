@@ -1,6 +1,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, SecondFactor, Session, call, loadSession, login, logout, renew, secondFactor } from "./api";
+import { Datacenter, parseHash } from "./datacenter";
 import "./app.css";
 
 interface Realm {
@@ -242,7 +243,21 @@ function Main({ session, onLogout }: { session: Session; onLogout: () => void })
   const [resources, setResources] = useState<Resource[]>([]);
   const [tasks, setTasks] = useState<Task[]>([]);
   const [selected, setSelected] = useState("datacenter");
+  const [hash, setHash] = useState(location.hash);
   const [error, setError] = useState("");
+  useEffect(() => {
+    const changed = () => {
+      setHash(location.hash);
+      if (parseHash(location.hash)) setSelected("datacenter");
+    };
+    window.addEventListener("hashchange", changed);
+    return () => window.removeEventListener("hashchange", changed);
+  }, []);
+  const select = (id: string) => {
+    setSelected(id);
+    location.hash = id === "datacenter" ? "#/dc/summary" : "";
+  };
+  const route = parseHash(hash) ?? { tab: "summary" };
   useEffect(() => {
     let live = true;
     const refresh = async () => {
@@ -275,10 +290,12 @@ function Main({ session, onLogout }: { session: Session; onLogout: () => void })
         <span class="user" id="user">{session.username}</span>
         <button id="logout" onClick={onLogout}>Logout</button>
       </header>
-      <nav><Tree resources={resources} selected={selected} onSelect={setSelected} /></nav>
+      <nav><Tree resources={resources} selected={selected} onSelect={select} /></nav>
       <main>
         {error && <p class="error">{error}</p>}
-        <Summary resources={resources} selected={selected} />
+        {selected === "datacenter"
+          ? <Datacenter session={session} route={route} summary={<Summary resources={resources} selected={selected} />} />
+          : <Summary resources={resources} selected={selected} />}
       </main>
       <TaskBar tasks={tasks} />
     </div>

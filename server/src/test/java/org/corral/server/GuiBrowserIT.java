@@ -133,7 +133,7 @@ class GuiBrowserIT {
         }
     }
 
-    private static void login(WebDriver browser, WebDriverWait wait, String user, String password) {
+    static void login(WebDriver browser, WebDriverWait wait, String user, String password) {
         wait.until(b -> b.findElements(By.cssSelector("#realm option[value='pve']")).size() == 1);
         WebElement name = browser.findElement(By.id("username"));
         name.clear();
@@ -146,7 +146,7 @@ class GuiBrowserIT {
     }
 
     /** Debian's chromium through Debian's chromedriver: Selenium never downloads a browser or driver. */
-    private static WebDriver browser() {
+    static WebDriver browser() {
         ChromeOptions options = new ChromeOptions();
         options.setBinary("/usr/bin/chromium");
         options.addArguments("--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
