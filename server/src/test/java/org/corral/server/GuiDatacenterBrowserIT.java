@@ -292,7 +292,9 @@ class GuiDatacenterBrowserIT {
         }
     }
 
+    /** Types into the field once the app has rendered it (a dialog opens on the next render, not at the click). */
     private static void type(WebDriver browser, String id, String text) {
+        new WebDriverWait(browser, Duration.ofSeconds(20)).until(b -> b.findElements(By.id(id)).size() == 1);
         WebElement field = browser.findElement(By.id(id));
         field.clear();
         field.sendKeys(text);
