@@ -22,13 +22,13 @@ class EnsembleJoinTest {
             try (ClusterStore own = ClusterStore.start(pve2)) {
                 own.store().write("nodes/pve2/qemu-server/200.conf", "memory: 64\n", ConfigStore.NEW);
             }
-            EmbeddedZooKeeper.prepareJoin(pve2, 2, first.ensemble(), false, first.zooKeeper().credentials(), joiningTls(pve2, first));
+            TestNodes.prepareJoin(pve2, 2, first, false);
             try (ClusterStore second = ClusterStore.start(pve2)) {
                 assertThat(second.addMember(EmbeddedZooKeeper.serverLine(pve2, 2, false))).hasSize(2);
                 assertThat(second.store().read("user.cfg").orElseThrow().text()).contains("alice@pve");
                 assertThat(second.store().read("nodes/pve2/qemu-server/200.conf")).isEmpty();
 
-                EmbeddedZooKeeper.prepareJoin(pve3, 3, second.ensemble(), false, second.zooKeeper().credentials(), joiningTls(pve3, second));
+                TestNodes.prepareJoin(pve3, 3, second, false);
                 try (ClusterStore third = ClusterStore.start(pve3)) {
                     assertThat(third.addMember(EmbeddedZooKeeper.serverLine(pve3, 3, false)))
                             .hasSize(3).allMatch(line -> line.contains(":participant;"));
@@ -39,7 +39,7 @@ class EnsembleJoinTest {
 
                     // a fourth member observes: it gets every write but does not vote
                     Node pve4 = TestNodes.node(dir, "pve4");
-                    EmbeddedZooKeeper.prepareJoin(pve4, 4, third.ensemble(), true, third.zooKeeper().credentials(), joiningTls(pve4, third));
+                    TestNodes.prepareJoin(pve4, 4, third, true);
                     try (ClusterStore fourth = ClusterStore.start(pve4)) {
                         assertThat(fourth.addMember(EmbeddedZooKeeper.serverLine(pve4, 4, true)))
                                 .filteredOn(line -> line.startsWith("server.4=")).singleElement().asString().contains(":observer;");
@@ -59,10 +59,6 @@ class EnsembleJoinTest {
         }
     }
 
-    private static StoreTls joiningTls(Node joining, ClusterStore member) {
-        return EmbeddedZooKeeper.joiningTls(joining, member.zooKeeper().tls().caPem(), member.zooKeeper().tls().caKeyPem());
-    }
-
     @Test
     void connectStringListsEveryMembersClientAddress() {
         assertThat(EmbeddedZooKeeper.connectString(java.util.List.of("server.1=10.0.0.1:2888:3888:participant;10.0.0.1:2181",
@@ -78,7 +74,7 @@ class EnsembleJoinTest {
             try (ClusterStore own = ClusterStore.start(pve2)) {
                 own.store().write("mine", "kept\n", ConfigStore.NEW);
             }
-            EmbeddedZooKeeper.prepareJoin(pve2, 2, first.ensemble(), false, first.zooKeeper().credentials(), joiningTls(pve2, first));
+            TestNodes.prepareJoin(pve2, 2, first, false);
             EmbeddedZooKeeper.undoJoin(pve2);
             try (ClusterStore own = ClusterStore.start(pve2)) {
                 assertThat(own.store().read("mine").orElseThrow().text()).isEqualTo("kept\n");

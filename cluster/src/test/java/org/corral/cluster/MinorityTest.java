@@ -28,8 +28,7 @@ class MinorityTest {
         Node pve2 = TestNodes.node(dir, "pve2");
         try (ClusterStore first = ClusterStore.start(pve1)) {
             first.store().write("user.cfg", "user:alice@pve:1:0:::\n", ConfigStore.NEW);
-            StoreTls tls = EmbeddedZooKeeper.joiningTls(pve2, first.zooKeeper().tls().caPem(), first.zooKeeper().tls().caKeyPem());
-            EmbeddedZooKeeper.prepareJoin(pve2, 2, first.ensemble(), false, first.zooKeeper().credentials(), tls);
+            TestNodes.prepareJoin(pve2, 2, first, false);
             ClusterStore second = ClusterStore.start(pve2);
             try {
                 assertThat(second.addMember(EmbeddedZooKeeper.serverLine(pve2, 2, false))).hasSize(2);

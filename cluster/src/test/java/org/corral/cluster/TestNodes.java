@@ -21,6 +21,15 @@ final class TestNodes {
         return new Node(name, nodeDir.resolve("data"), nodeDir.resolve("run"), "127.0.0.1", apiPort, zooKeeper);
     }
 
+    /**
+     * Prepares the stopped {@code joining} node to start as member {@code id} of {@code member}'s
+     * ensemble, with the cluster's store secret and a member certificate from its store CA.
+     */
+    static void prepareJoin(Node joining, long id, ClusterStore member, boolean observer) {
+        StoreTls tls = EmbeddedZooKeeper.joiningTls(joining, member.zooKeeper().tls().caPem(), member.zooKeeper().tls().caKeyPem());
+        EmbeddedZooKeeper.prepareJoin(joining, id, member.ensemble(), observer, member.zooKeeper().credentials(), tls);
+    }
+
     /** Distinct ports that were free a moment ago (all held open together, so never the same twice). */
     static int[] freePorts(int count) {
         ServerSocket[] sockets = new ServerSocket[count];

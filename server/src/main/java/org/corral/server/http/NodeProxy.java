@@ -89,8 +89,7 @@ public final class NodeProxy {
      */
     RemoteConsole openConsole(Context ctx, ClusterMember member) {
         checkCredentials(ctx, member);
-        String query = ctx.req().getQueryString();
-        URI uri = URI.create("wss://" + host(member) + ":" + member.apiPort() + ctx.req().getRequestURI() + (query == null ? "" : "?" + query));
+        URI uri = sameCallOn(member, "wss", ctx);
         WebSocket.Builder builder = client(member).newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT).header(FORWARDED_BY, localNode);
         for (String name : List.of("Cookie", "Authorization")) {
             String value = ctx.header(name);
@@ -234,16 +233,17 @@ public final class NodeProxy {
         return clients.computeIfAbsent(member.fingerprint(), fp -> PinnedCertificate.httpClient(fp, CONNECT_TIMEOUT));
     }
 
-    private static String host(ClusterMember member) {
-        return member.address().contains(":") && !member.address().startsWith("[") ? "[" + member.address() + "]" : member.address();
+    /** The address of this request's path and query on {@code member}. */
+    private static URI sameCallOn(ClusterMember member, String scheme, Context ctx) {
+        String host = member.address().contains(":") && !member.address().startsWith("[") ? "[" + member.address() + "]" : member.address();
+        String query = ctx.req().getQueryString();
+        return URI.create(scheme + "://" + host + ":" + member.apiPort() + ctx.req().getRequestURI() + (query == null ? "" : "?" + query));
     }
 
     /** Sends the request on to {@code member} and copies its answer back. */
     void forward(Context ctx, ClusterMember member, byte[] body, boolean streamBody) throws IOException {
         checkCredentials(ctx, member);
-        String host = host(member);
-        String query = ctx.req().getQueryString();
-        URI uri = URI.create("https://" + host + ":" + member.apiPort() + ctx.req().getRequestURI() + (query == null ? "" : "?" + query));
+        URI uri = sameCallOn(member, "https", ctx);
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(CALL_TIMEOUT).header(FORWARDED_BY, localNode);
         for (String name : REQUEST_HEADERS) {
             String value = ctx.header(name);
