@@ -13,16 +13,19 @@ import java.util.regex.Pattern;
 import org.corral.access.tfa.Totp;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.remote.http.ClientConfig;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /** The web GUI in Debian's headless Chromium against a real node: login, resource tree, summary, tasks, logout. */
+@Isolated("a headless browser starved by two guest-booting classes on 2 cores hangs; it runs alone")
 class GuiBrowserIT {
     private static final String PASSWORD = "gui-admin-pass-1";
 
@@ -150,10 +153,11 @@ class GuiBrowserIT {
         ChromeOptions options = new ChromeOptions();
         options.setBinary("/usr/bin/chromium");
         options.addArguments("--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                "--disable-dev-shm-usage", "--ignore-certificate-errors");
+                "--disable-dev-shm-usage", "--disable-gpu", "--ignore-certificate-errors");
         options.setAcceptInsecureCerts(true);
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File("/usr/bin/chromedriver"))
                 .usingAnyFreePort().build();
-        return new ChromeDriver(service, options);
+        // a hung browser fails its command within a minute, not Selenium's default of three
+        return new ChromeDriver(service, options, ClientConfig.defaultConfig().readTimeout(Duration.ofSeconds(60)));
     }
 }

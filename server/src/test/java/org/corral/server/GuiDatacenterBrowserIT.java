@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
@@ -26,6 +27,7 @@ import tools.jackson.databind.JsonNode;
  * user and gives the user a role on the pool through the GUI; a PVEAuditor sees no buttons that change anything and is
  * told so when opening an action's URL. Screenshots of each step go to target/gui-screenshots.
  */
+@Isolated("a headless browser starved by two guest-booting classes on 2 cores hangs; it runs alone")
 class GuiDatacenterBrowserIT {
     private static final String PASSWORD = "gui-admin-pass-1";
     private static final Path SHOTS = Path.of("target", "gui-screenshots");
@@ -229,7 +231,7 @@ class GuiDatacenterBrowserIT {
                 assertThat(gone.getText()).contains("alice@pve", "does not exist");
                 assertThat(browser.findElements(By.id("user-dialog"))).isEmpty();
             } catch (Throwable e) {
-                shot(browser, "failed");
+                failureShot(browser, e);
                 throw e;
             } finally {
                 browser.quit();
@@ -284,7 +286,7 @@ class GuiDatacenterBrowserIT {
                 assertThat(api.get("/access/users/audit@pve").status()).isEqualTo(200);
                 assertThat(api.get("/pools/seen").status()).isEqualTo(200);
             } catch (Throwable e) {
-                shot(browser, "failed");
+                failureShot(browser, e);
                 throw e;
             } finally {
                 browser.quit();
@@ -298,6 +300,15 @@ class GuiDatacenterBrowserIT {
         WebElement field = browser.findElement(By.id(id));
         field.clear();
         field.sendKeys(text);
+    }
+
+    /** A screenshot of the failure, which never hides the failure itself: a browser that hangs fails the shot too. */
+    private static void failureShot(WebDriver browser, Throwable failure) {
+        try {
+            shot(browser, "failed");
+        } catch (Throwable e) {
+            failure.addSuppressed(e);
+        }
     }
 
     private static void shot(WebDriver browser, String name) throws Exception {
