@@ -3,6 +3,7 @@ package org.corral.cluster;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.AuthInfo;
@@ -29,7 +30,9 @@ public final class ClusterStore implements AutoCloseable {
     public static ClusterStore start(Node node) {
         EmbeddedZooKeeper zooKeeper = EmbeddedZooKeeper.start(node);
         try {
-            return new ClusterStore(zooKeeper, ZkConfigStore.connect(zooKeeper.connectString(), zooKeeper.credentials(), zooKeeper.tls()));
+            Duration session = Duration.ofSeconds(StoreTimings.local(node.localDir()).sessionSeconds());
+            return new ClusterStore(zooKeeper, ZkConfigStore.connect(zooKeeper.connectString(), zooKeeper.credentials(), zooKeeper.tls(),
+                    ZkConfigStore.DEFAULT_TIMEOUT, session));
         } catch (RuntimeException e) {
             zooKeeper.close();
             throw e;

@@ -307,12 +307,14 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             checkMembership(node, serverId, dynamicConfig);
         }
 
+        StoreTimings timings = StoreTimings.local(node.localDir());
         // standaloneEnabled=false + a dynamic file: a one-member quorum that can grow by reconfig
         String text = String.join("\n", List.of(
                 "# written by Corral at every start; ZooKeeper edits dynamicConfigFile on reconfig",
-                "tickTime=2000",
-                "initLimit=10",
-                "syncLimit=5",
+                // datacenter.cfg's store-timeouts, as this node last saw them (StoreTimings)
+                "tickTime=" + timings.tickMs(),
+                "initLimit=" + timings.initLimit(),
+                "syncLimit=" + timings.syncLimit(),
                 "dataDir=" + dataDir,
                 "dataLogDir=" + logDir,
                 "standaloneEnabled=false",

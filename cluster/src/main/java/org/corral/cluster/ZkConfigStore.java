@@ -62,7 +62,6 @@ public final class ZkConfigStore implements ConfigStore {
 
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
-    private static final int SESSION_TIMEOUT_MS = 15_000;
     private static final int CONNECTION_TIMEOUT_MS = 15_000;
 
     private final CuratorFramework client;
@@ -89,6 +88,16 @@ public final class ZkConfigStore implements ConfigStore {
      * are locked on connect.
      */
     public static ZkConfigStore connect(String connectString, StoreCredentials credentials, StoreTls tls, Duration timeout) {
+        return connect(connectString, credentials, tls, timeout, Duration.ofSeconds(StoreTimings.DEFAULTS.sessionSeconds()));
+    }
+
+    /**
+     * As {@link #connect(String, StoreCredentials, StoreTls, Duration)}, with a session that ends (and
+     * drops this node's presence and locks) after {@code session} without contact.
+     */
+    public static ZkConfigStore connect(String connectString, StoreCredentials credentials, StoreTls tls, Duration timeout,
+            Duration session) {
+        requireNonNull(session, "session is null");
         requireNonNull(connectString, "connectString is null");
         requireNonNull(credentials, "credentials is null");
         requireNonNull(tls, "tls is null");
@@ -111,7 +120,7 @@ public final class ZkConfigStore implements ConfigStore {
                         return acl;
                     }
                 })
-                .sessionTimeoutMs(SESSION_TIMEOUT_MS)
+                .sessionTimeoutMs((int) session.toMillis())
                 .connectionTimeoutMs(CONNECTION_TIMEOUT_MS)
                 .retryPolicy(new BoundedExponentialBackoffRetry(100, 2_000, 10))
                 .waitForShutdownTimeoutMs(5_000)

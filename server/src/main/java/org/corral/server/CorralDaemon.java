@@ -20,12 +20,14 @@ import org.corral.access.RequestCredentials;
 import org.corral.cluster.ClusterMembership;
 import org.corral.cluster.ClusterStore;
 import org.corral.cluster.JoinTokens;
+import org.corral.cluster.StoreTimings;
 import org.corral.core.access.AuthContext;
 import org.corral.core.api.ApiDispatcher;
 import org.corral.core.api.ApiModule;
 import org.corral.core.api.ApiRegistry;
 import org.corral.core.api.OpenApi;
 import org.corral.core.config.ConfigStore;
+import org.corral.core.config.KeyValueConfig;
 import org.corral.core.json.Json;
 import org.corral.core.node.Node;
 import org.corral.core.task.TaskManager;
@@ -102,6 +104,22 @@ public final class CorralDaemon implements AutoCloseable {
     private final ClusterMembership membership;
     private final long serverId;
     private final CompletableFuture<Void> restartRequested = new CompletableFuture<>();
+    private static final String DATACENTER_CFG = "datacenter.cfg";
+
+    private void rememberStoreTimings() {
+        Optional<String> value = store.read(DATACENTER_CFG).map(f -> KeyValueConfig.parse(f.text()).get(StoreTimings.OPTION));
+        try {
+            Optional<StoreTimings> timings = value.map(StoreTimings::parse);
+            if (StoreTimings.remember(node.localDir(), timings)) {
+                log.warn("The config store's timeouts changed to {}: they take effect at this node's next start",
+                        timings.orElse(StoreTimings.DEFAULTS).format());
+            }
+        } catch (IllegalArgumentException e) {
+            log.error("datacenter.cfg: invalid {} '{}', keeping the current timeouts: {}", StoreTimings.OPTION, value.orElse(""), e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("Can't keep the config store's timeouts for the next start", e);
+        }
+    }
 
     private CorralDaemon(Options options) throws Exception {
         try {
@@ -126,6 +144,9 @@ public final class CorralDaemon implements AutoCloseable {
             if (initialized) {
                 NodeSettings.write(dataDir, node.name(), zk);
             }
+            // the store's timeouts are read before the store runs: keep datacenter.cfg's for the next start
+            resources.add(store.watch(DATACENTER_CFG, path -> rememberStoreTimings()));
+            rememberStoreTimings();
             this.generatedPassword = AccessControl.initialize(store, options.adminPassword());
             CertifiedKey served = certificates();
             this.servedFingerprint = CertificateInfo.fingerprint(served.certificate());

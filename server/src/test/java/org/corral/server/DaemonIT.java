@@ -134,6 +134,8 @@ class DaemonIT {
         "PUT|/cluster/options|bogus=1|bogus",
         "PUT|/cluster/options|keyboard=klingon|keyboard",
         "PUT|/cluster/options|next-id=lower=5|next-id",
+        "PUT|/cluster/options|store-timeouts=session=99|store-timeouts",
+        "PUT|/cluster/options|store-timeouts=token=3000|store-timeouts",
         "POST|/access/groups|groupid=..|groupid",
         "POST|/access/groups|groupid=a/b|groupid",
         "POST|/access/users|userid=../x@pve|userid",
@@ -211,6 +213,20 @@ class DaemonIT {
                 .allSatisfy(e -> assertThat(e.path("params").path("password").asString()).isEqualTo("********"));
         TestClient.Answer clusterLog = admin.get("/cluster/log", Map.of("max", "20"));
         assertThat(clusterLog.data().valueStream().map(e -> e.path("msg").asString())).anyMatch(m -> m.startsWith("POST /access/users"));
+    }
+
+    @Test
+    void storeTimeoutsSetThroughTheApiAreKeptForTheNodesNextStart() {
+        TestClient.Answer set = admin.put("/cluster/options", Map.of("store-timeouts", "tick=1000,session=10"));
+        assertThat(set.status()).as(set.body().toString()).isEqualTo(200);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(org.corral.cluster.StoreTimings.local(daemon.node().localDir()))
+                        .isEqualTo(new org.corral.cluster.StoreTimings(1000, 10, 5, 10)));
+        assertThat(admin.get("/cluster/options").data().path("store-timeouts").asString()).isEqualTo("tick=1000,session=10");
+        TestClient.Answer deleted = admin.put("/cluster/options", Map.of("delete", "store-timeouts"));
+        assertThat(deleted.status()).as(deleted.body().toString()).isEqualTo(200);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(org.corral.cluster.StoreTimings.local(daemon.node().localDir())).isEqualTo(org.corral.cluster.StoreTimings.DEFAULTS));
     }
 
     @Test

@@ -35,7 +35,8 @@ public final class Formats {
 
     private static final Pattern NODE = Pattern.compile("[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?");
     private static final Pattern STORAGE = Pattern.compile("[a-z][a-z0-9\\-_.]*[a-z0-9]");
-    private static final Pattern CONFIGID = Pattern.compile("[a-z][a-z0-9_]+");
+    // pve-common: [a-z][a-z0-9_-]+, case-insensitive (datacenter.cfg has next-id, tag-style, ...)
+    private static final Pattern CONFIGID = Pattern.compile("(?i)[a-z][a-z0-9_-]+");
     private static final Pattern REALM = Pattern.compile("[A-Za-z][A-Za-z0-9.\\-_]+");
     private static final Pattern USER = Pattern.compile("([^\\s:/]+)@(" + REALM.pattern() + ")");
     private static final Pattern TOKEN_SUBID = REALM;

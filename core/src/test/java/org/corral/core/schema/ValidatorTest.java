@@ -57,7 +57,7 @@ class ValidatorTest {
         "pve-node|..", "pve-node|a/b", "pve-node|-x", "pve-vmid|99", "pve-vmid|1000000000",
         "pve-userid|../x@pve", "pve-userid|..@pve", "pve-userid|a/b@pve", "pve-userid|ab", "pve-groupid|..",
         "pve-groupid|a/b", "pve-storage-id|Local", "pve-storage-id|a/..", "pve-acl-path|/vms/..", "pve-acl-path|vms",
-        "pve-realm|p", "pve-tokenid|1abc", "pve-poolid|a/b/c/d", "pve-configid|Net0", "ip|1.2.3.256", "ip|example.com",
+        "pve-realm|p", "pve-tokenid|1abc", "pve-poolid|a/b/c/d", "pve-configid|0net", "pve-configid|net.0", "ip|1.2.3.256", "ip|example.com",
     })
     void formatsRefuseHostileOrMalformedIds(String format, String value) {
         assertThat(Formats.check(format, value)).isPresent();
@@ -67,7 +67,7 @@ class ValidatorTest {
     @CsvSource(delimiter = '|', value = {
         "pve-node|pve1", "pve-vmid|100", "pve-userid|admin@pve", "pve-userid|root@pam", "pve-groupid|admins",
         "pve-storage-id|local-btrfs", "pve-acl-path|/", "pve-acl-path|/vms/100", "pve-realm|pve", "pve-tokenid|automation",
-        "pve-poolid|prod/web", "pve-configid|net0", "ip|10.0.0.1", "ip|fe80::1", "pve-priv|VM.Audit",
+        "pve-poolid|prod/web", "pve-configid|net0", "pve-configid|next-id", "pve-configid|Net0", "ip|10.0.0.1", "ip|fe80::1", "pve-priv|VM.Audit",
     })
     void formatsAcceptProxmoxIds(String format, String value) {
         assertThat(Formats.check(format, value)).isEmpty();

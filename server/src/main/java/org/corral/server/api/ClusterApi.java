@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import org.corral.cluster.StoreTimings;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiMethod;
 import org.corral.core.api.ApiModule;
@@ -105,6 +106,9 @@ public final class ClusterApi implements ApiModule {
         o.put("description", Schema.string().maxLength(64 * 1024).multiLine().optional().description("Datacenter description."));
         o.put("allow-private-download", Schema.bool().optional().description("Corral: let download-url fetch from loopback, "
                 + "link-local and private addresses (refused by default)."));
+        o.put(StoreTimings.OPTION, Schema.string().maxLength(256).optional().description("Corral: how long the config store waits "
+                + "on slow links, as 'tick=MS,init-limit=TICKS,sync-limit=TICKS,session=SECONDS' (defaults "
+                + StoreTimings.DEFAULTS.format() + ", fit for 20 ms between nodes). A node applies a change at its next start."));
         return o;
     }
 
@@ -311,6 +315,13 @@ public final class ClusterApi implements ApiModule {
                 errors.put(key, "cannot set and delete the same option");
             }
         }
+        r.optionalString(StoreTimings.OPTION).ifPresent(value -> {
+            try {
+                StoreTimings.parse(value);
+            } catch (IllegalArgumentException e) {
+                errors.put(StoreTimings.OPTION, e.getMessage());
+            }
+        });
         if (!errors.isEmpty()) {
             throw new ParameterError(errors);
         }
