@@ -109,6 +109,9 @@ public final class ZkConfigStore implements ConfigStore {
                 .zkClientConfig(tls.clientConfig())
                 // without a quorum a member still answers reads; writes fail and quorate() says so
                 .canBeReadOnly(true)
+                // stay on the given members: following reconfigs, ZooKeeper's client would move to other
+                // members to balance load, where a read right after sync() may miss what sync() waited for
+                .ensembleTracker(false)
                 .aclProvider(new ACLProvider() {
                     @Override
                     public List<ACL> getDefaultAcl() {
