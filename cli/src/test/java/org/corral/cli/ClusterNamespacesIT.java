@@ -16,10 +16,14 @@ import org.junit.jupiter.api.Test;
  * Issue 11 end to end: three `corral up` processes, each in its own network namespace on one test
  * bridge, form a cluster with `corral cluster` (root's verbs, with join tokens; a made-up token is
  * refused), and then python3-proxmoxer finds that they serve each other's calls: every node sees three members and a quorum, a user made on node 1 logs in on node 3,
- * and a VM made on node 2 through node 1 is read through node 3.
+ * and a VM made on node 2 through node 1 is read through node 3. Every link between nodes adds 20 ms each way (a
+ * delaying proxy in each namespace), and no node shows offline; a 2|1 partition made with nft leaves the minority
+ * read-only while the majority writes, and heals without a manual step.
  */
 class ClusterNamespacesIT {
     private static final String PASSWORD = "cluster-e2e-admin-1";
+    /** Added to every chunk between nodes, each way: sites 20 ms apart, 4x what Proxmox's corosync tolerates. */
+    private static final int LINK_DELAY_MS = 20;
 
     @Test
     void threeNodesInTheirOwnNamespacesFormAClusterThroughProxmoxer() throws Exception {
@@ -29,6 +33,7 @@ class ClusterNamespacesIT {
         Path base = Files.createTempDirectory(Path.of("/var/tmp"), "corral-cluster-e2e-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         List<Process> nodes = new ArrayList<>();
+        List<Process> proxies = new ArrayList<>();
         List<String> namespaces = new ArrayList<>();
         List<String> addresses = new ArrayList<>();
         int port = 8006;
@@ -49,6 +54,24 @@ class ClusterNamespacesIT {
                 E2e.run("ip", "-n", ns, "link", "set", "cc" + tag + "g" + i, "up");
                 E2e.run("ip", "-n", ns, "link", "set", "lo", "up");
                 addresses.add(address);
+            }
+            // slow links: every node's connections to the others go through a proxy in its namespace that
+            // holds each chunk 20 ms in each direction (this kernel has no netem)
+            Path delay = E2e.resource(base, "delay_proxy.py");
+            for (int i = 1; i <= 3; i++) {
+                String ns = namespaces.get(i - 1);
+                String proxySource = subnet + (110 + i);
+                E2e.run("ip", "-n", ns, "addr", "add", proxySource + "/24", "dev", "cc" + tag + "g" + i);
+                Process proxy = new ProcessBuilder("ip", "netns", "exec", ns, "/usr/bin/python3", delay.toString(), "7777", proxySource,
+                        Integer.toString(LINK_DELAY_MS)).redirectErrorStream(true).start();
+                proxies.add(proxy);
+                assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(proxy.getInputStream())).readLine()).isEqualTo("READY");
+                List<String> others = new ArrayList<>(addresses);
+                others.remove(i - 1);
+                E2e.run("ip", "netns", "exec", ns, "nft", "add table ip slowlink; "
+                        + "add chain ip slowlink out { type nat hook output priority -100; policy accept; }; "
+                        + "add rule ip slowlink out ip saddr != " + proxySource + " ip daddr { " + String.join(", ", others)
+                        + " } meta l4proto tcp redirect to :7777");
             }
             for (int i = 1; i <= 3; i++) {
                 nodes.add(startNode(namespaces.get(i - 1), base.resolve("n" + i), addresses.get(i - 1), port, "pve" + i));
@@ -71,12 +94,18 @@ class ClusterNamespacesIT {
                         "--fingerprint", fingerprint, "--token", token);
                 assertThat(taskExit(namespaces.get(i - 1), base.resolve("n" + i), "pve" + i, upid(join))).isEqualTo("OK");
             }
+            // the delay is in force: a TLS 1.3 handshake and a request from pve1 to pve2 are two round trips
+            String took = E2e.run("ip", "netns", "exec", namespaces.get(0), "/usr/bin/python3", "-c",
+                    "import socket, ssl, time; t = time.time(); "
+                    + "c = ssl._create_unverified_context().wrap_socket(socket.create_connection(('" + addresses.get(1) + "', " + port + "))); "
+                    + "c.sendall(b'GET /api2/json/version HTTP/1.0\\r\\n\\r\\n'); c.recv(1); print(round(time.time() - t, 3))").strip();
+            assertThat(Double.parseDouble(took)).as("seconds for a request from pve1 to pve2").isGreaterThanOrEqualTo(4 * LINK_DELAY_MS / 1000.0);
             Path script = E2e.resource(base, "cluster_e2e.py");
             String[] rest = {Integer.toString(port), PASSWORD, addresses.get(0), addresses.get(1), addresses.get(2)};
             assertThat(E2e.python(script, E2e.with("formed", rest))).contains("FORMED OK");
 
             // a 2|1 partition made with nft in pve3's namespace: it drops everything from and to pve1 and pve2
-            String others = "{ " + addresses.get(0) + ", " + addresses.get(1) + " }";
+            String others = "{ " + addresses.get(0) + ", " + addresses.get(1) + ", " + subnet + "111, " + subnet + "112 }";
             E2e.run("ip", "netns", "exec", namespaces.get(2), "nft", "add table inet partition; "
                     + "add chain inet partition in { type filter hook input priority -10; policy accept; }; "
                     + "add chain inet partition out { type filter hook output priority -10; policy accept; }; "
@@ -94,6 +123,10 @@ class ClusterNamespacesIT {
             for (Process node : nodes) {
                 node.destroyForcibly();
                 node.waitFor(30, TimeUnit.SECONDS);
+            }
+            for (Process proxy : proxies) {
+                proxy.destroyForcibly();
+                proxy.waitFor(10, TimeUnit.SECONDS);
             }
             for (String ns : namespaces) {
                 E2e.quietly("ip", "netns", "del", ns);
