@@ -33,7 +33,7 @@ public final class Main {
               corral storage status|list|alloc|free|path|add|set|remove|export|import ...   (what pvesm is)
               corral template busybox|debian [--storage local]   build a container template into vztmpl storage
               corral cluster create NAME | token | join HOST[:PORT] --fingerprint FP (--token T | --password -) | status | nodes
-                             | delnode NODE
+                             | delnode NODE | expected N
             remote use: --host HOST[:PORT] --token USER@REALM!TOKENID=SECRET [--fingerprint SHA256]
             local use (as root on the node): --data-dir DIR (default /var/lib/corral)
             """;
@@ -260,7 +260,7 @@ public final class Main {
     /**
      * {@code pvecm}'s verbs as calls of the cluster API: {@code create NAME}, {@code token},
      * {@code join HOST[:PORT] --fingerprint FP (--token T | --password -)}, {@code status}, {@code nodes},
-     * {@code delnode NODE}.
+     * {@code delnode NODE}, {@code expected N}.
      * {@code --password -} reads root's password from the terminal (or one line of stdin).
      */
     static int cluster(List<String> args, PrintStream out, PrintStream err) {
@@ -279,6 +279,7 @@ public final class Main {
                 case "status" -> call.addAll(List.of("get", "/cluster/status"));
                 case "nodes" -> call.addAll(List.of("get", "/cluster/config/nodes"));
                 case "delnode" -> call.addAll(List.of("delete", "/cluster/config/nodes/" + arg(words, 1, "NODE")));
+                case "expected" -> call.addAll(List.of("create", "/cluster/config/expected", "--expected", arg(words, 1, "N")));
                 case "join" -> {
                     call.addAll(List.of("create", "/cluster/config/join", "--hostname", arg(words, 1, "HOST[:PORT]")));
                     String secret = takeOption(options, "token").or(() -> takeOption(options, "password").map(Main::readPassword))
@@ -286,7 +287,7 @@ public final class Main {
                     call.addAll(List.of("--password", secret));
                 }
                 default -> throw new IllegalArgumentException("unknown cluster verb '" + words.get(0)
-                        + "' (create, token, join, status, nodes, delnode)");
+                        + "' (create, token, join, status, nodes, delnode, expected)");
             }
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());

@@ -186,7 +186,7 @@ class ClusterNamespacesIT {
 
     private static void awaitReady(Process process, Path dir) throws Exception {
         Path dataDir = dir.resolve("data");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (!Files.exists(CorralDaemon.localAccessFile(dataDir))) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 throw new IllegalStateException("node did not start: " + Files.readString(dir.resolve("daemon.log")));

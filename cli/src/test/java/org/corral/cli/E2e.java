@@ -51,7 +51,8 @@ final class E2e {
                 Main.class.getName(), "up", "--data-dir", dataDir.toString(), "--port", Integer.toString(port),
                 "--bind", "127.0.0.1", "--node", nodeName, "--admin-password", password)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        // a start takes seconds; on a saturated 2-core machine it has taken over a minute
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
         while (!Files.exists(CorralDaemon.localAccessFile(dataDir))) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 throw new IllegalStateException("node did not start: " + Files.readString(log));

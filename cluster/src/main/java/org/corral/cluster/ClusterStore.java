@@ -92,6 +92,47 @@ public final class ClusterStore implements AutoCloseable {
         return promoted;
     }
 
+    /**
+     * Proxmox's {@code pvecm expected}, for a cluster that lost its quorum for good: this node's member
+     * (stopped: close this node's store first) restarts in an ensemble where only {@code voters} vote
+     * and every other member observes, and cluster.cfg records the new roles. With the voters left
+     * reachable, writes work again. Each voter kept must be forced the same way, and answers only once
+     * they are all back; members left out follow as observers when they return. Answers the running store.
+     */
+    public static ClusterStore forceQuorum(Node node, ClusterConfig config, java.util.Set<String> voters, java.time.Duration timeout) {
+        ClusterMember self = config.member(node.name())
+                .orElseThrow(() -> new IllegalArgumentException("node " + node.name() + " is not a member of the cluster"));
+        if (!voters.contains(self.name())) {
+            throw new IllegalArgumentException("node " + node.name() + " must stay a voter");
+        }
+        for (String name : voters) {
+            config.member(name).orElseThrow(() -> new IllegalArgumentException("no cluster member '" + name + "'"));
+        }
+        List<ClusterMember> members = config.members().stream().map(m -> m.withObserver(!voters.contains(m.name()))).toList();
+        EmbeddedZooKeeper.forceEnsemble(node, self.nodeId(), members.stream().map(ClusterMember::zooKeeperServer).toList());
+        ClusterStore started = start(node);
+        try {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!started.store().quorate()) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new ConfigStoreException("no quorum of " + voters + " within " + timeout
+                            + ": every voter kept must be forced the same way", null);
+                }
+                Thread.sleep(100);
+            }
+            new ClusterMembership(started.store()).update(c -> new ClusterConfig(c.name(), c.version() + 1,
+                    c.members().stream().map(m -> m.withObserver(!voters.contains(m.name()))).toList()));
+            return started;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            started.close();
+            throw new ConfigStoreException("interrupted while waiting for a quorum", e);
+        } catch (RuntimeException e) {
+            started.close();
+            throw e;
+        }
+    }
+
     private interface AdminCall<T> {
         T call(CuratorFramework client) throws Exception;
     }

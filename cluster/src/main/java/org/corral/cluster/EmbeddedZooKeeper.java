@@ -486,6 +486,37 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         }
     }
 
+    /**
+     * Replaces the stopped member's ensemble by {@code serverLines} (its own among them) under a config
+     * version above the current one. ZooKeeper's reconfig needs a quorum; this is how a member that
+     * lost its quorum for good gets one back ({@link ClusterStore#forceQuorum}). A former voter that
+     * comes back learns the newer config from the members it reaches and takes the role it gives.
+     */
+    static void forceEnsemble(Node node, long serverId, List<String> serverLines) {
+        Path directory = directory(node);
+        Path staticConfig = directory.resolve(STATIC_CONFIG);
+        try {
+            Path current = existingDynamicConfig(directory, staticConfig)
+                    .orElseThrow(() -> new IllegalStateException("node " + node.name() + " has no ZooKeeper membership in " + directory));
+            String name = current.getFileName().toString();
+            // ZooKeeper takes a dynamic config's version from its file name (hex), never from its content
+            long version = name.startsWith(INITIAL_DYNAMIC_CONFIG + ".")
+                    ? Long.parseLong(name.substring(INITIAL_DYNAMIC_CONFIG.length() + 1), 16) : 0;
+            if (serverLines.stream().noneMatch(line -> line.startsWith("server." + serverId + "=") && line.contains(":participant;"))) {
+                throw new IllegalArgumentException("the forced ensemble must keep member " + serverId + " as a voter: " + serverLines);
+            }
+            Path forced = directory.resolve(INITIAL_DYNAMIC_CONFIG + "." + Long.toHexString(version + 1));
+            Files.writeString(forced, String.join("\n", serverLines) + "\n", UTF_8);
+            String text = Files.readString(staticConfig, UTF_8).lines()
+                    .map(line -> line.startsWith("dynamicConfigFile=") ? "dynamicConfigFile=" + forced : line)
+                    .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+            Files.writeString(staticConfig, text, UTF_8);
+            restrict(directory);
+        } catch (IOException e) {
+            throw new UncheckedIOException("can't rewrite the ZooKeeper membership in " + directory, e);
+        }
+    }
+
     /** Puts back the files {@link #prepareJoin} set aside: the node is its own cluster again. */
     public static void undoJoin(Node node) {
         Path directory = directory(node);

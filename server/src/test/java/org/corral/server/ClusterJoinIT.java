@@ -234,6 +234,25 @@ class ClusterJoinIT {
         assertThat(refusedWrite.status()).isEqualTo(500);
         assertThat(refusedWrite.body().path("message").asString()).contains("cluster not ready - no quorum?");
         assertThat(first.store().read("nodes/pve1/qemu-server/301.conf")).isEmpty();
+
+        // `expected 1` on purpose: root's only, and only with the votes this node reaches; then it writes alone
+        TestClient.Answer notRoot = new TestClient(first.port()).login("admin@pve", "admin-pass-1")
+                .post("/cluster/config/expected", Map.of("expected", "1"));
+        assertThat(notRoot.status()).isEqualTo(403);
+        TestClient.Answer tooMany = root(first).post("/cluster/config/expected", Map.of("expected", "2"));
+        assertThat(tooMany.status()).as(tooMany.toString()).isEqualTo(400);
+        assertThat(tooMany.errors().get("expected")).contains("reaches 1 of the cluster's 2 voters (pve1)");
+        TestClient.Answer expected = root(first).post("/cluster/config/expected", Map.of("expected", "1"));
+        assertThat(expected.status()).as(expected.toString()).isEqualTo(200);
+        assertThat(exit(awaitTask(n1, expected.data().asString()))).isEqualTo("OK");
+        CorralDaemon survivor = n1.awaitRestart(first, WAIT);
+        assertThat(status(survivor).get(0).path("quorate").asInt()).isEqualTo(1);
+        TestClient.Answer written = new TestClient(survivor.port()).login("admin@pve", "admin-pass-1")
+                .post("/access/users", Map.of("userid", "after-expected@pve"));
+        assertThat(written.status()).as(written.toString()).isEqualTo(200);
+        ClusterConfig roles = ClusterConfig.parse(survivor.store().read(ClusterConfig.PATH).orElseThrow().text());
+        assertThat(roles.member("pve2").orElseThrow().observer()).isTrue();
+        assertThat(roles.voters()).isEqualTo(1);
     }
 
     private static void awaitOffline(CorralDaemon daemon, String node) throws Exception {

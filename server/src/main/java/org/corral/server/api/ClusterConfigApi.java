@@ -104,6 +104,17 @@ public final class ClusterConfigApi implements ApiModule {
                         .permission(Check.path("/", Privilege.SYS_MODIFY))
                         .parameter("node", Schema.string().format(Formats.PVE_NODE).description("The cluster node name."))
                         .handler(this::delnode),
+                ApiMethod.post("/cluster/config/expected")
+                        .name("expected")
+                        .description("As 'pvecm expected': tells a cluster that lost its quorum for good how many votes to"
+                                + " expect. The voters this node reaches (itself included) must number 'expected'; they become the"
+                                + " only voters, and the other members observe when they come back. The node restarts its services.")
+                        .extension()
+                        .permission(Check.rootOnly())
+                        .worksWithoutQuorum()
+                        .parameter("expected", Schema.integer().minimum(1).description("Expected votes."))
+                        .returns(Schema.string().format(Formats.UPID))
+                        .handler(r -> join.expected(Math.toIntExact(r.integer("expected")), r.auth().authid()).format()),
                 ApiMethod.get("/cluster/config/join")
                         .name("join_info")
                         .description("Get information needed to join this cluster over the connected node.")

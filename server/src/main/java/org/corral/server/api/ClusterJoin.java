@@ -168,6 +168,52 @@ public final class ClusterJoin {
         restartWhenDone(ctx.upid());
     }
 
+    /**
+     * {@code pvecm expected N} for a cluster that lost its quorum for good: the voters this node
+     * reaches (itself included) must number {@code expected}; they become the only voters and the
+     * others observe. Runs as a {@code clusterexpected} task, after which the node restarts its services.
+     */
+    public Upid expected(int expected, String user) {
+        ClusterConfig config = membership.read();
+        if (config.name().isEmpty()) {
+            throw new ApiException(500, "unable to read cluster config - this node is not part of a cluster");
+        }
+        if (cluster.store().quorate()) {
+            throw new ApiException(500, "the cluster is quorate - 'expected' is only for a cluster that lost its quorum");
+        }
+        List<ClusterMember> reached = config.members().stream()
+                .filter(m -> !m.observer() && (m.name().equals(node.name()) || reachable(m))).toList();
+        if (reached.size() != expected) {
+            throw new ParameterError("expected", "this node reaches " + reached.size() + " of the cluster's " + config.voters()
+                    + " voters (" + reached.stream().map(ClusterMember::name).collect(Collectors.joining(", ")) + ")"
+                    + (expected > reached.size() ? ": bring the others back instead" : ": set expected to " + reached.size()));
+        }
+        java.util.Set<String> voters = reached.stream().map(ClusterMember::name).collect(Collectors.toSet());
+        return tasks.start("clusterexpected", "", user, ctx -> {
+            String warning = String.format("expected votes set to %d by %s: only %s vote from now on; the other members observe"
+                    + " when they come back", expected, user, String.join(", ", new java.util.TreeSet<>(voters)));
+            ctx.log("WARNING: %s", warning);
+            log.warn("Cluster {}: {}", config.name().orElseThrow(), warning);
+            ctx.log("stopping this node's config store member");
+            cluster.close();
+            try (ClusterStore forced = ClusterStore.forceQuorum(node, config, voters, Duration.ofMinutes(2))) {
+                ctx.log("the config store is quorate again; ensemble: %s", String.join(" ", forced.ensemble()));
+            } finally {
+                restartWhenDone(ctx.upid());
+            }
+        });
+    }
+
+    /** Whether the member's election port answers: its store member is up. */
+    private static boolean reachable(ClusterMember member) {
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(new java.net.InetSocketAddress(member.address(), member.zooKeeper().election()), 1000);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     /** The lowest node id neither a member nor a server of the ensemble has. */
     static int freeId(ClusterConfig config, List<String> ensemble) {
         java.util.Set<Integer> ids = new java.util.TreeSet<>();
