@@ -77,6 +77,11 @@ public final class QemuService implements AutoCloseable {
         this.consoleService = new Consoles(node, configs, runtime, consoles, tasks);
     }
 
+    /** VMs as backup (and later migration and HA) reach them. */
+    public QemuGuestDriver guestDriver() {
+        return new QemuGuestDriver(this);
+    }
+
     public Node node() {
         return node;
     }
