@@ -44,7 +44,8 @@ public final class LxcGuestDriver implements FileTreeGuest {
     @Override
     public String configText(int vmid) {
         CtConfig config = service.configs().load(vmid).config();
-        return CtConfigCodec.write(CtConfig.of(config.main()));
+        // as vzdump keeps it: no lock, no snapshot tree
+        return CtConfigCodec.write(CtConfig.of(config.main().without("lock").without("parent")));
     }
 
     @Override

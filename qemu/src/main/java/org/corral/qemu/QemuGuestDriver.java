@@ -41,7 +41,8 @@ public final class QemuGuestDriver implements GuestDriver {
     @Override
     public String configText(int vmid) {
         VmConfig config = service.configs().load(vmid).config();
-        return VmConfigCodec.write(VmConfig.of(config.options()));
+        // as vzdump keeps it: no lock, no snapshot tree
+        return VmConfigCodec.write(VmConfig.of(config.options()).without("lock", "parent"));
     }
 
     @Override
