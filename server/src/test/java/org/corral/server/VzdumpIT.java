@@ -330,4 +330,29 @@ class VzdumpIT {
         assertThat(defaults.path("prune-backups").asString()).isEqualTo("keep-all=1");
         assertThat(defaults.path("dumpdir").asString()).isEqualTo(dump.toString());
     }
+
+    @Test
+    @Order(6)
+    @Timeout(120)
+    void backupNeedsVmBackupOnTheGuestAndAllocateSpaceOnTheStorage() {
+        assertThat(admin.post("/access/users", Map.of("userid", "nobody@pve", "password", "nobody-pass-1")).status()).isEqualTo(200);
+        TestClient nobody = new TestClient(daemon.port()).login("nobody@pve", "nobody-pass-1");
+        assertThat(nobody.post("/nodes/" + NODE + "/vzdump", Map.of("vmid", "300")).status()).isEqualTo(403);
+        assertThat(nobody.get("/nodes/" + NODE + "/vzdump/defaults").status()).isEqualTo(403);
+        String protectedBackup = newest("local", "300", ".tar.zst");
+        assertThat(nobody.get("/nodes/" + NODE + "/vzdump/extractconfig", Map.of("volume", protectedBackup)).status()).isEqualTo(403);
+
+        assertThat(admin.post("/access/users", Map.of("userid", "backup@pve", "password", "backup-pass-1")).status()).isEqualTo(200);
+        assertThat(admin.put("/access/acl", Map.of("path", "/vms/302", "users", "backup@pve", "roles", "PVEVMUser")).status())
+                .isEqualTo(200);
+        TestClient operator = new TestClient(daemon.port()).login("backup@pve", "backup-pass-1");
+        // VM.Backup on the guest alone is not enough: the storage needs Datastore.AllocateSpace
+        assertThat(operator.post("/nodes/" + NODE + "/vzdump", Map.of("vmid", "302", "storage", "bt")).status()).isEqualTo(403);
+        assertThat(admin.put("/access/acl", Map.of("path", "/storage/bt", "users", "backup@pve", "roles", "PVEDatastoreUser")).status())
+                .isEqualTo(200);
+        assertThat(operator.post("/nodes/" + NODE + "/vzdump", Map.of("vmid", "300", "storage", "bt")).status()).isEqualTo(403);
+        String log = awaitOk(operator.post("/nodes/" + NODE + "/vzdump", Map.of("vmid", "302", "storage", "bt", "compress", "zstd")));
+        assertThat(log).contains("INFO: backup mode: stop", "INFO: Backup job finished successfully");
+        assertThat(backups("bt").stream().map(b -> b.path("volid").asString())).anyMatch(v -> v.startsWith("bt:backup/vzdump-lxc-302-"));
+    }
 }
