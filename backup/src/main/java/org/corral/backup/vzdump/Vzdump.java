@@ -276,6 +276,11 @@ public final class Vzdump {
         vars.put("guestname", guestName.orElse("VM " + vmid));
         vars.put("node", node.name());
         vars.put("vmid", Integer.toString(vmid));
+        return expand(template, vars);
+    }
+
+    /** Replaces {@code {{name}}} by its value (unknown names stay) and undoes the {@code \n} and {@code \\} escapes. */
+    static String expand(String template, Map<String, String> vars) {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < template.length(); i++) {
             char c = template.charAt(i);
