@@ -5,13 +5,15 @@ import static java.util.Objects.requireNonNull;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import org.corral.core.guest.GuestDriver;
+import java.util.ArrayList;
+import org.corral.core.guest.DiskImageGuest;
+import org.corral.qemu.config.Drive;
 import org.corral.core.task.TaskContext;
 import org.corral.qemu.config.VmConfig;
 import org.corral.qemu.config.VmConfigCodec;
 
-/** VMs as {@link GuestDriver}: configs, qemu-server's {@code lock:} rules and power state. */
-public final class QemuGuestDriver implements GuestDriver {
+/** VMs as {@link DiskImageGuest}: configs, qemu-server's {@code lock:} rules, power state and disks. */
+public final class QemuGuestDriver implements DiskImageGuest {
     private final QemuService service;
 
     QemuGuestDriver(QemuService service) {
@@ -84,5 +86,20 @@ public final class QemuGuestDriver implements GuestDriver {
     @Override
     public void thaw(int vmid) {
         service.driver().resume(vmid, true, true);
+    }
+
+    @Override
+    public List<DiskImage> backupDisks(int vmid) {
+        List<DiskImage> out = new ArrayList<>();
+        for (Drive drive : service.configs().load(vmid).config().drives().values()) {
+            if (drive.isCdrom() || drive.isCloudInit() || drive.isNone() || !drive.flag("backup", true)) {
+                continue;
+            }
+            if (!drive.isVolume()) {
+                throw new IllegalStateException("drive " + drive.key() + " ('" + drive.file() + "') is not a storage volume and can't be backed up");
+            }
+            out.add(new DiskImage(drive.key(), drive.file(), service.volumes().path(drive.file())));
+        }
+        return out;
     }
 }

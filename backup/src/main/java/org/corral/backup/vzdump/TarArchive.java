@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import org.corral.core.guest.DiskImageGuest;
 import org.corral.core.process.ProcessResult;
 import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.TaskContext;
@@ -25,6 +26,7 @@ import org.corral.core.task.TaskContext;
  */
 final class TarArchive {
     static final String CONFIG_MEMBER = "./etc/vzdump/pct.conf";
+    static final String VM_CONFIG_MEMBER = "./etc/vzdump/qemu-server.conf";
     private static final Duration TIMEOUT = Duration.ofHours(24);
     private static final int ID_RANGE = 65536;
 
@@ -55,6 +57,37 @@ final class TarArchive {
             tar.addAll(List.of("--exclude=./tmp/?*", "--exclude=./var/tmp/?*", "--exclude=./var/run/?*.pid"));
         }
         tar.add("./");
+        return write(tar, compression, zstdThreads, bytesPerSecond, target, ctx);
+    }
+
+    /**
+     * Writes a VM archive (Corral's own format, see backup/README.md): the config as
+     * {@code ./etc/vzdump/qemu-server.conf}, then each disk as a sparse raw image
+     * {@code ./disks/KEY.raw}, converted by qemu-img into {@code work} first.
+     */
+    static Written createVm(String configText, List<DiskImageGuest.DiskImage> disks, Compression compression, int zstdThreads,
+            long bytesPerSecond, Path target, Path work, TaskContext ctx) throws IOException {
+        Path conf = work.resolve("etc/vzdump/qemu-server.conf");
+        Files.createDirectories(conf.getParent());
+        Files.writeString(conf, configText);
+        Path diskDir = Files.createDirectories(work.resolve("disks"));
+        for (DiskImageGuest.DiskImage disk : disks) {
+            String name = disk.path().getFileName().toString();
+            String format = name.endsWith(".qcow2") ? "qcow2" : name.endsWith(".vmdk") ? "vmdk" : "raw";
+            ctx.log("INFO: reading " + disk.key() + " (" + disk.volid() + ")");
+            ProcessRunner.of("qemu-img", "convert", "-f", format, "-O", "raw", disk.path().toString(),
+                    diskDir.resolve(disk.key() + ".raw").toString()).task(ctx).timeout(TIMEOUT).run().check();
+        }
+        List<String> tar = new ArrayList<>(List.of("tar", "cpf", "-", "--totals", "--sparse", "--numeric-owner",
+                "--directory=" + work, VM_CONFIG_MEMBER));
+        for (DiskImageGuest.DiskImage disk : disks) {
+            tar.add("./disks/" + disk.key() + ".raw");
+        }
+        return write(tar, compression, zstdThreads, bytesPerSecond, target, ctx);
+    }
+
+    private static Written write(List<String> tar, Compression compression, int zstdThreads, long bytesPerSecond, Path target,
+            TaskContext ctx) throws IOException {
         ProcessResult tarResult;
         long tarBytes;
         try (OutputStream file = Files.newOutputStream(target, java.nio.file.StandardOpenOption.CREATE_NEW)) {
@@ -118,8 +151,13 @@ final class TarArchive {
 
     /** The guest config stored in a container archive. */
     static String readConfig(Path archive) throws IOException {
+        return readConfig(archive, CONFIG_MEMBER);
+    }
+
+    /** The member {@code member} (a guest config) of an archive. */
+    static String readConfig(Path archive, String member) throws IOException {
         Compression compression = Compression.ofName(archive.getFileName().toString());
-        List<String> tar = List.of("tar", "xf", "-", "--to-stdout", "--occurrence=1", CONFIG_MEMBER);
+        List<String> tar = List.of("tar", "xf", "-", "--to-stdout", "--occurrence=1", member);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ProcessResult result;
         try (InputStream in = Files.newInputStream(archive)) {
@@ -152,7 +190,7 @@ final class TarArchive {
         }
         if (!result.ok() || out.size() == 0) {
             throw new IOException("unable to read the configuration from '" + archive.getFileName() + "': "
-                    + Optional.of(result.describeFailure()).filter(s -> !result.ok()).orElse("archive has no " + CONFIG_MEMBER));
+                    + Optional.of(result.describeFailure()).filter(s -> !result.ok()).orElse("archive has no " + member));
         }
         return out.toString(StandardCharsets.UTF_8);
     }

@@ -23,6 +23,7 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.corral.backup.datastore.Prune;
 import org.corral.backup.datastore.SnapshotId;
+import org.corral.core.guest.DiskImageGuest;
 import org.corral.core.guest.FileTreeGuest;
 import org.corral.core.guest.GuestDriver;
 import org.corral.core.node.Node;
@@ -136,11 +137,100 @@ public final class Vzdump {
         List<String> guestLog = new ArrayList<>();
         info(ctx, guestLog, "Starting Backup of VM " + vmid + " (" + driver.type() + ")");
         info(ctx, guestLog, "Backup started at " + local.format(LOG_TIME));
-        if (!(driver instanceof FileTreeGuest guest)) {
-            throw new IllegalStateException("backup of '" + driver.type() + "' guests is not supported by Corral yet");
-        }
         Path dumpDir = storage.contentDirectory(job.storage(), ContentType.BACKUP);
         Files.createDirectories(dumpDir);
+        if (driver instanceof DiskImageGuest vm) {
+            backupVm(job, vm, vmid, base, dumpDir, guestLog, ctx);
+        } else if (driver instanceof FileTreeGuest guest) {
+            backupTree(job, guest, vmid, base, dumpDir, guestLog, ctx);
+        } else {
+            throw new IllegalStateException("backup of '" + driver.type() + "' guests is not supported by Corral yet");
+        }
+        long secs = Duration.between(started, clock.instant()).toSeconds();
+        info(ctx, guestLog, String.format("Finished Backup of VM %d (%02d:%02d:%02d)", vmid, secs / 3600, secs / 60 % 60, secs % 60));
+        info(ctx, guestLog, "Backup finished at " + LocalDateTime.now(clock).format(LOG_TIME));
+        Files.write(dumpDir.resolve(base + ".log"), guestLog);
+    }
+
+    /** A VM in stop mode: shut down, its disks copied whole, started again if it ran. */
+    private void backupVm(VzdumpJob job, DiskImageGuest vm, int vmid, String base, Path dumpDir, List<String> guestLog, TaskContext ctx)
+            throws IOException {
+        String archiveName = base + ".tar" + job.compression().suffix();
+        Path archive = dumpDir.resolve(archiveName);
+        Path partial = dumpDir.resolve(archiveName + ".dat");
+        // the raw copies of the disks need room like the archive's, so they go beside it
+        Path work = Files.createDirectory(dumpDir.resolve(base + ".tmp"));
+        vm.lock(vmid, "backup");
+        boolean restart = false;
+        try {
+            boolean running = vm.isRunning(vmid);
+            info(ctx, guestLog, "status = " + (running ? "running" : "stopped"));
+            if (running && job.mode() != VzdumpJob.Mode.STOP) {
+                throw new IllegalStateException("mode '" + job.mode().apiName() + "' for a running VM is not supported by Corral yet - use mode 'stop'");
+            }
+            vm.name(vmid).ifPresent(n -> info(ctx, guestLog, "VM Name: " + n));
+            List<DiskImageGuest.DiskImage> disks = vm.backupDisks(vmid);
+            for (DiskImageGuest.DiskImage d : disks) {
+                info(ctx, guestLog, "include disk '" + d.key() + "' '" + d.volid() + "'");
+            }
+            info(ctx, guestLog, "backup mode: stop");
+            String configText = vm.configText(vmid);
+            if (running) {
+                info(ctx, guestLog, "stopping virtual guest");
+                vm.stop(vmid, Duration.ofMinutes(job.stopwaitMinutes()), ctx);
+                restart = true;
+            }
+            info(ctx, guestLog, "creating vzdump archive '" + archive + "'");
+            long t0 = System.nanoTime();
+            TarArchive.Written written = TarArchive.createVm(configText, disks, job.compression(), job.zstdThreads(),
+                    job.bwlimitKiB() * 1024, partial, work, ctx);
+            double seconds = Math.max(0.001, (System.nanoTime() - t0) / 1e9);
+            info(ctx, guestLog, written.totals().strip() + String.format(" (%s, %s/s)", human(written.tarBytes()),
+                    human((long) (written.tarBytes() / seconds))));
+            if (restart) {
+                info(ctx, guestLog, "restarting vm");
+                restart = false;
+                vm.start(vmid, ctx);
+            }
+            Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE);
+            finish(job, vm, vmid, archiveName, archive, guestLog, ctx);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(partial);
+            throw e;
+        } finally {
+            if (restart) {
+                try {
+                    info(ctx, guestLog, "restarting vm");
+                    vm.start(vmid, ctx);
+                } catch (RuntimeException e) {
+                    ctx.warn("could not start VM %d again: %s", vmid, e.getMessage());
+                }
+            }
+            vm.unlock(vmid, "backup");
+            deleteTree(work);
+        }
+    }
+
+    /** What follows a written archive: its size, notes, protection and the pruning of older ones. */
+    private void finish(VzdumpJob job, GuestDriver guest, int vmid, String archiveName, Path archive, List<String> guestLog,
+            TaskContext ctx) throws IOException {
+        info(ctx, guestLog, "archive file size: " + human(Files.size(archive)));
+        String volid = job.storage() + ":backup/" + archiveName;
+        if (job.notesTemplate().isPresent()) {
+            info(ctx, guestLog, "adding notes to backup");
+            storage.setNotes(volid, notes(job.notesTemplate().get(), vmid, guest.name(vmid)));
+        }
+        if (job.protect()) {
+            info(ctx, guestLog, "marking backup as protected");
+            storage.setProtected(volid, true);
+        }
+        if (job.remove() && !job.retention().isEmpty()) {
+            prune(job, vmid, guest.type(), ctx, guestLog);
+        }
+    }
+
+    private void backupTree(VzdumpJob job, FileTreeGuest guest, int vmid, String base, Path dumpDir, List<String> guestLog,
+            TaskContext ctx) throws IOException {
         String archiveName = base + ".tar" + job.compression().suffix();
         Path archive = dumpDir.resolve(archiveName);
         Path partial = dumpDir.resolve(archiveName + ".dat");
@@ -216,19 +306,7 @@ public final class Vzdump {
                 restart = false;
             }
             Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE);
-            info(ctx, guestLog, "archive file size: " + human(Files.size(archive)));
-            String volid = job.storage() + ":backup/" + archiveName;
-            if (job.notesTemplate().isPresent()) {
-                info(ctx, guestLog, "adding notes to backup");
-                storage.setNotes(volid, notes(job.notesTemplate().get(), vmid, guest.name(vmid)));
-            }
-            if (job.protect()) {
-                info(ctx, guestLog, "marking backup as protected");
-                storage.setProtected(volid, true);
-            }
-            if (job.remove() && !job.retention().isEmpty()) {
-                prune(job, vmid, driver.type(), ctx, guestLog);
-            }
+            finish(job, guest, vmid, archiveName, archive, guestLog, ctx);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(partial);
             throw e;
@@ -255,10 +333,6 @@ public final class Vzdump {
             guest.unlock(vmid, "backup");
             deleteTree(work);
         }
-        long secs = Duration.between(started, clock.instant()).toSeconds();
-        info(ctx, guestLog, String.format("Finished Backup of VM %d (%02d:%02d:%02d)", vmid, secs / 3600, secs / 60 % 60, secs % 60));
-        info(ctx, guestLog, "Backup finished at " + LocalDateTime.now(clock).format(LOG_TIME));
-        Files.write(dumpDir.resolve(base + ".log"), guestLog);
     }
 
     private static void thawQuietly(GuestDriver guest, int vmid, TaskContext ctx) {
@@ -336,10 +410,10 @@ public final class Vzdump {
         info(ctx, guestLog, "pruned " + removed + " backup(s) not covered by keep-retention policy");
     }
 
-    /** The config stored in the backup archive {@code volid}. */
-    public String extractConfig(String volid) throws IOException {
+    /** The config stored in the backup archive {@code volid} of a container ({@code lxc}) or VM ({@code qemu}). */
+    public String extractConfig(String volid, String subtype) throws IOException {
         Path file = storage.path(volid).path().orElseThrow(() -> new IllegalArgumentException("volume '" + volid + "' has no local path"));
-        return TarArchive.readConfig(file);
+        return TarArchive.readConfig(file, subtype.equals("qemu") ? TarArchive.VM_CONFIG_MEMBER : TarArchive.CONFIG_MEMBER);
     }
 
     static String human(long bytes) {

@@ -339,11 +339,11 @@ public final class VzdumpApi implements ApiModule {
         if (!r.can(path, Privilege.DATASTORE_ALLOCATE_SPACE)) {
             throw new PermissionDenied("Permission check failed (" + path + ", Datastore.AllocateSpace)");
         }
-        if (info.isPresent() && !info.get().subtype().equals("lxc")) {
-            throw new ParameterError("volume", "reading the configuration of a '" + info.get().subtype() + "' archive is not supported yet");
+        if (info.isEmpty() || info.get().subtype().equals("openvz") || !name.contains(".tar")) {
+            throw new ParameterError("volume", "'" + name + "' is not a vzdump archive Corral can read (vzdump-lxc-... or vzdump-qemu-....tar)");
         }
         try {
-            return vzdump.extractConfig(volid);
+            return vzdump.extractConfig(volid, info.get().subtype());
         } catch (IOException | IllegalArgumentException e) {
             throw new ParameterError("volume", e.getMessage());
         }

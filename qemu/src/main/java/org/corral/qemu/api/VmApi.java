@@ -227,10 +227,10 @@ public final class VmApi implements ApiModule {
 
     private Object create(ApiRequest request) {
         ApiParams.checkNode(request, service.node());
-        if (request.has("archive")) {
-            throw new ParameterError("archive", "restoring backups is not supported yet");
-        }
         int vmid = request.vmId("vmid");
+        if (request.has("archive")) {
+            return service.restore(request, vmid);
+        }
         return editor.create(request, vmid, ApiParams.options(request), request.bool("start"));
     }
 
