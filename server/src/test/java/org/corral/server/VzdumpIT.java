@@ -324,6 +324,22 @@ class VzdumpIT {
         }
         assertThat(admin.get(CT + "300/config").data().path("lock").isMissingNode()).isTrue();
 
+        // a guest locked by something else is not backed up: the job says why and ends with errors
+        String path = "nodes/" + NODE + "/lxc/301.conf";
+        var file = daemon.store().read(path).orElseThrow();
+        daemon.store().write(path, "lock: migrate\n" + file.text(), file.version());
+        TestClient.Answer locked = admin.post("/nodes/" + NODE + "/vzdump", params("vmid", "301", "storage", "local"));
+        Upid upid = Upid.parse(locked.data().asString());
+        assertThat(daemon.tasks().awaitCompletion(upid, TIMEOUT).exitstatus()).contains("job errors");
+        assertThat(log(upid)).contains("ERROR: Backup of VM 301 failed - CT is locked (migrate)");
+        assertThat(admin.get(CT + "301/config").data().path("lock").asString()).isEqualTo("migrate");
+        var lockedFile = daemon.store().read(path).orElseThrow();
+        daemon.store().write(path, file.text(), lockedFile.version());
+        try (Stream<Path> files = Files.list(dump); Stream<Path> run = Files.list(base.resolve("data/run"))) {
+            assertThat(files.count()).isEqualTo(before);
+            assertThat(run.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("vzdump-"));
+        }
+
         JsonNode defaults = admin.get("/nodes/" + NODE + "/vzdump/defaults").data();
         assertThat(defaults.path("mode").asString()).isEqualTo("snapshot");
         assertThat(defaults.path("storage").asString()).isEqualTo("local");

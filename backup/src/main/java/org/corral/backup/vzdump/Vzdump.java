@@ -158,11 +158,12 @@ public final class Vzdump {
         String archiveName = base + ".tar" + job.compression().suffix();
         Path archive = dumpDir.resolve(archiveName);
         Path partial = dumpDir.resolve(archiveName + ".dat");
-        // the raw copies of the disks need room like the archive's, so they go beside it
-        Path work = Files.createDirectory(dumpDir.resolve(base + ".tmp"));
         vm.lock(vmid, "backup");
         boolean restart = false;
+        // the raw copies of the disks need room like the archive's, so they go beside it
+        Path work = dumpDir.resolve(base + ".tmp");
         try {
+            Files.createDirectory(work);
             boolean running = vm.isRunning(vmid);
             info(ctx, guestLog, "status = " + (running ? "running" : "stopped"));
             if (running && job.mode() != VzdumpJob.Mode.STOP) {
@@ -234,8 +235,14 @@ public final class Vzdump {
         String archiveName = base + ".tar" + job.compression().suffix();
         Path archive = dumpDir.resolve(archiveName);
         Path partial = dumpDir.resolve(archiveName + ".dat");
-        Path work = Files.createTempDirectory(node.runDir(), "vzdump-" + vmid + "-");
         guest.lock(vmid, "backup");
+        Path work;
+        try {
+            work = Files.createTempDirectory(node.runDir(), "vzdump-" + vmid + "-");
+        } catch (IOException | RuntimeException e) {
+            guest.unlock(vmid, "backup");
+            throw e;
+        }
         boolean restart = false;
         boolean frozen = false;
         boolean snapshotTaken = false;
@@ -428,6 +435,9 @@ public final class Vzdump {
     }
 
     private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
         try (Stream<Path> walk = Files.walk(dir)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
