@@ -178,7 +178,8 @@ class VzdumpIT {
     void snapshotModeOnBtrfsArchivesWithNotesAndProtectionAndRestoresOnDir() throws Exception {
         String log = awaitOk(admin.post("/nodes/" + NODE + "/vzdump", params("vmid", "300", "mode", "snapshot", "storage", "local",
                 "compress", "zstd", "zstd", "2", "notes-template", "{{guestname}} on {{node}}\\nvmid {{vmid}}", "protected", "1")));
-        assertThat(log).contains("INFO: backup mode: snapshot", "INFO: create storage snapshot 'vzdump'",
+        assertThat(log).contains("INFO: starting new backup job: vzdump 300 --compress zstd --mode snapshot --notes-template ",
+                "INFO: backup mode: snapshot", "INFO: create storage snapshot 'vzdump'",
                 "INFO: cleanup temporary 'vzdump' snapshot", "INFO: Backup job finished successfully", "INFO: Total bytes written: ");
         assertThat(admin.get(CT + "300/status/current").data().path("status").asString()).isEqualTo("running");
         assertThat(run("btrfs", "subvolume", "list", btrfs.toString())).doesNotContain("vzdump");
@@ -253,7 +254,7 @@ class VzdumpIT {
     @Timeout(180)
     void aContainerBeingBackedUpHoldsTheBackupLockAndRefusesChanges() throws Exception {
         TestClient.Answer started = admin.post("/nodes/" + NODE + "/vzdump", params("vmid", "300", "mode", "snapshot", "storage", "local",
-                "bwlimit", "256", "prune-backups", "keep-last=1"));
+                "bwlimit", "768", "prune-backups", "keep-last=1"));
         assertThat(started.status()).isEqualTo(200);
         Upid upid = Upid.parse(started.data().asString());
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();

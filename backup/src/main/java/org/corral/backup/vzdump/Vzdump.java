@@ -93,9 +93,11 @@ public final class Vzdump {
     }
 
     private void run(VzdumpJob job, TaskContext ctx) {
+        // as Proxmox logs the call: the guests first, then every option given
         StringBuilder args = new StringBuilder("vzdump");
-        job.settings().entrySet().stream().sorted(Map.Entry.comparingByKey())
-                .forEach(e -> args.append(e.getKey().equals("vmid") ? " " + e.getValue() : " --" + e.getKey() + " " + e.getValue()));
+        Optional.ofNullable(job.settings().get("vmid")).ifPresent(v -> args.append(' ').append(v));
+        job.settings().entrySet().stream().filter(e -> !e.getKey().equals("vmid")).sorted(Map.Entry.comparingByKey())
+                .forEach(e -> args.append(" --").append(e.getKey()).append(' ').append(e.getValue()));
         info(ctx, null, "starting new backup job: " + args);
         List<Integer> failed = new ArrayList<>();
         for (int vmid : job.vmids()) {
