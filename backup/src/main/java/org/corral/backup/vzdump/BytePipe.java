@@ -6,6 +6,8 @@ import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.Arrays;
 
 /**
  * A bounded in-memory pipe between two threads that, unlike the JDK's piped streams, does not
@@ -31,7 +33,7 @@ final class BytePipe {
                     throw new IOException("pipe closed");
                 }
                 if (len > 0) {
-                    put(java.util.Arrays.copyOfRange(b, off, off + len));
+                    put(Arrays.copyOfRange(b, off, off + len));
                 }
             }
 
@@ -45,7 +47,7 @@ final class BytePipe {
 
             private void put(byte[] chunk) throws IOException {
                 try {
-                    while (!queue.offer(chunk, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    while (!queue.offer(chunk, 100, TimeUnit.MILLISECONDS)) {
                         if (readerGone) {
                             throw new IOException("pipe reader gone");
                         }

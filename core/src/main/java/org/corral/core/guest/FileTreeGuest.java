@@ -2,6 +2,7 @@ package org.corral.core.guest;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A guest whose volumes are directory trees on the host (containers): a backup archives the
@@ -18,7 +19,7 @@ public interface FileTreeGuest extends GuestDriver {
      * The volumes a backup includes, root first, read from {@code snapshot} when given; mount
      * points that a backup can't include throw IllegalStateException naming them.
      */
-    List<TreeVolume> backupVolumes(int vmid, java.util.Optional<String> snapshot);
+    List<TreeVolume> backupVolumes(int vmid, Optional<String> snapshot);
 
     /** Whether every volume {@link #backupVolumes} answers can be snapshotted. */
     boolean canSnapshot(int vmid);

@@ -13,7 +13,6 @@ import org.corral.core.api.ApiRequest;
 import org.corral.core.api.Check;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.NotFound;
-import org.corral.core.error.ParameterError;
 import org.corral.core.json.Json;
 import org.corral.core.schema.Formats;
 import org.corral.core.schema.Schema;
