@@ -163,5 +163,10 @@ class VzdumpVmIT {
         assertThat(log(failed)).contains("ERROR: Backup of VM 400 failed - mode 'snapshot' for a running VM is not supported");
         assertThat(admin.get("/nodes/" + NODE + "/qemu/400/config").data().path("lock").isMissingNode()).isTrue();
         awaitOk(admin.post("/nodes/" + NODE + "/qemu/400/status/stop", Map.of()));
+
+        // all with exclude: every guest of the node but the excluded ones, in one task
+        String all = awaitOk(admin.post("/nodes/" + NODE + "/vzdump", params("all", "1", "exclude", "400", "storage", "second")));
+        assertThat(all).contains("INFO: Starting Backup of VM 401 (qemu)").doesNotContain("Backup of VM 400");
+        assertThat(newest("second", "401", ".tar")).startsWith("second:backup/vzdump-qemu-401-");
     }
 }
