@@ -59,6 +59,7 @@ public final class LxcService {
     private final Snapshots snapshots;
     private final ConfigEditor editor;
     private final Consoles consoleService;
+    private final LxcGuestDriver guestDriver;
 
     public LxcService(Node node, ConfigStore store, TaskManager tasks, ConsoleProxies consoles, ContainerStorage storage, Clock clock) {
         this(node, store, tasks, consoles, storage, clock,
@@ -89,6 +90,7 @@ public final class LxcService {
         this.snapshots = new Snapshots(this);
         this.editor = new ConfigEditor(this);
         this.consoleService = new Consoles(this);
+        this.guestDriver = new LxcGuestDriver(this);
     }
 
     public List<ApiModule> apiModules() {
@@ -124,6 +126,11 @@ public final class LxcService {
             }
             return out;
         };
+    }
+
+    /** Containers as backup (and later migration and HA) reach them. */
+    public LxcGuestDriver guestDriver() {
+        return guestDriver;
     }
 
     public Node node() {

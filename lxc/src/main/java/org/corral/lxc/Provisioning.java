@@ -121,9 +121,6 @@ public final class Provisioning {
         int vmid = request.vmId("vmid");
         String user = request.auth().userid();
         boolean restore = request.bool("restore");
-        if (restore && request.bool("force")) {
-            throw new ParameterError("force", "restoring over an existing container is not supported");
-        }
         Optional<String> pool = request.optionalString("pool");
         Map<String, String> options = options(request);
         boolean unprivileged = options.containsKey("unprivileged") ? options.get("unprivileged").equals("1") : true;
@@ -190,7 +187,19 @@ public final class Provisioning {
         } catch (IOException e) {
             throw new ParameterError("ostemplate", "unable to read '" + ostemplate + "': " + e.getMessage());
         }
-        configs().checkUnused(vmid);
+        // restore with force replaces this node's container of the VMID once the new one is complete
+        Optional<CtConfig> replaced = restore && request.bool("force") ? configs().find(vmid).map(CtConfigs.Loaded::config) : Optional.empty();
+        if (replaced.isPresent()) {
+            CtConfigs.checkLock(replaced.get());
+            if (service.driver().isRunning(vmid)) {
+                throw new Conflict("can't overwrite running container");
+            }
+            if (replaced.get().main().getBool("protection", false)) {
+                throw new Conflict("unable to restore CT " + vmid + " - protection mode enabled");
+            }
+        } else {
+            configs().checkUnused(vmid);
+        }
         options.replaceAll((k, v) -> CtOptions.isNet(k) ? normalizeNet(k, v, Optional.empty()) : v);
         Optional<List<CtSection.RawKey>> raw = ConfigEditor.rawKeys(request);
         if (raw.isPresent() && !request.auth().isRoot()) {
@@ -209,7 +218,19 @@ public final class Provisioning {
         String description = initial.remove("description");
         CtSection first = new CtSection(description == null ? "" : description.endsWith("\n") ? description : description + "\n",
                 new TreeMap<>(initial), raw.orElse(List.of()));
-        configs().create(vmid, CtConfig.of(first));
+        if (replaced.isPresent()) {
+            CtConfig old = replaced.get();
+            configs().update(vmid, Optional.empty(), c -> {
+                if (!c.equals(old)) {
+                    throw new Conflict("CT " + vmid + " changed while the restore was prepared");
+                }
+                return CtConfig.of(first);
+            });
+        } else {
+            configs().create(vmid, CtConfig.of(first));
+        }
+        Runnable undoConfig = replaced.isPresent() ? () -> configs().update(vmid, Optional.empty(), c -> replaced.get())
+                : () -> configs().delete(vmid);
         GuestSetup.Secrets secrets = new GuestSetup.Secrets(request.optionalString("password"),
                 request.optionalString("ssh-public-keys"));
         Map<String, String> disks = new TreeMap<>();
@@ -224,7 +245,8 @@ public final class Provisioning {
         try {
             return service.task(restore ? "vzrestore" : "vzcreate", vmid, user, ctx -> {
                 configs().locked(vmid, () -> {
-                    provision(ctx, vmid, archive, restore, unprivileged, disks, secrets, ignoreUnpackErrors);
+                    provision(ctx, vmid, archive, restore, unprivileged, disks, secrets, ignoreUnpackErrors, undoConfig);
+                    replaced.ifPresent(old -> freeReplaced(ctx, vmid, old));
                     return null;
                 });
                 if (start) {
@@ -232,16 +254,34 @@ public final class Provisioning {
                 }
             });
         } catch (RuntimeException e) {
-            configs().delete(vmid);
+            undoConfig.run();
             throw e;
         }
     }
 
+    /** Frees the volumes of the container a forced restore replaced that the new one does not use. */
+    private void freeReplaced(TaskContext ctx, int vmid, CtConfig old) {
+        List<String> kept = Power.volumes(configs().load(vmid).config().main());
+        List<String> volumes = new ArrayList<>(Power.volumes(old.main()));
+        old.snapshots().values().forEach(snap -> Power.volumes(snap).stream().filter(v -> !volumes.contains(v)).forEach(volumes::add));
+        for (String volid : volumes) {
+            if (kept.contains(volid) || storage().owner(volid).filter(o -> o == vmid).isEmpty()) {
+                continue;
+            }
+            try {
+                storage().free(volid);
+                ctx.log("freed %s of the replaced container", volid);
+            } catch (RuntimeException e) {
+                ctx.warn("could not free %s of the replaced container: %s", volid, e.getMessage());
+            }
+        }
+    }
+
     private void provision(TaskContext ctx, int vmid, Path archive, boolean restore, boolean unprivileged, Map<String, String> disks,
-            GuestSetup.Secrets secrets, boolean ignoreUnpackErrors) {
+            GuestSetup.Secrets secrets, boolean ignoreUnpackErrors, Runnable undoConfig) {
         String prefix = "unable to " + (restore ? "restore" : "create") + " CT " + vmid + " - ";
         try (Revert revert = new Revert()) {
-            revert.add(() -> configs().delete(vmid));
+            revert.add(undoConfig::run);
             Map<String, String> volumes = new TreeMap<>();
             try {
                 for (Map.Entry<String, String> e : disks.entrySet()) {

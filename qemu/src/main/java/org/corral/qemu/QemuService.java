@@ -77,6 +77,16 @@ public final class QemuService implements AutoCloseable {
         this.consoleService = new Consoles(node, configs, runtime, consoles, tasks);
     }
 
+    /** {@code POST /nodes/{node}/qemu} with {@code archive=}: a {@code qmrestore} task. */
+    public String restore(org.corral.core.api.ApiRequest request, int vmid) {
+        return new VmRestore(this).restore(request, vmid);
+    }
+
+    /** VMs as backup (and later migration and HA) reach them. */
+    public QemuGuestDriver guestDriver() {
+        return new QemuGuestDriver(this);
+    }
+
     public Node node() {
         return node;
     }

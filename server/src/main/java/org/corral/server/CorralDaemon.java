@@ -17,6 +17,11 @@ import java.util.concurrent.CompletableFuture;
 import org.corral.access.AccessControl;
 import org.corral.access.AccessSettings;
 import org.corral.access.RequestCredentials;
+import org.corral.access.config.Pool;
+import org.corral.access.config.UserConfigCodec;
+import org.corral.backup.vzdump.Vzdump;
+import org.corral.backup.vzdump.VzdumpApi;
+import org.corral.core.guest.GuestDriver;
 import org.corral.cluster.ClusterMembership;
 import org.corral.cluster.ClusterStore;
 import org.corral.cluster.JoinTokens;
@@ -174,7 +179,9 @@ public final class CorralDaemon implements AutoCloseable {
             if (!adoptedVms.isEmpty()) {
                 log.info("Took control again of running VMs {}", adoptedVms);
             }
-            RunningGuests running = new RunningGuests(clock, Map.of("lxc", containers.usage(), "qemu", vms.usage()));
+            List<GuestDriver> guestDrivers = List.of(containers.guestDriver(), vms.guestDriver());
+            RunningGuests running = new RunningGuests(clock, Map.of(guestDrivers.get(0).type(), containers.usage(),
+                    guestDrivers.get(1).type(), vms.usage()));
             if (firstStartSinceHostBoot()) {
                 // onboot guests start once per host boot, as Proxmox's pve-guests does, not on every daemon restart
                 vms.startOnBoot(AuthContext.user(AuthContext.ROOT, "127.0.0.1"))
@@ -201,6 +208,9 @@ public final class CorralDaemon implements AutoCloseable {
             modules.addAll(storage.apiModules());
             modules.addAll(containers.apiModules());
             modules.addAll(vms.apiModules());
+            Vzdump vzdump = new Vzdump(node, storage, tasks, clock, guestDrivers, () -> membership.read().name());
+            modules.add(new VzdumpApi(vzdump, pool -> store.read("user.cfg")
+                    .flatMap(f -> UserConfigCodec.parse(f.text()).pool(pool)).map(Pool::vms)));
             FirewallService firewall = new FirewallService(node, store);
             if (options.enforceFirewall()) {
                 resources.add(FirewallEnforcer.local(firewall).start());

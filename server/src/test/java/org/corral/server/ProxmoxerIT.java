@@ -35,6 +35,11 @@ class ProxmoxerIT {
         runScript("tfa_e2e.py");
     }
 
+    @Test
+    void proxmoxerBacksUpAVmListsExtractsRestoresAndDeletesTheBackup() throws Exception {
+        runScript("vzdump_e2e.py");
+    }
+
     private void runScript(String name) throws Exception {
         Path script = dataDir.resolve(name);
         try (var in = getClass().getResourceAsStream("/e2e/" + name)) {

@@ -1,5 +1,8 @@
 package org.corral.storage;
 
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -25,7 +28,36 @@ public final class VolumeNames {
     private static final Pattern VMID = Pattern.compile("[1-9][0-9]{2,8}");
     private static final Pattern SNAPSHOT = Pattern.compile("[A-Za-z][A-Za-z0-9_\\-]{0,39}");
 
+    private static final Pattern BACKUP_NAME = Pattern.compile(
+            "(vzdump-(openvz|lxc|qemu)-[1-9][0-9]{2,8}-(\\d{4}_\\d{2}_\\d{2}-\\d{2}_\\d{2}_\\d{2}))\\.(?:tgz|(?:tar|vma)(?:\\.(?:gz|lzo|zst|bz2|xz))?)");
+    private static final DateTimeFormatter BACKUP_TIME = DateTimeFormatter.ofPattern("yyyy_MM_dd-HH_mm_ss");
+
+    /** What a vzdump archive's name tells: the guest type ({@code lxc}, {@code qemu}, {@code openvz}) and, in local time, when it was taken. */
+    public record BackupName(String subtype, LocalDateTime time) {}
+
     private VolumeNames() {}
+
+    /** Parses a vzdump archive's file name ({@code vzdump-lxc-100-2026_01_01-00_00_00.tar.zst}). */
+    public static Optional<BackupName> backupName(String name) {
+        Matcher m = BACKUP_NAME.matcher(name);
+        if (!m.matches()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new BackupName(m.group(2), LocalDateTime.parse(m.group(3), BACKUP_TIME)));
+        } catch (DateTimeParseException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The log file vzdump writes beside a backup archive: the archive's base name with {@code .log}. */
+    public static Optional<String> backupLogName(ContentType content, String name) {
+        if (content != ContentType.BACKUP) {
+            return Optional.empty();
+        }
+        Matcher m = BACKUP_NAME.matcher(name);
+        return m.matches() ? Optional.of(m.group(1) + ".log") : Optional.empty();
+    }
 
     /** Refuses a volume name that could name anything outside its storage; IllegalArgumentException says why. */
     public static void checkSafe(String volname) {

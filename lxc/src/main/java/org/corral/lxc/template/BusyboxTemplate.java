@@ -52,7 +52,7 @@ public final class BusyboxTemplate {
             case GZIP -> ".tar.gz";
             case ZSTD -> ".tar.zst";
             case XZ -> ".tar.xz";
-            case BZIP2, NONE -> throw new IllegalArgumentException("templates are written with gzip, xz or zstd");
+            case BZIP2, LZO, NONE -> throw new IllegalArgumentException("templates are written with gzip, xz or zstd");
         };
         checkStatic();
         String version = version();

@@ -26,7 +26,7 @@ import org.corral.lxc.LxcConfigWriter;
 public final class TemplateArchive {
     /** How an archive is compressed, with tar's flag for it. */
     public enum Compression {
-        GZIP("--gzip", "gzip"), XZ("--xz", "xz"), ZSTD("--zstd", "zstd"), BZIP2("--bzip2", "bzip2"), NONE("", "");
+        GZIP("--gzip", "gzip"), XZ("--xz", "xz"), ZSTD("--zstd", "zstd"), BZIP2("--bzip2", "bzip2"), LZO("--lzop", "lzop"), NONE("", "");
 
         private final String tarFlag;
         private final String program;
@@ -45,6 +45,7 @@ public final class TemplateArchive {
     private static final byte[] XZ_MAGIC = {(byte) 0xfd, '7', 'z', 'X', 'Z', 0};
     private static final byte[] ZSTD_MAGIC = {0x28, (byte) 0xb5, 0x2f, (byte) 0xfd};
     private static final byte[] BZIP2_MAGIC = {'B', 'Z', 'h'};
+    private static final byte[] LZOP_MAGIC = {(byte) 0x89, 'L', 'Z', 'O', 0, 0x0d, 0x0a, 0x1a, 0x0a};
     private static final int TAR_BLOCK = 512;
 
     private TemplateArchive() {}
@@ -84,6 +85,10 @@ public final class TemplateArchive {
         }
         if (startsWith(head, BZIP2_MAGIC)) {
             return Compression.BZIP2;
+        }
+        if (startsWith(head, LZOP_MAGIC)) {
+            // vzdump's lzo archives
+            return Compression.LZO;
         }
         return Compression.NONE;
     }

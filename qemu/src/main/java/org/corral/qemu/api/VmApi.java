@@ -13,7 +13,6 @@ import org.corral.core.api.ApiRequest;
 import org.corral.core.api.Check;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.NotFound;
-import org.corral.core.error.ParameterError;
 import org.corral.core.json.Json;
 import org.corral.core.schema.Formats;
 import org.corral.core.schema.Schema;
@@ -227,10 +226,10 @@ public final class VmApi implements ApiModule {
 
     private Object create(ApiRequest request) {
         ApiParams.checkNode(request, service.node());
-        if (request.has("archive")) {
-            throw new ParameterError("archive", "restoring backups is not supported yet");
-        }
         int vmid = request.vmId("vmid");
+        if (request.has("archive")) {
+            return service.restore(request, vmid);
+        }
         return editor.create(request, vmid, ApiParams.options(request), request.bool("start"));
     }
 

@@ -3,6 +3,7 @@ package org.corral.storage.api;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -31,6 +32,7 @@ import org.corral.storage.Volume;
 import org.corral.storage.VolumeFormat;
 import org.corral.storage.VolumeInfo;
 import org.corral.storage.VolumeLocation;
+import org.corral.storage.VolumeNames;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,7 +74,8 @@ public final class ContentApi implements ApiModule {
                                 .property("ctime", Schema.integer().description("Creation time (seconds since the UNIX Epoch)."))
                                 .property("parent", Schema.string().description("Volume identifier of parent (for linked cloned)."))
                                 .property("notes", Schema.string().description("Optional notes."))
-                                .property("protected", Schema.bool().description("Protection status. Currently only supported for backups."))))
+                                .property("protected", Schema.bool().description("Protection status. Currently only supported for backups."))
+                                .property("subtype", Schema.string().optional().description("Guest type of a backup: 'qemu', 'lxc' or 'unknown'."))))
                         .handler(this::index),
                 ApiMethod.post("/nodes/{node}/storage/{storage}/content")
                         .name("create")
@@ -164,7 +167,14 @@ public final class ContentApi implements ApiModule {
         entry.put("size", info.size());
         info.used().ifPresent(u -> entry.put("used", u));
         info.vmid().ifPresent(v -> entry.put("vmid", v));
-        info.ctime().ifPresent(c -> entry.put("ctime", c));
+        Optional<VolumeNames.BackupName> backup = info.content() == ContentType.BACKUP
+                ? VolumeNames.backupName(info.volname().substring(info.volname().lastIndexOf('/') + 1)) : Optional.empty();
+        // as Proxmox: a backup's ctime is the time in its name (local time), its subtype the guest type there
+        Optional<Long> ctime = backup.map(b -> b.time().atZone(ZoneId.systemDefault()).toEpochSecond()).or(info::ctime);
+        ctime.ifPresent(c -> entry.put("ctime", c));
+        if (info.content() == ContentType.BACKUP) {
+            entry.put("subtype", backup.map(VolumeNames.BackupName::subtype).orElse("unknown"));
+        }
         info.parent().ifPresent(p -> entry.put("parent", p));
         info.notes().ifPresent(n -> entry.put("notes", n));
         if (info.isProtected()) {

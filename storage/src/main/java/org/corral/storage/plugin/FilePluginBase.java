@@ -386,6 +386,9 @@ public abstract class FilePluginBase implements StoragePlugin {
         for (String attribute : List.of(NOTES, PROTECTED)) {
             deleteQuietly(sidecar(config, volume, attribute));
         }
+        // vzdump's log sits beside its archive as BASENAME.log, as Proxmox removes it with the archive
+        VolumeNames.backupLogName(volume.content(), volume.name())
+                .ifPresent(log -> deleteQuietly(entry(config, volume).resolveSibling(log)));
     }
 
     /** Linked clones ({@code qcow2} files) whose backing file is this base volume. */
