@@ -10,6 +10,7 @@ import org.corral.access.api.AccessApi;
 import org.corral.access.api.AclApi;
 import org.corral.access.api.DomainApi;
 import org.corral.access.api.GroupApi;
+import org.corral.access.api.OpenIdApi;
 import org.corral.access.api.PasswordApi;
 import org.corral.access.api.PermissionsApi;
 import org.corral.access.api.PoolApi;
@@ -54,7 +55,8 @@ public final class AccessControl implements PermissionChecker, AutoCloseable {
         Authenticator authenticator = new Authenticator(service, tickets);
         this.modules = List.of(new AccessApi(service, authenticator), new PasswordApi(service),
                 new PermissionsApi(service), new UserApi(service), new TokenApi(service), new GroupApi(service),
-                new RoleApi(service), new AclApi(service), new DomainApi(service), new PoolApi(service), new TfaApi(service));
+                new RoleApi(service), new AclApi(service), new DomainApi(service), new PoolApi(service), new TfaApi(service),
+                new OpenIdApi(new OpenIdLogin(service, tickets, settings.outboundTls())));
     }
 
     /**
