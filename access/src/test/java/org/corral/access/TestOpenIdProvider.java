@@ -41,6 +41,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -65,6 +67,7 @@ public final class TestOpenIdProvider implements AutoCloseable {
     private final String issuer;
     private final RSAKey signingKey;
     private final String clientSecret;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, Grant> codes = new ConcurrentHashMap<>();
     private final Map<String, Map<String, Object>> accessTokens = new ConcurrentHashMap<>();
     private final AtomicInteger refusedTokenRequests = new AtomicInteger();
@@ -88,6 +91,8 @@ public final class TestOpenIdProvider implements AutoCloseable {
         context.init(keys.getKeyManagers(), null, new SecureRandom());
         server = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setHttpsConfigurator(new HttpsConfigurator(context));
+        // a browser keeps idle connections open: one thread per exchange, so they never block the node's calls
+        server.setExecutor(executor);
         issuer = "https://127.0.0.1:" + server.getAddress().getPort() + "/realms/test";
         idTokenIssuer = issuer;
         server.createContext("/realms/test/.well-known/openid-configuration", this::discovery);
@@ -245,5 +250,6 @@ public final class TestOpenIdProvider implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        executor.shutdownNow();
     }
 }
