@@ -37,6 +37,7 @@ public final class AccessControl implements PermissionChecker, AutoCloseable {
     private final AccessService service;
     private final TicketIssuer tickets;
     private final RequestCredentials credentials;
+    private final OpenIdLogin openId;
     private final List<ApiModule> modules;
 
     public AccessControl(ConfigStore store, Clock clock, AccessSettings settings) {
@@ -53,10 +54,11 @@ public final class AccessControl implements PermissionChecker, AutoCloseable {
         this.tickets = new TicketIssuer(new TicketKeyRotation(files, clock)::signingKey, clock);
         this.credentials = new RequestCredentials(service);
         Authenticator authenticator = new Authenticator(service, tickets);
+        this.openId = new OpenIdLogin(service, tickets, settings.outboundTls());
         this.modules = List.of(new AccessApi(service, authenticator), new PasswordApi(service),
                 new PermissionsApi(service), new UserApi(service), new TokenApi(service), new GroupApi(service),
                 new RoleApi(service), new AclApi(service), new DomainApi(service), new PoolApi(service), new TfaApi(service),
-                new OpenIdApi(new OpenIdLogin(service, tickets, settings.outboundTls())));
+                new OpenIdApi(openId));
     }
 
     /**
@@ -73,6 +75,11 @@ public final class AccessControl implements PermissionChecker, AutoCloseable {
     /** The access API: /access/... and /pools/... */
     public List<ApiModule> apiModules() {
         return modules;
+    }
+
+    /** The OpenID sign-in behind /access/openid (tests read its refusal reasons, which the API keeps to the log). */
+    OpenIdLogin openIdLogin() {
+        return openId;
     }
 
     /** What the API methods use; for other modules that need users, pools or realms. */

@@ -83,6 +83,16 @@ class OpenIdLoginIT {
                 "state", redirect.get("state"), "redirect-url", REDIRECT);
     }
 
+    /** Why the node refuses the sign-in the redirect comes back from (the API answers only "authentication failure"). */
+    private String refusal(Map<String, String> redirect) {
+        try {
+            fx.access.openIdLogin().login(redirect.get("code"), redirect.get("state"), REDIRECT);
+        } catch (AuthenticationException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("the sign-in was not refused");
+    }
+
     @Test
     void codeFlowWithPkceSignsInCreatesTheUserAndMapsTheGroupsClaim() throws Exception {
         String authUrl = authUrl();
@@ -117,6 +127,16 @@ class OpenIdLoginIT {
     }
 
     @Test
+    void aLoginWithAnotherRedirectUrlThanItsAuthUrlIsRefused() throws Exception {
+        Map<String, String> redirect = authorize(authUrl());
+        assertThatThrownBy(() -> fx.access.openIdLogin().login(redirect.get("code"), redirect.get("state"), "https://evil.example"))
+                .isInstanceOf(AuthenticationException.class).hasMessageContaining("redirect-url differs");
+        // the state was taken by that attempt: it can't be tried again
+        assertThat(refusal(redirect)).contains("invalid OpenID state");
+        assertThat(fx.userCfg()).doesNotContain("alice@corp");
+    }
+
+    @Test
     void aStateOlderThanItsLifetimeIsRefused() throws Exception {
         Map<String, String> redirect = authorize(authUrl());
         fx.clock.advance(OpenIdLogin.STATE_LIFETIME.plusSeconds(1));
@@ -129,8 +149,7 @@ class OpenIdLoginIT {
         Map<String, String> first = authorize(authUrl());
         Map<String, String> second = authorize(authUrl());
         // the first sign-in's code with the second's state: the node sends the second's code_verifier
-        assertThatThrownBy(() -> login(Map.of("code", first.get("code"), "state", second.get("state"))))
-                .isInstanceOf(Unauthorized.class);
+        assertThat(refusal(Map.of("code", first.get("code"), "state", second.get("state")))).contains("invalid_grant");
         assertThat(provider.refusedTokenRequests()).isEqualTo(1);
         assertThat(fx.userCfg()).doesNotContain("alice@corp");
     }
@@ -138,7 +157,9 @@ class OpenIdLoginIT {
     @Test
     void anIdTokenOfAnotherIssuerIsRefused() throws Exception {
         provider.idTokenIssuer("https://evil.example/realms/test");
-        assertThatThrownBy(() -> login(authorize(authUrl()))).isInstanceOf(Unauthorized.class);
+        assertThatThrownBy(() -> login(authorize(authUrl()))).isInstanceOf(Unauthorized.class)
+                .hasMessage(Authenticator.FAILURE);
+        assertThat(refusal(authorize(authUrl()))).contains("Unexpected JWT issuer");
         assertThat(fx.userCfg()).doesNotContain("alice@corp");
         provider.idTokenIssuer(provider.issuer());
         assertThat(login(authorize(authUrl()))).containsEntry("username", "alice@corp");
@@ -147,14 +168,29 @@ class OpenIdLoginIT {
     @Test
     void anExpiredIdTokenIsRefused() throws Exception {
         provider.idTokenLifetime(Duration.ofMinutes(-5));
-        assertThatThrownBy(() -> login(authorize(authUrl()))).isInstanceOf(Unauthorized.class);
+        assertThat(refusal(authorize(authUrl()))).contains("Expired JWT");
         assertThat(fx.userCfg()).doesNotContain("alice@corp");
+    }
+
+    @Test
+    void anIdTokenForAnotherClientWithAnotherNonceOrAForeignSignatureIsRefused() throws Exception {
+        provider.idTokenAudience("another-client");
+        assertThat(refusal(authorize(authUrl()))).contains("Unexpected JWT audience");
+        provider.behave();
+        provider.idTokenNonce("replayed-nonce");
+        assertThat(refusal(authorize(authUrl()))).contains("Unexpected JWT nonce");
+        provider.behave();
+        provider.signWithForeignKey(true);
+        assertThat(refusal(authorize(authUrl()))).contains("Invalid signature");
+        assertThat(fx.userCfg()).doesNotContain("alice@corp");
+        provider.behave();
+        assertThat(login(authorize(authUrl()))).containsEntry("username", "alice@corp");
     }
 
     @Test
     void aWrongClientKeyIsRefusedByTheProvider() throws Exception {
         fx.call(PUT, "/access/domains/corp", ADMIN, "client-key", "not-the-key");
-        assertThatThrownBy(() -> login(authorize(authUrl()))).isInstanceOf(Unauthorized.class);
+        assertThat(refusal(authorize(authUrl()))).contains("invalid_client");
         assertThat(provider.refusedTokenRequests()).isEqualTo(1);
         assertThat(fx.store.text("priv/openid/corp.key")).isEqualTo("not-the-key\n");
     }
@@ -162,7 +198,7 @@ class OpenIdLoginIT {
     @Test
     void withoutAutocreateOnlyExistingUsersSignInAndGroupsOverwriteReplacesMemberships() throws Exception {
         fx.call(PUT, "/access/domains/corp", ADMIN, "autocreate", "0", "groups-overwrite", "1", "groups-autocreate", "0");
-        assertThatThrownBy(() -> login(authorize(authUrl()))).isInstanceOf(Unauthorized.class);
+        assertThat(refusal(authorize(authUrl()))).contains("does not exist");
         assertThat(fx.userCfg()).doesNotContain("alice@corp");
 
         fx.call(POST, "/access/groups", ADMIN, "groupid", "local");
@@ -173,7 +209,7 @@ class OpenIdLoginIT {
                 .doesNotContain("opsXteam-corp");
 
         fx.call(PUT, "/access/users/alice@corp", ADMIN, "enable", "0");
-        assertThatThrownBy(() -> login(authorize(authUrl()))).isInstanceOf(Unauthorized.class);
+        assertThat(refusal(authorize(authUrl()))).contains("disabled");
     }
 
     @Test

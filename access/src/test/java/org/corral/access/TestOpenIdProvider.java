@@ -74,6 +74,9 @@ public final class TestOpenIdProvider implements AutoCloseable {
     private volatile Map<String, Object> user = Map.of("sub", "alice");
     private volatile String idTokenIssuer;
     private volatile Duration idTokenLifetime = Duration.ofMinutes(5);
+    private volatile String idTokenAudience = CLIENT_ID;
+    private volatile String idTokenNonce;
+    private volatile RSAKey idTokenKey;
 
     private record Grant(String redirectUri, CodeChallenge challenge, String nonce, Map<String, Object> claims) {}
 
@@ -132,6 +135,30 @@ public final class TestOpenIdProvider implements AutoCloseable {
     /** How long the next ID tokens are valid; negative for tokens that expired already. */
     public void idTokenLifetime(Duration value) {
         idTokenLifetime = value;
+    }
+
+    /** The {@code aud} of the next ID tokens. */
+    public void idTokenAudience(String value) {
+        idTokenAudience = value;
+    }
+
+    /** The {@code nonce} of the next ID tokens; null for the one the authorization request gave. */
+    public void idTokenNonce(String value) {
+        idTokenNonce = value;
+    }
+
+    /** Signs the next ID tokens with a key that is not in the JWKS (with the JWKS key's id); false for the right key. */
+    public void signWithForeignKey(boolean foreign) throws JOSEException {
+        idTokenKey = foreign ? new RSAKeyGenerator(2048).keyID(signingKey.getKeyID()).generate() : null;
+    }
+
+    /** Puts back every ID token knob: the right issuer, audience, nonce, key and a 5 minute lifetime. */
+    public void behave() throws JOSEException {
+        idTokenIssuer(issuer);
+        idTokenAudience(CLIENT_ID);
+        idTokenNonce(null);
+        idTokenLifetime(Duration.ofMinutes(5));
+        signWithForeignKey(false);
     }
 
     /** Token requests refused (bad code, redirect URI, client secret or PKCE verifier). */
@@ -195,15 +222,16 @@ public final class TestOpenIdProvider implements AutoCloseable {
         Instant now = Instant.now();
         JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
                 .issuer(idTokenIssuer)
-                .audience(CLIENT_ID)
+                .audience(idTokenAudience)
                 .issueTime(Date.from(now.minus(idTokenLifetime.isNegative() ? Duration.ofMinutes(10) : Duration.ZERO)))
                 .expirationTime(Date.from(now.plus(idTokenLifetime)))
-                .claim("nonce", grant.nonce());
+                .claim("nonce", idTokenNonce != null ? idTokenNonce : grant.nonce());
         grant.claims().forEach(claims::claim);
         SignedJWT idToken = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(signingKey.getKeyID()).build(),
                 claims.build());
         try {
-            idToken.sign(new RSASSASigner(signingKey));
+            RSAKey key = idTokenKey;
+            idToken.sign(new RSASSASigner(key != null ? key : signingKey));
         } catch (JOSEException e) {
             throw new IOException(e);
         }
