@@ -160,6 +160,22 @@ class OpenIdIT {
     }
 
     @Test
+    void proxmoxerSignsInWithTheCodeAndStateAndLogsInWithTheTicket() throws Exception {
+        provider.signIn(Map.of("sub", "grace"));
+        Path script = dataDir.resolve("openid_e2e.py");
+        try (var in = getClass().getResourceAsStream("/e2e/openid_e2e.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        Process python = new ProcessBuilder("/usr/bin/python3", script.toString(), "127.0.0.1", Integer.toString(daemon.port()),
+                PASSWORD).redirectErrorStream(true).start();
+        String output = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(python.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        System.out.println(output);
+        assertThat(python.exitValue()).as(output).isZero();
+        assertThat(output).contains("signed in as grace@corp").contains("ALL OK");
+    }
+
+    @Test
     void theClientKeyAppearsInNoAnswerAndNoAuditLog() throws Exception {
         assertThat(admin.put("/access/domains/corp", Map.of("client-key", CLIENT_KEY, "comment", "rotated")).status())
                 .isEqualTo(200);
