@@ -202,7 +202,8 @@ public final class OpenIdLogin {
         ClientID client = new ClientID(realm.option("client-id").orElseThrow());
         AuthorizationCodeGrant grant = new AuthorizationCodeGrant(new AuthorizationCode(code), URI.create(redirectUrl),
                 started.verifier());
-        Optional<String> key = access.clientKey(realm.realm());
+        // priv/ first; a domains.cfg taken over from Proxmox keeps the key inline
+        Optional<String> key = access.clientKey(realm.realm()).or(() -> realm.option("client-key").filter(k -> !k.isEmpty()));
         TokenRequest request = key.isPresent()
                 ? new TokenRequest(provider.getTokenEndpointURI(), new ClientSecretBasic(client, new Secret(key.get())), grant)
                 : new TokenRequest(provider.getTokenEndpointURI(), client, grant);

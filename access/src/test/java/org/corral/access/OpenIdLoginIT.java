@@ -22,7 +22,9 @@ import java.util.Map;
 import java.util.Optional;
 import org.corral.core.error.ParameterError;
 import org.corral.core.error.Unauthorized;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -34,12 +36,24 @@ class OpenIdLoginIT {
     private static final String REDIRECT = "https://corral.example:8006";
     private static final String CLIENT_KEY = "client-key-s3cret";
 
-    private TestOpenIdProvider provider;
+    private static TestOpenIdProvider provider;
     private AccessFixture fx;
+    private int refusedBefore;
+
+    @BeforeAll
+    static void startProvider() throws Exception {
+        provider = new TestOpenIdProvider(CLIENT_KEY);
+    }
+
+    @AfterAll
+    static void stopProvider() {
+        provider.close();
+    }
 
     @BeforeEach
     void setUp() throws Exception {
-        provider = new TestOpenIdProvider(CLIENT_KEY);
+        provider.behave();
+        refusedBefore = provider.refusedTokenRequests();
         javax.net.ssl.SSLContext tls = provider.clientTls();
         fx = new AccessFixture(true, Optional.empty(), settings -> settings.withOutboundTls(tls));
         fx.call(POST, "/access/domains", ADMIN, "realm", "corp", "type", "openid", "issuer-url", provider.issuer(),
@@ -52,7 +66,6 @@ class OpenIdLoginIT {
     @AfterEach
     void tearDown() {
         fx.close();
-        provider.close();
     }
 
     /** The browser's part: opens the authorization URL and answers the code and state of the redirect back. */
@@ -150,7 +163,7 @@ class OpenIdLoginIT {
         Map<String, String> second = authorize(authUrl());
         // the first sign-in's code with the second's state: the node sends the second's code_verifier
         assertThat(refusal(Map.of("code", first.get("code"), "state", second.get("state")))).contains("invalid_grant");
-        assertThat(provider.refusedTokenRequests()).isEqualTo(1);
+        assertThat(provider.refusedTokenRequests()).isEqualTo(refusedBefore + 1);
         assertThat(fx.userCfg()).doesNotContain("alice@corp");
     }
 
@@ -191,7 +204,7 @@ class OpenIdLoginIT {
     void aWrongClientKeyIsRefusedByTheProvider() throws Exception {
         fx.call(PUT, "/access/domains/corp", ADMIN, "client-key", "not-the-key");
         assertThat(refusal(authorize(authUrl()))).contains("invalid_client");
-        assertThat(provider.refusedTokenRequests()).isEqualTo(1);
+        assertThat(provider.refusedTokenRequests()).isEqualTo(refusedBefore + 1);
         assertThat(fx.store.text("priv/openid/corp.key")).isEqualTo("not-the-key\n");
     }
 
@@ -210,6 +223,23 @@ class OpenIdLoginIT {
 
         fx.call(PUT, "/access/users/alice@corp", ADMIN, "enable", "0");
         assertThat(refusal(authorize(authUrl()))).contains("disabled");
+    }
+
+    @Test
+    void aClientKeyKeptInlineByProxmoxIsUsedNeverShownAndMovedToPrivWhenSet() throws Exception {
+        fx.call(org.corral.core.api.HttpVerb.DELETE, "/access/domains/corp", ADMIN);
+        String domains = fx.store.text("domains.cfg") + "\nopenid: corp\n\tissuer-url " + provider.issuer() + "\n\tclient-id "
+                + TestOpenIdProvider.CLIENT_ID + "\n\tclient-key " + CLIENT_KEY + "\n\tautocreate 1\n";
+        fx.store.overwrite("domains.cfg", domains);
+        assertThat(fx.store.read("priv/openid/corp.key")).isEmpty();
+
+        assertThat(login(authorize(authUrl()))).containsEntry("username", "alice@corp");
+        assertThat(fx.call(GET, "/access/domains/corp", ADMIN).toString()).doesNotContain(CLIENT_KEY).contains("issuer-url");
+
+        fx.call(PUT, "/access/domains/corp", ADMIN, "client-key", CLIENT_KEY);
+        assertThat(fx.store.text("domains.cfg")).doesNotContain(CLIENT_KEY);
+        assertThat(fx.store.text("priv/openid/corp.key")).isEqualTo(CLIENT_KEY + "\n");
+        assertThat(login(authorize(authUrl()))).containsEntry("username", "alice@corp");
     }
 
     @Test

@@ -451,6 +451,10 @@ public final class DomainApi implements ApiModule {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("type", config.type());
         config.options().forEach((key, value) -> {
+            if (key.equals("client-key") || key.equals("password")) {
+                // a domains.cfg written by Proxmox may hold a client key inline: it is never shown
+                return;
+            }
             if (key.equals("default") || BOOL_OPTIONS.contains(key)) {
                 result.put(key, ProxmoxText.truthy(value) ? 1 : 0);
             } else if (key.equals("port") && value.matches("\\d{1,5}")) {
@@ -510,7 +514,9 @@ public final class DomainApi implements ApiModule {
                 }
                 next = next.without(key);
             }
-            RealmConfig result = apply(next, r);
+            // a new client key replaces one that a domains.cfg from Proxmox held inline
+            RealmConfig result = r.has("client-key") || delete.contains("client-key") ? apply(next, r).without("client-key")
+                    : apply(next, r);
             type.ifPresent(t -> checkRequired(result, t));
             return domains.withRealm(result);
         });
