@@ -24,6 +24,7 @@ import org.corral.core.access.PermissionView;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiModule;
 import org.corral.core.config.ConfigStore;
+import org.corral.core.console.ConsoleProxies;
 import org.corral.core.task.TaskManager;
 
 /**
@@ -44,8 +45,14 @@ public final class AccessControl implements PermissionChecker, AutoCloseable {
         this(store, clock, settings, Optional.empty());
     }
 
-    /** With the node's task manager, for the methods that run as worker tasks (realm sync). */
+    /** With the node's task manager, for the methods that run as worker tasks (realm sync); no consoles. */
     public AccessControl(ConfigStore store, Clock clock, AccessSettings settings, Optional<TaskManager> tasks) {
+        this(store, clock, settings, tasks, new ConsoleProxies(clock));
+    }
+
+    /** With the node's consoles too, whose tickets POST /access/vncticket checks. */
+    public AccessControl(ConfigStore store, Clock clock, AccessSettings settings, Optional<TaskManager> tasks,
+            ConsoleProxies consoles) {
         requireNonNull(store, "store is null");
         requireNonNull(clock, "clock is null");
         requireNonNull(settings, "settings is null");
@@ -53,7 +60,7 @@ public final class AccessControl implements PermissionChecker, AutoCloseable {
         this.service = new AccessService(files, clock, settings, new PasswordHasher(settings.argon2()), tasks);
         this.tickets = new TicketIssuer(new TicketKeyRotation(files, clock)::signingKey, clock);
         this.credentials = new RequestCredentials(service);
-        Authenticator authenticator = new Authenticator(service, tickets);
+        Authenticator authenticator = new Authenticator(service, tickets, requireNonNull(consoles, "consoles is null"));
         this.openId = new OpenIdLogin(service, tickets, settings.outboundTls());
         this.modules = List.of(new AccessApi(service, authenticator), new PasswordApi(service),
                 new PermissionsApi(service), new UserApi(service), new TokenApi(service), new GroupApi(service),

@@ -11,6 +11,7 @@ import org.corral.core.access.AuthContext;
 import org.corral.core.api.ApiDispatcher;
 import org.corral.core.api.ApiRegistry;
 import org.corral.core.api.HttpVerb;
+import org.corral.core.console.ConsoleProxies;
 import org.corral.core.task.TaskManager;
 
 /** An initialized access control over an in-memory store, with the API dispatcher in front of it. */
@@ -23,6 +24,8 @@ public final class AccessFixture implements AutoCloseable {
 
     public final InMemoryConfigStore store = new InMemoryConfigStore();
     public final MutableClock clock = new MutableClock(Instant.ofEpochSecond(1_800_000_000L));
+    /** The consoles whose tickets POST /access/vncticket checks; on {@link #clock}. */
+    public final ConsoleProxies consoles = new ConsoleProxies(clock);
     public final AccessControl access;
     public final ApiDispatcher dispatcher;
 
@@ -48,7 +51,7 @@ public final class AccessFixture implements AutoCloseable {
                 .withArgon2(new PasswordHasher.Argon2(64, 1, 1))
                 .withClusterName(() -> Optional.of("testcluster"))
                 .withWatchStore(watchStore);
-        this.access = new AccessControl(store, clock, adjust.apply(settings), tasks);
+        this.access = new AccessControl(store, clock, adjust.apply(settings), tasks, consoles);
         this.dispatcher = new ApiDispatcher(new ApiRegistry(access.apiModules()), access);
     }
 
