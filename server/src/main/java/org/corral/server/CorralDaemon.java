@@ -146,11 +146,12 @@ public final class CorralDaemon implements AutoCloseable {
             resources.add(tasks);
             AccessSettings accessSettings = options.outboundTls().map(AccessSettings.defaults()::withOutboundTls)
                     .orElse(AccessSettings.defaults());
-            this.access = new AccessControl(store, clock, accessSettings, Optional.of(tasks));
+            // the consoles of both guest types; access checks their tickets for POST /access/vncticket
+            ConsoleProxies consoles = new ConsoleProxies(clock);
+            this.access = new AccessControl(store, clock, accessSettings, Optional.of(tasks), consoles);
             resources.add(access);
             StorageService storage = new StorageService(node, store, tasks, clock);
             storage.initialize();
-            ConsoleProxies consoles = new ConsoleProxies(clock);
             LxcService containers = new LxcService(node, store, tasks, consoles, storage, clock);
             List<Integer> adopted = containers.recover();
             if (!adopted.isEmpty()) {
