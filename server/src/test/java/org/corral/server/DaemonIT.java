@@ -304,7 +304,12 @@ class DaemonIT {
         }
         System.out.println("Methods open to anyone: " + open + "; all " + (daemon.registry().methods().size() - open.size())
                 + " others refused a caller without login");
-        assertThat(open).contains("POST /access/ticket", "POST /access/openid/auth-url", "POST /access/openid/login");
+        assertThat(open).contains("POST /access/ticket", "POST /access/openid/auth-url", "POST /access/openid/login",
+                "POST /access/vncticket");
+        // open to anyone, the console ticket check grants nothing without a ticket of the user it names
+        TestClient.Answer made = anonymous.post("/access/vncticket",
+                Map.of("authid", "admin@pve", "vncticket", "PVEVNC:made-up", "path", "/", "privs", "Sys.Audit"));
+        assertThat(made.status()).as(made.body().toString()).isEqualTo(401);
     }
 
     /** A path for the method with a valid value in each path variable. */
