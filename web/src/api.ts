@@ -83,6 +83,17 @@ export async function secondFactor(pending: SecondFactor, response: string): Pro
     { username: pending.username, password: response, "tfa-challenge": pending.challenge, "new-format": "1" }));
 }
 
+/** The provider's sign-in page for an OpenID realm; it sends the browser back to this page's origin. */
+export async function openIdAuthUrl(realm: string): Promise<string> {
+  return call<string>("POST", "/access/openid/auth-url", { realm, "redirect-url": window.location.origin });
+}
+
+/** The way back from the provider: the code and state it appended to this page's URL give a ticket. */
+export async function openIdLogin(code: string, state: string): Promise<Session> {
+  return started(await call<TicketAnswer>("POST", "/access/openid/login",
+    { code, state, "redirect-url": window.location.origin }));
+}
+
 /** Posts the ticket as the password, as Proxmox's GUI does, to get a fresh one before it expires. */
 export async function renew(session: Session): Promise<Session> {
   return started(await call<TicketAnswer>("POST", "/access/ticket", { username: session.username, password: session.ticket }));

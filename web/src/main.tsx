@@ -1,11 +1,12 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, SecondFactor, Session, call, loadSession, login, logout, renew, secondFactor } from "./api";
+import { ApiError, SecondFactor, Session, call, loadSession, login, logout, openIdAuthUrl, openIdLogin, renew, secondFactor } from "./api";
 import { Datacenter, parseHash } from "./datacenter";
 import "./app.css";
 
 interface Realm {
   realm: string;
+  type: string;
   comment?: string;
   default?: number;
 }
@@ -84,6 +85,17 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
   const [recovery, setRecovery] = useState(false);
   const [error, setError] = useState("");
   useEffect(() => {
+    // back from an OpenID provider: its code and state are in this page's query
+    const query = new URLSearchParams(window.location.search);
+    const code = query.get("code");
+    const state = query.get("state");
+    if (code && state) {
+      history.replaceState(null, "", window.location.pathname + window.location.hash);
+      openIdLogin(code, state).then(onLogin).catch(failed);
+    } else if (query.get("error")) {
+      history.replaceState(null, "", window.location.pathname + window.location.hash);
+      setError(`Login failed: ${query.get("error_description") ?? query.get("error")}`);
+    }
     call<Realm[]>("GET", "/access/domains").then((list) => {
       setRealms(list);
       const preferred = list.find((r) => r.default) ?? list.find((r) => r.realm === "pam");
@@ -91,10 +103,15 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
     });
   }, []);
   const failed = (err: unknown) => setError(err instanceof ApiError ? `Login failed: ${err.message}` : String(err));
+  const openId = realms.find((r) => r.realm === realm)?.type === "openid";
   const submit = async (e: Event) => {
     e.preventDefault();
     setError("");
     try {
+      if (openId) {
+        window.location.assign(await openIdAuthUrl(realm));
+        return;
+      }
       const answer = await login(username, password, realm);
       if ("challenge" in answer) setPending(answer);
       else onLogin(answer);
@@ -133,15 +150,19 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
   return (
     <form class="login" onSubmit={submit}>
       <h1>Corral</h1>
-      <label>
-        User name
-        <input id="username" value={username} autocomplete="username" onInput={(e) => setUsername(e.currentTarget.value)} />
-      </label>
-      <label>
-        Password
-        <input id="password" type="password" value={password} autocomplete="current-password"
-          onInput={(e) => setPassword(e.currentTarget.value)} />
-      </label>
+      {!openId && (
+        <label>
+          User name
+          <input id="username" value={username} autocomplete="username" onInput={(e) => setUsername(e.currentTarget.value)} />
+        </label>
+      )}
+      {!openId && (
+        <label>
+          Password
+          <input id="password" type="password" value={password} autocomplete="current-password"
+            onInput={(e) => setPassword(e.currentTarget.value)} />
+        </label>
+      )}
       <label>
         Realm
         <select id="realm" value={realm} onChange={(e) => setRealm(e.currentTarget.value)}>
@@ -150,7 +171,7 @@ function Login({ onLogin }: { onLogin: (s: Session) => void }) {
           ))}
         </select>
       </label>
-      <button id="login" type="submit">Login</button>
+      <button id="login" type="submit">{openId ? "Login (OpenID redirect)" : "Login"}</button>
       {error && <p class="error" id="login-error">{error}</p>}
     </form>
   );

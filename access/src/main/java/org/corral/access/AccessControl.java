@@ -10,6 +10,7 @@ import org.corral.access.api.AccessApi;
 import org.corral.access.api.AclApi;
 import org.corral.access.api.DomainApi;
 import org.corral.access.api.GroupApi;
+import org.corral.access.api.OpenIdApi;
 import org.corral.access.api.PasswordApi;
 import org.corral.access.api.PermissionsApi;
 import org.corral.access.api.PoolApi;
@@ -23,6 +24,7 @@ import org.corral.core.access.PermissionView;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiModule;
 import org.corral.core.config.ConfigStore;
+import org.corral.core.console.ConsoleProxies;
 import org.corral.core.task.TaskManager;
 
 /**
@@ -36,14 +38,21 @@ public final class AccessControl implements PermissionChecker, AutoCloseable {
     private final AccessService service;
     private final TicketIssuer tickets;
     private final RequestCredentials credentials;
+    private final OpenIdLogin openId;
     private final List<ApiModule> modules;
 
     public AccessControl(ConfigStore store, Clock clock, AccessSettings settings) {
         this(store, clock, settings, Optional.empty());
     }
 
-    /** With the node's task manager, for the methods that run as worker tasks (realm sync). */
+    /** With the node's task manager, for the methods that run as worker tasks (realm sync); no consoles. */
     public AccessControl(ConfigStore store, Clock clock, AccessSettings settings, Optional<TaskManager> tasks) {
+        this(store, clock, settings, tasks, new ConsoleProxies(clock));
+    }
+
+    /** With the node's consoles too, whose tickets POST /access/vncticket checks. */
+    public AccessControl(ConfigStore store, Clock clock, AccessSettings settings, Optional<TaskManager> tasks,
+            ConsoleProxies consoles) {
         requireNonNull(store, "store is null");
         requireNonNull(clock, "clock is null");
         requireNonNull(settings, "settings is null");
@@ -51,10 +60,12 @@ public final class AccessControl implements PermissionChecker, AutoCloseable {
         this.service = new AccessService(files, clock, settings, new PasswordHasher(settings.argon2()), tasks);
         this.tickets = new TicketIssuer(new TicketKeyRotation(files, clock)::signingKey, clock);
         this.credentials = new RequestCredentials(service);
-        Authenticator authenticator = new Authenticator(service, tickets);
+        Authenticator authenticator = new Authenticator(service, tickets, requireNonNull(consoles, "consoles is null"));
+        this.openId = new OpenIdLogin(service, tickets, settings.outboundTls());
         this.modules = List.of(new AccessApi(service, authenticator), new PasswordApi(service),
                 new PermissionsApi(service), new UserApi(service), new TokenApi(service), new GroupApi(service),
-                new RoleApi(service), new AclApi(service), new DomainApi(service), new PoolApi(service), new TfaApi(service));
+                new RoleApi(service), new AclApi(service), new DomainApi(service), new PoolApi(service), new TfaApi(service),
+                new OpenIdApi(openId));
     }
 
     /**
@@ -71,6 +82,11 @@ public final class AccessControl implements PermissionChecker, AutoCloseable {
     /** The access API: /access/... and /pools/... */
     public List<ApiModule> apiModules() {
         return modules;
+    }
+
+    /** The OpenID sign-in behind /access/openid (tests read its refusal reasons, which the API keeps to the log). */
+    OpenIdLogin openIdLogin() {
+        return openId;
     }
 
     /** What the API methods use; for other modules that need users, pools or realms. */

@@ -31,6 +31,7 @@ import org.corral.access.config.User;
 import org.corral.access.config.UserConfig;
 import org.corral.access.config.UserConfigCodec;
 import org.corral.access.realm.LdapRealm;
+import org.corral.access.realm.OpenIdRealm;
 import org.corral.access.realm.PamRealm;
 import org.corral.access.realm.PveRealm;
 import org.corral.core.access.AuthContext;
@@ -71,7 +72,7 @@ public final class AccessService {
         this.passwords = new ShadowPasswords();
         this.realms = new Realms(List.of(new PveRealm(passwords, hasher),
                 new PamRealm(settings.pamService()), new LdapRealm("ldap", this::bindPassword),
-                new LdapRealm("ad", this::bindPassword)));
+                new LdapRealm("ad", this::bindPassword), new OpenIdRealm()));
         this.tasks = requireNonNull(tasks, "tasks is null");
         this.ticketVerifier = new TicketVerifier(() -> new TicketVerifier.Keys(files.ticketKey.get(), files.previousTicketKey.get()),
                 clock, settings.ticketLifetime(), TicketVerifier.DEFAULT_CACHE_SIZE);
@@ -139,15 +140,37 @@ public final class AccessService {
 
     /** The stored bind password of an LDAP or AD realm. */
     public Optional<String> bindPassword(String realm) {
-        return files.store().read(bindPasswordPath(realm)).map(ConfigFile::text).map(t -> t.endsWith("\n") ? t.substring(0, t.length() - 1) : t);
+        return readSecret(bindPasswordPath(realm));
     }
 
     /** Stores (or with an empty value, removes) an LDAP or AD realm's bind password; answers the previous one. */
     public Optional<String> setBindPassword(String realm, Optional<String> password) {
-        Optional<String> old = bindPassword(realm);
-        String path = bindPasswordPath(realm);
-        if (password.isPresent()) {
-            files.store().overwrite(path, password.get() + "\n");
+        return writeSecret(bindPasswordPath(realm), password);
+    }
+
+    /** Where an OpenID realm's client key is kept (Proxmox keeps it in domains.cfg, readable by more than root). */
+    static String clientKeyPath(String realm) {
+        return "priv/openid/" + realm + ".key";
+    }
+
+    /** The stored client key of an OpenID realm. */
+    public Optional<String> clientKey(String realm) {
+        return readSecret(clientKeyPath(realm));
+    }
+
+    /** Stores (or with an empty value, removes) an OpenID realm's client key; answers the previous one. */
+    public Optional<String> setClientKey(String realm, Optional<String> key) {
+        return writeSecret(clientKeyPath(realm), key);
+    }
+
+    private Optional<String> readSecret(String path) {
+        return files.store().read(path).map(ConfigFile::text).map(t -> t.endsWith("\n") ? t.substring(0, t.length() - 1) : t);
+    }
+
+    private Optional<String> writeSecret(String path, Optional<String> value) {
+        Optional<String> old = readSecret(path);
+        if (value.isPresent()) {
+            files.store().overwrite(path, value.get() + "\n");
         } else {
             files.store().read(path).ifPresent(file -> files.store().delete(path, file.version()));
         }

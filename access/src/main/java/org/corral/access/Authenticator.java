@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.corral.access.config.ProxmoxText;
 import org.corral.access.config.RealmConfig;
 import org.corral.access.config.UserConfig;
@@ -15,6 +16,7 @@ import org.corral.core.json.Json;
 import tools.jackson.databind.node.ObjectNode;
 import org.corral.core.access.AuthContext;
 import org.corral.core.access.Privilege;
+import org.corral.core.console.ConsoleProxies;
 import org.corral.core.error.Unauthorized;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,8 +26,10 @@ import org.slf4j.LoggerFactory;
  * ticket of the same user, or of root@pam, to renew it), throttles failures, and answers the
  * ticket, CSRF token and capability map. A user with second factors (or in a realm that requires
  * one) first gets a half ticket with {@code NeedTFA} and the challenge, and then a ticket for the
- * response to it (or at once when {@code otp} is given). Every failure is "authentication failure" to the client;
- * the reason goes to the log only.
+ * response to it (or at once when {@code otp} is given). With {@code path} and {@code privs} the
+ * password may also be a console ticket of the user for that path, as Proxmox's older console
+ * proxies check them. POST /access/vncticket checks a console ticket and the privileges it is for.
+ * Every failure is "authentication failure" to the client; the reason goes to the log only.
  */
 public final class Authenticator {
     public static final String FAILURE = "authentication failure";
@@ -33,10 +37,12 @@ public final class Authenticator {
 
     private final AccessService access;
     private final TicketIssuer tickets;
+    private final ConsoleProxies consoles;
 
-    public Authenticator(AccessService access, TicketIssuer tickets) {
+    public Authenticator(AccessService access, TicketIssuer tickets, ConsoleProxies consoles) {
         this.access = requireNonNull(access, "access is null");
         this.tickets = requireNonNull(tickets, "tickets is null");
+        this.consoles = requireNonNull(consoles, "consoles is null");
     }
 
     /** What the client sent to POST /access/ticket. */
@@ -104,6 +110,30 @@ public final class Authenticator {
         return answer;
     }
 
+    /**
+     * POST /access/vncticket: passes when {@code ticket} is a console ticket of {@code authid} (a
+     * user or a full token id) for {@code path}, and of {@code port} when given, that has not
+     * expired, and {@code authid} holds every one of {@code privs} on {@code path}. Otherwise
+     * throws {@link Unauthorized} "authentication failure", the reason going to the log only.
+     */
+    public void verifyConsoleTicket(String authid, String ticket, String path, String privs, OptionalInt port,
+            String clientAddress) {
+        try {
+            Optional<String> normalized = AclPaths.normalize(path);
+            if (normalized.isEmpty()) {
+                throw new AuthenticationException("invalid path - " + path);
+            }
+            if (!consoles.verify(ticket, authid, normalized.get(), port)) {
+                throw new AuthenticationException("invalid vnc ticket");
+            }
+            checkPrivileges(authid, normalized, Optional.of(privs));
+        } catch (AuthenticationException e) {
+            log.warn("authentication failure; rhost={} user={} msg={}", clientAddress, authid, e.getMessage());
+            throw new Unauthorized(FAILURE);
+        }
+        log.info("successful auth for user '{}'", authid);
+    }
+
     /** Checks the credentials; answers the challenge JSON when a second factor is still owed. */
     private Optional<String> verify(String userid, Credentials credentials, boolean verifyOnly, String clientAddress) {
         Ids.UserId id = Ids.user(userid).orElseThrow(() -> new AuthenticationException("invalid user name"));
@@ -134,7 +164,9 @@ public final class Authenticator {
             boolean renewal = ticket.isPresent() && (ticket.get().userid().equals(userid)
                     || !verifyOnly && ticket.get().userid().equals(AuthContext.ROOT))
                     && access.active(users, ticket.get().userid(), Optional.empty());
-            if (!renewal) {
+            boolean consoleTicket = verifyOnly && credentials.path().flatMap(AclPaths::normalize)
+                    .filter(path -> consoles.verify(credentials.password(), userid, path, OptionalInt.empty())).isPresent();
+            if (!renewal && !consoleTicket) {
                 Realm type = access.realmOf(realm)
                         .orElseThrow(() -> new AuthenticationException("realm type '" + realm.type() + "' is not supported"));
                 type.authenticate(realm, id.name(), credentials.password(), clientAddress);

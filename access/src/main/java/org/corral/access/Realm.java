@@ -5,7 +5,7 @@ import java.util.Set;
 import org.corral.access.config.RealmConfig;
 
 /**
- * One type of authentication realm ({@code pve}, {@code pam}, {@code ldap}, {@code ad}; later
+ * One type of authentication realm ({@code pve}, {@code pam}, {@code ldap}, {@code ad},
  * {@code openid}): checks passwords of the users of realms of its type, and stores them where it
  * can. One class per type, registered in {@link Realms}.
  */
@@ -29,6 +29,11 @@ public interface Realm {
 
     /** Whether the realm binds to its server with a password kept in priv/ (the {@code password} parameter). */
     default boolean keepsBindPassword() {
+        return false;
+    }
+
+    /** Whether the realm signs in at an OpenID provider with a client key kept in priv/ (the {@code client-key} parameter). */
+    default boolean keepsClientKey() {
         return false;
     }
 

@@ -6,10 +6,12 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import org.corral.core.access.AuthContext;
 import org.corral.core.api.ApiDispatcher;
 import org.corral.core.api.ApiRegistry;
 import org.corral.core.api.HttpVerb;
+import org.corral.core.console.ConsoleProxies;
 import org.corral.core.task.TaskManager;
 
 /** An initialized access control over an in-memory store, with the API dispatcher in front of it. */
@@ -22,6 +24,8 @@ public final class AccessFixture implements AutoCloseable {
 
     public final InMemoryConfigStore store = new InMemoryConfigStore();
     public final MutableClock clock = new MutableClock(Instant.ofEpochSecond(1_800_000_000L));
+    /** The consoles whose tickets POST /access/vncticket checks; on {@link #clock}. */
+    public final ConsoleProxies consoles = new ConsoleProxies(clock);
     public final AccessControl access;
     public final ApiDispatcher dispatcher;
 
@@ -35,6 +39,11 @@ public final class AccessFixture implements AutoCloseable {
 
     /** With the task manager the methods that start worker tasks use. */
     public AccessFixture(boolean watchStore, Optional<TaskManager> tasks) {
+        this(watchStore, tasks, UnaryOperator.identity());
+    }
+
+    /** With settings changed by {@code adjust} (the outbound TLS of OpenID tests). */
+    public AccessFixture(boolean watchStore, Optional<TaskManager> tasks, UnaryOperator<AccessSettings> adjust) {
         AccessControl.initialize(store, Optional.of(ADMIN_PASSWORD));
         AccessSettings settings = AccessSettings.defaults()
                 .withThrottle(new LoginThrottle.Settings(Duration.ofMillis(1), Duration.ofMillis(5), 3, 100,
@@ -42,7 +51,7 @@ public final class AccessFixture implements AutoCloseable {
                 .withArgon2(new PasswordHasher.Argon2(64, 1, 1))
                 .withClusterName(() -> Optional.of("testcluster"))
                 .withWatchStore(watchStore);
-        this.access = new AccessControl(store, clock, settings, tasks);
+        this.access = new AccessControl(store, clock, adjust.apply(settings), tasks, consoles);
         this.dispatcher = new ApiDispatcher(new ApiRegistry(access.apiModules()), access);
     }
 

@@ -65,6 +65,7 @@ import org.corral.server.tls.NodeTls;
 import org.corral.server.tls.PemPair;
 import org.corral.cluster.tls.SubjectAltNames;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -79,15 +80,22 @@ public final class CorralDaemon implements AutoCloseable {
     /**
      * How to start a node; {@code port} 0 picks a free port (tests). {@code enforceFirewall} loads
      * the firewall into this host's nftables; in-process test nodes share the host's network
-     * namespace, so they leave it off.
+     * namespace, so they leave it off. {@code outboundTls} is the TLS of the node's calls to OpenID
+     * providers; empty for the JVM's default trust (tests give their provider's CA).
      */
     public record Options(String nodeName, Path dataDir, String bind, int port, Optional<String> adminPassword,
-            boolean enforceFirewall) {
+            boolean enforceFirewall, Optional<SSLContext> outboundTls) {
         public Options {
             requireNonNull(nodeName, "nodeName is null");
             requireNonNull(dataDir, "dataDir is null");
             requireNonNull(bind, "bind is null");
             requireNonNull(adminPassword, "adminPassword is null");
+            requireNonNull(outboundTls, "outboundTls is null");
+        }
+
+        public Options(String nodeName, Path dataDir, String bind, int port, Optional<String> adminPassword,
+                boolean enforceFirewall) {
+            this(nodeName, dataDir, bind, port, adminPassword, enforceFirewall, Optional.empty());
         }
 
         public Options(String nodeName, Path dataDir, String bind, int port, Optional<String> adminPassword) {
@@ -162,11 +170,14 @@ public final class CorralDaemon implements AutoCloseable {
             Clock clock = Clock.systemDefaultZone();
             this.tasks = new TaskManager(node);
             resources.add(tasks);
-            this.access = new AccessControl(store, clock, AccessSettings.defaults(), Optional.of(tasks));
+            AccessSettings accessSettings = options.outboundTls().map(AccessSettings.defaults()::withOutboundTls)
+                    .orElse(AccessSettings.defaults());
+            // the consoles of both guest types; access checks their tickets for POST /access/vncticket
+            ConsoleProxies consoles = new ConsoleProxies(clock);
+            this.access = new AccessControl(store, clock, accessSettings, Optional.of(tasks), consoles);
             resources.add(access);
             StorageService storage = new StorageService(node, store, tasks, clock);
             storage.initialize();
-            ConsoleProxies consoles = new ConsoleProxies(clock);
             LxcService containers = new LxcService(node, store, tasks, consoles, storage, clock);
             List<Integer> adopted = containers.recover();
             if (!adopted.isEmpty()) {

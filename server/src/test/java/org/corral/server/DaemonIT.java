@@ -209,7 +209,8 @@ class DaemonIT {
             assertThat(e.path("path").asString()).isEqualTo("/cluster/options");
             assertThat(e.path("status").asInt()).isEqualTo(400);
         });
-        assertThat(entries.stream().filter(e -> e.path("path").asString().equals("/access/ticket")))
+        // (the anonymous walk of everyMethodRefusesACallerWithoutLogin... posts one without any password)
+        assertThat(entries.stream().filter(e -> e.path("path").asString().equals("/access/ticket") && e.path("params").has("password")))
                 .allSatisfy(e -> assertThat(e.path("params").path("password").asString()).isEqualTo("********"));
         TestClient.Answer clusterLog = admin.get("/cluster/log", Map.of("max", "20"));
         assertThat(clusterLog.data().valueStream().map(e -> e.path("msg").asString())).anyMatch(m -> m.startsWith("POST /access/users"));
@@ -301,6 +302,30 @@ class DaemonIT {
         System.out.println("Methods that need a privilege, all refused to a user without privileges: " + checked
                 + " of " + daemon.registry().methods().size() + " declared");
         assertThat(checked).isGreaterThan(10);
+    }
+
+    @Test
+    void everyMethodRefusesACallerWithoutLoginUnlessItIsOpenToAnyone() {
+        TestClient anonymous = new TestClient(daemon.port());
+        List<String> open = new java.util.ArrayList<>();
+        for (ApiMethod method : daemon.registry().methods()) {
+            TestClient.Answer answer = anonymous.call(method.verb().name(), concretePath(method), Map.of());
+            if (method.check() instanceof Check.Anonymous) {
+                // the login methods (/access/ticket, /access/openid/...) answer for themselves: no 401 or 403 for lack of one
+                assertThat(answer.status()).as(method + " without login: " + answer.body()).isNotIn(401, 403);
+                open.add(method.toString());
+            } else {
+                assertThat(answer.status()).as(method + " without login: " + answer.body()).isEqualTo(401);
+            }
+        }
+        System.out.println("Methods open to anyone: " + open + "; all " + (daemon.registry().methods().size() - open.size())
+                + " others refused a caller without login");
+        assertThat(open).contains("POST /access/ticket", "POST /access/openid/auth-url", "POST /access/openid/login",
+                "POST /access/vncticket");
+        // open to anyone, the console ticket check grants nothing without a ticket of the user it names
+        TestClient.Answer made = anonymous.post("/access/vncticket",
+                Map.of("authid", "admin@pve", "vncticket", "PVEVNC:made-up", "path", "/", "privs", "Sys.Audit"));
+        assertThat(made.status()).as(made.body().toString()).isEqualTo(401);
     }
 
     /** A path for the method with a valid value in each path variable. */

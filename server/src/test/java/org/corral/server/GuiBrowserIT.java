@@ -136,6 +136,50 @@ class GuiBrowserIT {
         }
     }
 
+    @Test
+    void openIdRealmSignsInThroughTheProvidersRedirect() throws Exception {
+        try (org.corral.access.TestOpenIdProvider provider = new org.corral.access.TestOpenIdProvider("gui-client-key");
+                CorralDaemon daemon = CorralDaemon.start(new CorralDaemon.Options("guinode", dir.resolve("data"), "127.0.0.1", 0,
+                        Optional.of(PASSWORD), false, Optional.of(provider.clientTls())))) {
+            TestClient admin = new TestClient(daemon.port()).login("admin@pve", PASSWORD);
+            TestClient.Answer realm = admin.post("/access/domains", Map.of("realm", "corp", "type", "openid",
+                    "issuer-url", provider.issuer(), "client-id", org.corral.access.TestOpenIdProvider.CLIENT_ID,
+                    "client-key", "gui-client-key", "autocreate", "1", "comment", "Company"));
+            assertThat(realm.status()).as(realm.body().toString()).isEqualTo(200);
+            provider.signIn(Map.of("sub", "frank"));
+
+            WebDriver browser = browser();
+            try {
+                WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+                // a made-up way back from the provider is refused, saying why
+                browser.get("https://127.0.0.1:" + daemon.port() + "/?code=made-up&state=made-up");
+                WebElement error = wait.until(b -> b.findElements(By.id("login-error")).stream().findFirst().orElse(null));
+                assertThat(error.getText()).contains("invalid OpenID state");
+                assertThat(browser.getCurrentUrl()).doesNotContain("code=");
+
+                browser.get("https://127.0.0.1:" + daemon.port() + "/");
+                wait.until(b -> b.findElements(By.cssSelector("#realm option[value='corp']")).size() == 1);
+                new Select(browser.findElement(By.id("realm"))).selectByValue("corp");
+                // an OpenID realm asks for no password here: the provider does
+                wait.until(b -> b.findElements(By.id("password")).isEmpty());
+                assertThat(browser.findElement(By.id("login")).getText()).contains("OpenID");
+                browser.findElement(By.id("login")).click();
+
+                try {
+                    wait.until(b -> b.findElements(By.id("user")).size() == 1);
+                } catch (org.openqa.selenium.TimeoutException e) {
+                    throw new AssertionError("at " + browser.getCurrentUrl() + ": " + browser.findElement(By.tagName("body")).getText(), e);
+                }
+                assertThat(browser.findElement(By.id("user")).getText()).isEqualTo("frank@corp");
+                // the code and state are gone from the address bar
+                assertThat(browser.getCurrentUrl()).doesNotContain("code=").doesNotContain("state=");
+                assertThat(admin.get("/access/users/frank@corp").status()).isEqualTo(200);
+            } finally {
+                browser.quit();
+            }
+        }
+    }
+
     static void login(WebDriver browser, WebDriverWait wait, String user, String password) {
         wait.until(b -> b.findElements(By.cssSelector("#realm option[value='pve']")).size() == 1);
         WebElement name = browser.findElement(By.id("username"));

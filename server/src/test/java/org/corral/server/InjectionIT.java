@@ -203,6 +203,7 @@ class InjectionIT {
             case "ostemplate" -> "local:vztmpl/none.tar.gz";
             case "password" -> "walk-pass-123";
             case "roles" -> "PVEAuditor";
+            case "privs" -> "VM.Audit";
             case "disk" -> "scsi0";
             case "size" -> "+1G";
             default -> switch (schema.type()) {

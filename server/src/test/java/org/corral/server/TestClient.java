@@ -186,6 +186,25 @@ final class TestClient {
         }
     }
 
+    /**
+     * Opens a websocket (sub-protocol {@code binary}, as Proxmox's consoles) to {@code path} under
+     * /api2/json with this client's ticket; fails as the upgrade is refused.
+     */
+    java.util.concurrent.CompletableFuture<java.net.http.WebSocket> webSocket(String path, Map<String, String> params,
+            java.net.http.WebSocket.Listener listener) {
+        String query = params.entrySet().stream()
+                .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+                .collect(Collectors.joining("&"));
+        java.net.http.WebSocket.Builder builder = http.newWebSocketBuilder().subprotocols("binary");
+        if (ticket != null) {
+            builder.header("Cookie", "PVEAuthCookie=" + ticket);
+        }
+        if (authorization != null) {
+            builder.header("Authorization", authorization);
+        }
+        return builder.buildAsync(URI.create(root().replace("https:", "wss:") + "/api2/json" + path + "?" + query), listener);
+    }
+
     /** The server's root URL, {@code https://127.0.0.1:PORT}. */
     String root() {
         return base.replace("/api2/json", "");

@@ -3,6 +3,7 @@ package org.corral.access.api;
 import static java.util.Objects.requireNonNull;
 
 import java.util.List;
+import java.util.OptionalInt;
 import org.corral.access.AccessService;
 import org.corral.access.Authenticator;
 import org.corral.core.api.ApiMethod;
@@ -13,7 +14,7 @@ import org.corral.core.error.ParameterError;
 import org.corral.core.schema.Formats;
 import org.corral.core.schema.Schema;
 
-/** GET /access and the login: GET and POST /access/ticket. */
+/** GET /access, the login (GET and POST /access/ticket) and the console ticket check (POST /access/vncticket). */
 public final class AccessApi implements ApiModule {
 
     private final AccessService access;
@@ -64,7 +65,26 @@ public final class AccessApi implements ApiModule {
                                 .property("CSRFPreventionToken", Schema.string().optional())
                                 .property("clustername", Schema.string().optional())
                                 .property("cap", Schema.object().description("The caller's privileges by path class, for the GUI.")))
-                        .handler(this::createTicket));
+                        .handler(this::createTicket),
+                ApiMethod.post("/access/vncticket")
+                        .worksWithoutQuorum()
+                        .name("verify_vnc_ticket")
+                        .description("verify VNC authentication ticket.\nYou need to pass valid credentials: the ticket of a "
+                                + "console (termproxy, vncproxy) that this node opened, within a minute of its opening.")
+                        .permission(Check.anonymous())
+                        .parameter("authid", Schema.string().maxLength(64).description("UserId or token"))
+                        .parameter("vncticket", Schema.string().maxLength(512).secret().description("The VNC ticket."))
+                        .parameter("path", Schema.string().maxLength(64)
+                                .description("Verify ticket, and check if user have access 'privs' on 'path'"))
+                        .parameter("privs", Schema.string().format(Formats.PVE_PRIV + "-list").maxLength(64)
+                                .description("Verify ticket, and check if user have access 'privs' on 'path'"))
+                        .parameter("port", Schema.integer().optional().description("Verify that the ticket is valid for this port."))
+                        .handler(r -> {
+                            authenticator.verifyConsoleTicket(r.string("authid"), r.string("vncticket"), r.string("path"),
+                                    r.string("privs"), r.optionalInt("port").map(OptionalInt::of).orElse(OptionalInt.empty()),
+                                    r.auth().clientAddress());
+                            return null;
+                        }));
     }
 
     private Object createTicket(ApiRequest r) {

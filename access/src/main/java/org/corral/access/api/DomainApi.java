@@ -13,6 +13,7 @@ import com.unboundid.ldap.sdk.DN;
 import com.unboundid.ldap.sdk.Filter;
 import com.unboundid.ldap.sdk.LDAPException;
 import org.corral.access.AccessService;
+import org.corral.access.OpenIdLogin;
 import org.corral.access.Realm;
 import org.corral.access.Realms;
 import org.corral.access.config.ProxmoxText;
@@ -37,7 +38,7 @@ import org.corral.core.schema.Schema;
 
 /**
  * /access/domains: the authentication realms. The built-in pam and pve realms can be changed but
- * neither created nor deleted; other types are refused until their realm classes exist.
+ * neither created nor deleted. Secrets (an LDAP bind password, an OpenID client key) go to priv/ only.
  */
 public final class DomainApi implements ApiModule {
     private static final Set<String> BUILTIN = Set.of("pam", "pve");
@@ -98,7 +99,30 @@ public final class DomainApi implements ApiModule {
                                 + "'email=mail'. By default, each PVE user field is represented  by an LDAP attribute of the same name."))
                 .parameter("case-sensitive", Schema.bool().optional().defaultValue(1).description("username is case-sensitive"))
                 .parameter("check-connection", Schema.bool().optional().defaultValue(0)
-                        .description("Check bind connection to the server."));
+                        .description("Check bind connection to the server."))
+                .parameter("issuer-url", Schema.string().maxLength(256).optional().description("OpenID Issuer Url"))
+                .parameter("client-id", Schema.string().maxLength(256).optional().description("OpenID Client ID"))
+                .parameter("client-key", Schema.string().maxLength(256).optional().secret()
+                        .description("OpenID Client Key. Will be stored in '/etc/pve/priv/openid/<REALM>.key'."))
+                .parameter("autocreate", Schema.bool().optional().defaultValue(0)
+                        .description("Automatically create users if they do not exist."))
+                .parameter("scopes", Schema.string().maxLength(1024).optional()
+                        .defaultValue("email profile").description("Specifies the scopes (user details) that should be "
+                                + "authorized and returned, for example 'email' or 'profile'."))
+                .parameter("prompt", Schema.string().pattern("(?:none|login|consent|select_account|\\S+)").optional()
+                        .description("Specifies whether the Authorization Server prompts the End-User for reauthentication "
+                                + "and consent."))
+                .parameter("acr-values", Schema.string().pattern("^[^\\x00-\\x1F\\x7F <>#\"]*$").optional()
+                        .description("Specifies the Authentication Context Class Reference values that theAuthorization "
+                                + "Server is being requested to use for the Auth Request."))
+                .parameter("groups-claim", Schema.string().maxLength(256).pattern(OpenIdLogin.CLAIM_REGEX).optional()
+                        .description("OpenID claim used to retrieve groups with."))
+                .parameter("groups-autocreate", Schema.bool().optional().defaultValue(0)
+                        .description("Automatically create groups if they do not exist."))
+                .parameter("groups-overwrite", Schema.bool().optional().defaultValue(0)
+                        .description("All groups will be overwritten for the user on login."))
+                .parameter("query-userinfo", Schema.bool().optional().defaultValue(1)
+                        .description("Enables querying the userinfo endpoint for claims values."));
     }
 
     private static final String ADDRESS = "[A-Za-z0-9.:\\[\\]_-]+";
@@ -107,8 +131,10 @@ public final class DomainApi implements ApiModule {
     /** Options of the realm section taken from the parameters as they are. */
     private static final List<String> TEXT_OPTIONS = List.of("server1", "server2", "base_dn", "bind_dn", "user_attr", "domain",
             "mode", "sslversion", "capath", "cert", "certkey", "filter", "group_dn", "group_filter", "group_name_attr",
-            "group_classes", "user_classes", "sync-defaults-options", "sync_attributes");
-    private static final List<String> BOOL_OPTIONS = List.of("secure", "verify", "case-sensitive");
+            "group_classes", "user_classes", "sync-defaults-options", "sync_attributes", "issuer-url", "client-id", "username-claim",
+            "scopes", "prompt", "acr-values", "groups-claim");
+    private static final List<String> BOOL_OPTIONS = List.of("secure", "verify", "case-sensitive", "autocreate", "groups-autocreate",
+            "groups-overwrite", "query-userinfo");
     private static final List<String> DN_OPTIONS = List.of("base_dn", "bind_dn", "group_dn");
 
     @Override
@@ -126,7 +152,9 @@ public final class DomainApi implements ApiModule {
                         .description("Add an authentication server.")
                         .permission(Check.path("/access/realm", Privilege.REALM_ALLOCATE))
                         .parameter("realm", Schemas.realm())
-                        .parameter("type", Schema.string().enumValues("ad", "ldap", "openid", "pam", "pve").description("Realm type.")))
+                        .parameter("type", Schema.string().enumValues("ad", "ldap", "openid", "pam", "pve").description("Realm type."))
+                        .parameter("username-claim", Schema.string().maxLength(256).optional()
+                                .description("OpenID claim used to generate the unique username.")))
                         .handler(this::create),
                 ApiMethod.get("/access/domains/{realm}")
                         .name("read")
@@ -248,6 +276,9 @@ public final class DomainApi implements ApiModule {
         if (r.has("password")) {
             access.setBindPassword(realm, Optional.of(r.string("password")));
         }
+        if (r.has("client-key")) {
+            access.setClientKey(realm, Optional.of(r.string("client-key")));
+        }
         return null;
     }
 
@@ -288,6 +319,20 @@ public final class DomainApi implements ApiModule {
             if (r.has(key) && !type.options().contains(key)) {
                 errors.put(key, "unexpected property for realm type '" + type.type() + "'");
             }
+        }
+        if (r.has("tfa") && !type.options().contains("tfa")) {
+            errors.put("tfa", "unexpected property for realm type '" + type.type() + "'");
+        }
+        if (r.has("client-key") && !type.keepsClientKey()) {
+            errors.put("client-key", "unexpected property for realm type '" + type.type() + "'");
+        } else if (r.has("client-key") && (r.string("client-key").indexOf('\n') >= 0 || r.string("client-key").indexOf('\0') >= 0)) {
+            errors.put("client-key", "must not contain line breaks or NUL characters");
+        }
+        if (r.has("issuer-url")) {
+            OpenIdLogin.checkUrl(r.string("issuer-url")).ifPresent(problem -> errors.putIfAbsent("issuer-url", problem));
+        }
+        if (r.has("username-claim") && !r.string("username-claim").matches(OpenIdLogin.CLAIM_REGEX)) {
+            errors.putIfAbsent("username-claim", "value does not match the regex pattern");
         }
         if (r.has("password") && !type.keepsBindPassword()) {
             errors.put("password", "unexpected property for realm type '" + type.type() + "'");
@@ -406,6 +451,10 @@ public final class DomainApi implements ApiModule {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("type", config.type());
         config.options().forEach((key, value) -> {
+            if (key.equals("client-key") || key.equals("password")) {
+                // a domains.cfg written by Proxmox may hold a client key inline: it is never shown
+                return;
+            }
             if (key.equals("default") || BOOL_OPTIONS.contains(key)) {
                 result.put(key, ProxmoxText.truthy(value) ? 1 : 0);
             } else if (key.equals("port") && value.matches("\\d{1,5}")) {
@@ -422,6 +471,7 @@ public final class DomainApi implements ApiModule {
         String realm = r.string("realm");
         List<String> delete = ProxmoxText.splitList(r.optionalString("delete").orElse(""));
         boolean anyOption = r.has("comment") || r.has("default") || r.has("tfa") || r.has("password") || r.has("port")
+                || r.has("client-key")
                 || TEXT_OPTIONS.stream().anyMatch(r::has) || BOOL_OPTIONS.stream().anyMatch(r::has);
         if (delete.isEmpty() && !anyOption) {
             throw new ParameterError("delete", "no options specified");
@@ -429,6 +479,12 @@ public final class DomainApi implements ApiModule {
         checkTfa(r);
         if (delete.contains("password") && r.has("password")) {
             throw new ParameterError("delete", "can't set and delete 'password' at the same time");
+        }
+        if (delete.contains("client-key") && r.has("client-key")) {
+            throw new ParameterError("delete", "can't set and delete 'client-key' at the same time");
+        }
+        if (delete.contains("username-claim")) {
+            throw new ParameterError("delete", "can't delete fixed option 'username-claim'");
         }
         RealmConfig current = access.domains().realm(realm)
                 .orElseThrow(() -> new NotFound("update auth server failed: domain '" + realm + "' does not exist"));
@@ -448,7 +504,8 @@ public final class DomainApi implements ApiModule {
             Optional<Realm> type = access.realmOf(config);
             RealmConfig next = config;
             for (String key : delete) {
-                if (key.equals("password") && type.filter(Realm::keepsBindPassword).isPresent()) {
+                if (key.equals("password") && type.filter(Realm::keepsBindPassword).isPresent()
+                        || key.equals("client-key") && type.filter(Realm::keepsClientKey).isPresent()) {
                     continue;
                 }
                 boolean known = key.equals("comment") || type.map(t -> t.options().contains(key)).orElse(true);
@@ -457,7 +514,9 @@ public final class DomainApi implements ApiModule {
                 }
                 next = next.without(key);
             }
-            RealmConfig result = apply(next, r);
+            // a new client key replaces one that a domains.cfg from Proxmox held inline
+            RealmConfig result = r.has("client-key") || delete.contains("client-key") ? apply(next, r).without("client-key")
+                    : apply(next, r);
             type.ifPresent(t -> checkRequired(result, t));
             return domains.withRealm(result);
         });
@@ -465,6 +524,11 @@ public final class DomainApi implements ApiModule {
             access.setBindPassword(realm, Optional.of(r.string("password")));
         } else if (delete.contains("password")) {
             access.setBindPassword(realm, Optional.empty());
+        }
+        if (r.has("client-key")) {
+            access.setClientKey(realm, Optional.of(r.string("client-key")));
+        } else if (delete.contains("client-key")) {
+            access.setClientKey(realm, Optional.empty());
         }
         return null;
     }
@@ -481,6 +545,7 @@ public final class DomainApi implements ApiModule {
             return domains.withoutRealm(realm);
         });
         access.setBindPassword(realm, Optional.empty());
+        access.setClientKey(realm, Optional.empty());
         return null;
     }
 

@@ -40,7 +40,7 @@ class ApiDeclarationTest {
         ApiRegistry registry = new ApiRegistry(fx.access.apiModules());
 
         assertThat(registry.methods()).extracting(ApiMethod::toString).contains(
-                "GET /access", "POST /access/ticket", "GET /access/ticket", "PUT /access/password", "GET /access/permissions",
+                "GET /access", "POST /access/ticket", "GET /access/ticket", "POST /access/vncticket", "PUT /access/password", "GET /access/permissions",
                 "GET /access/users", "POST /access/users", "GET /access/users/{userid}", "PUT /access/users/{userid}",
                 "DELETE /access/users/{userid}", "GET /access/users/{userid}/token", "POST /access/users/{userid}/token/{tokenid}",
                 "PUT /access/users/{userid}/token/{tokenid}", "DELETE /access/users/{userid}/token/{tokenid}",

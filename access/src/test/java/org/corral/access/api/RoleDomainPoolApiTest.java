@@ -102,7 +102,7 @@ class RoleDomainPoolApiTest {
     @Test
     void realmsOfOtherTypesAndBuiltinChangesAreRefusedClearly() {
         assertThatThrownBy(() -> fx.call(POST, "/access/domains", ADMIN, "realm", "corp", "type", "openid"))
-                .isInstanceOf(ParameterError.class).hasMessageContaining("realm type 'openid' is not supported yet");
+                .isInstanceOf(ParameterError.class).hasMessageContaining("issuer-url");
         assertThatThrownBy(() -> fx.call(POST, "/access/domains", ADMIN, "realm", "other", "type", "pve"))
                 .isInstanceOf(ParameterError.class).hasMessageContaining("unable to create builtin type 'pve'");
         assertThatThrownBy(() -> fx.call(DELETE, "/access/domains/pam", ADMIN))

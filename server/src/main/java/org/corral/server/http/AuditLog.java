@@ -33,7 +33,7 @@ import tools.jackson.databind.node.ObjectNode;
 public final class AuditLog {
     /** Parameter names masked even where no schema marks them (refused unknown parameters too). */
     private static final Set<String> SECRET_NAMES = Set.of("password", "new-password", "oldpassword", "secret", "otp",
-            "tfa-challenge", "key", "value", "token", "ticket", "cipassword", "sshkey", "sshkeys");
+            "tfa-challenge", "key", "value", "token", "ticket", "cipassword", "sshkey", "sshkeys", "client-key");
 
     private final Path file;
     private final String node;
