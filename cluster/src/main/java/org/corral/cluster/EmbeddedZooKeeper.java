@@ -31,6 +31,7 @@ import org.apache.zookeeper.server.quorum.QuorumPeer;
 import org.apache.zookeeper.server.quorum.QuorumPeerConfig;
 import org.apache.zookeeper.server.quorum.QuorumPeerMain;
 import org.apache.zookeeper.util.ServiceUtils;
+import org.corral.core.io.FileTrees;
 import org.corral.core.node.Node;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -430,7 +431,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     public static StoreTls joiningTls(Node node, String storeCaPem, String storeCaKeyPem) {
         Path staging = directory(node).resolveSibling(JOINING_TLS);
         try {
-            deleteTree(staging);
+            FileTrees.deleteTree(staging);
         } catch (IOException e) {
             throw new UncheckedIOException("can't clear " + staging, e);
         }
@@ -440,7 +441,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     /** Removes the files of {@link #joiningTls} once the member's directory has its copy. */
     public static void discardJoiningTls(Node node) {
         try {
-            deleteTree(directory(node).resolveSibling(JOINING_TLS));
+            FileTrees.deleteTree(directory(node).resolveSibling(JOINING_TLS));
         } catch (IOException e) {
             throw new UncheckedIOException("can't remove " + directory(node).resolveSibling(JOINING_TLS), e);
         }
@@ -457,7 +458,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         Path directory = directory(node);
         Path aside = directory.resolveSibling(BEFORE_JOIN);
         try {
-            deleteTree(aside);
+            FileTrees.deleteTree(aside);
             if (Files.exists(directory)) {
                 Files.move(directory, aside);
             }
@@ -523,23 +524,12 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         Path aside = directory.resolveSibling(BEFORE_JOIN);
         try {
             if (Files.exists(aside)) {
-                deleteTree(directory);
+                FileTrees.deleteTree(directory);
                 Files.move(aside, directory);
             }
-            deleteTree(directory.resolveSibling(JOINING_TLS));
+            FileTrees.deleteTree(directory.resolveSibling(JOINING_TLS));
         } catch (IOException e) {
             throw new UncheckedIOException("can't restore ZooKeeper files from " + aside, e);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 

@@ -15,6 +15,7 @@ import org.corral.core.console.ConsoleKind;
 import org.corral.core.console.ConsoleProxies;
 import org.corral.core.error.Conflict;
 import org.corral.core.error.PermissionDenied;
+import org.corral.core.io.FileTrees;
 import org.corral.core.process.ProcessRunner;
 import org.corral.lxc.config.CtConfigCodec;
 import org.corral.lxc.config.CtSection;
@@ -65,7 +66,7 @@ class ContainerLifecycleIT {
                         btrfs.close();
                     }
                 } finally {
-                    Fixtures.deleteTree(work);
+                    FileTrees.deleteTree(work);
                 }
             }
         }

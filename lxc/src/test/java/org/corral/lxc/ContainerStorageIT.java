@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.corral.core.api.HttpVerb;
 import org.corral.core.error.Conflict;
+import org.corral.core.io.FileTrees;
 import org.corral.core.process.ProcessRunner;
 import org.corral.lxc.config.CtConfigCodec;
 import org.corral.lxc.config.CtSection;
@@ -42,7 +43,7 @@ class ContainerStorageIT {
             try {
                 btrfs.close();
             } finally {
-                Fixtures.deleteTree(work);
+                FileTrees.deleteTree(work);
             }
         }
     }

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.corral.core.api.HttpVerb;
+import org.corral.core.io.FileTrees;
 import org.corral.core.process.ProcessRunner;
 import org.corral.lxc.config.CtConfig;
 import org.corral.lxc.config.CtConfigCodec;
@@ -41,7 +42,7 @@ class CtHotplugIT {
         } finally {
             first.close();
             second.close();
-            Fixtures.deleteTree(work);
+            FileTrees.deleteTree(work);
         }
     }
 

@@ -17,6 +17,7 @@ import org.corral.core.error.Conflict;
 import org.corral.core.error.NotFound;
 import org.corral.core.error.ParameterError;
 import org.corral.core.error.PermissionDenied;
+import org.corral.core.io.FileTrees;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class LxcApiTest {
     @AfterEach
     void tearDown() throws Exception {
         lxc.close();
-        Fixtures.deleteTree(work);
+        FileTrees.deleteTree(work);
     }
 
     private void writeConfig(int vmid, String text) {

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.corral.core.io.FileTrees;
 import org.corral.core.process.ProcessRunner;
 import org.corral.lxc.config.CtSection;
 import org.corral.lxc.template.TemplateArchive;
@@ -59,7 +60,7 @@ class LxcDriverIT {
                 storage.free(volid);
             }
             lxc.close();
-            Fixtures.deleteTree(work);
+            FileTrees.deleteTree(work);
         }
     }
 }

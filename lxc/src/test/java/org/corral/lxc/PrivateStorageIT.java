@@ -8,6 +8,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import org.corral.core.api.HttpVerb;
+import org.corral.core.io.FileTrees;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,7 +48,7 @@ class PrivateStorageIT {
                     btrfs.close();
                 }
             } finally {
-                Fixtures.deleteTree(work);
+                FileTrees.deleteTree(work);
             }
         }
     }

@@ -10,13 +10,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.stream.Stream;
 import org.corral.core.config.Digest;
+import org.corral.core.io.FileTrees;
 import org.corral.core.process.ProcessRunner;
 import org.corral.core.schema.Formats;
 import org.corral.qemu.config.NetDevice;
@@ -184,7 +183,7 @@ public final class CloudInit {
     public void buildIso(CloudInitFiles files, Path iso) {
         Path dir = iso.resolveSibling(iso.getFileName() + ".d");
         try {
-            deleteTree(dir);
+            FileTrees.deleteTreeUnchecked(dir);
             Files.createDirectories(dir);
             Files.writeString(dir.resolve("user-data"), files.userData());
             Files.writeString(dir.resolve("network-config"), files.networkConfig());
@@ -198,18 +197,7 @@ public final class CloudInit {
         } catch (IOException e) {
             throw new UncheckedIOException("unable to build the cloud-init ISO " + iso, e);
         } finally {
-            deleteTree(dir);
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            FileTrees.deleteTreeUnchecked(dir);
         }
     }
 

@@ -11,11 +11,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
+import org.corral.core.io.FileTrees;
 import org.corral.core.process.ProcessResult;
 import org.corral.core.process.ProcessRunner;
 
@@ -69,7 +68,7 @@ public final class BusyboxTemplate {
             return target;
         } finally {
             Files.deleteIfExists(partial);
-            deleteTree(staging);
+            FileTrees.deleteTree(staging);
         }
     }
 
@@ -144,16 +143,5 @@ public final class BusyboxTemplate {
         Path file = root.resolve(name);
         Files.writeString(file, text);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(perms));
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

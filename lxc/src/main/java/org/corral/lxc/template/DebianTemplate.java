@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.corral.core.io.FileTrees;
 import org.corral.core.process.ProcessRunner;
 
 /**
@@ -92,7 +93,7 @@ public final class DebianTemplate {
             return target;
         } finally {
             Files.deleteIfExists(partial);
-            BusyboxTemplate.deleteTree(staging);
+            FileTrees.deleteTree(staging);
         }
     }
 
@@ -109,7 +110,7 @@ public final class DebianTemplate {
         } catch (NoSuchFileException e) {
             // no ssh server in this root
         }
-        BusyboxTemplate.deleteTree(root.resolve("var/cache/apt/archives"));
+        FileTrees.deleteTree(root.resolve("var/cache/apt/archives"));
         Files.createDirectories(root.resolve("var/cache/apt/archives/partial"));
     }
 }

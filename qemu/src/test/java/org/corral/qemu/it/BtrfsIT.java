@@ -7,9 +7,9 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.corral.core.io.FileTrees;
 import org.corral.core.process.ProcessRunner;
 import org.corral.qemu.config.VmConfig;
 import org.corral.storage.StorageConfig;
@@ -65,7 +65,7 @@ class BtrfsIT {
                 }
             } finally {
                 if (base != null) {
-                    GuestImage.deleteTree(base);
+                    FileTrees.deleteTree(base);
                 }
             }
         }

@@ -3,13 +3,10 @@ package org.corral.qemu.it;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -21,6 +18,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import org.corral.core.fixture.FixtureCache;
+import org.corral.core.io.FileTrees;
 
 /**
  * The test guest: a bootable ISO with Debian's cloud kernel and a busybox-static initramfs, built
@@ -98,7 +96,7 @@ public final class GuestImage {
                 }
             }
         } finally {
-            deleteTree(work);
+            FileTrees.deleteTree(work);
         }
     }
 
@@ -123,7 +121,7 @@ public final class GuestImage {
                     Files.move(fetched, deb, StandardCopyOption.ATOMIC_MOVE);
                 }
             } finally {
-                deleteTree(download);
+                FileTrees.deleteTree(download);
             }
         }
         Path root = work.resolve("kernel");
@@ -268,18 +266,5 @@ public final class GuestImage {
             throw new IOException("interrupted", e);
         }
         return output;
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        List<Path> paths = new ArrayList<>();
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(paths::add);
-        }
-        for (Path p : paths) {
-            Files.deleteIfExists(p);
-        }
     }
 }

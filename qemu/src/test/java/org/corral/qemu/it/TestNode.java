@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import org.corral.cluster.ClusterStore;
 import org.corral.core.config.ConfigStore;
 import org.corral.core.console.ConsoleProxies;
+import org.corral.core.io.FileTrees;
 import org.corral.core.node.Node;
 import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.TaskManager;
@@ -216,7 +217,7 @@ public final class TestNode implements AutoCloseable {
             tasks.close();
         } finally {
             cluster.close();
-            GuestImage.deleteTree(dir);
+            FileTrees.deleteTree(dir);
         }
     }
 

@@ -15,12 +15,10 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileStore;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -38,6 +36,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.corral.core.error.Conflict;
 import org.corral.core.error.NotFound;
+import org.corral.core.io.FileTrees;
 import org.corral.core.process.ProcessRunner;
 import org.corral.storage.Availability;
 import org.corral.storage.ContentType;
@@ -891,26 +890,7 @@ public abstract class FilePluginBase implements StoragePlugin {
     /** Deletes a file or a directory tree without following links (a link is removed, not its target). */
     protected static void deleteTree(Path path) {
         try {
-            if (!Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
-                Files.deleteIfExists(path);
-                return;
-            }
-            Files.walkFileTree(path, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                    if (e != null) {
-                        throw e;
-                    }
-                    Files.delete(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
+            FileTrees.deleteTree(path);
         } catch (IOException e) {
             throw new StorageException("unable to delete '" + path + "' - " + e.getMessage(), e);
         }
