@@ -183,11 +183,18 @@ public final class NftSimulator {
         final int tcpFlags;
         final String ctState;
         final Optional<String> sourceMac;
+        final boolean arp;
         long mark;
         Hop hop;
 
         Packet(String name, int version, int l4proto, InetAddress saddr, InetAddress daddr, int sport, int dport, int icmpType,
                 int icmpCode, int tcpFlags, String ctState, Optional<String> sourceMac) {
+            this(name, version, l4proto, saddr, daddr, sport, dport, icmpType, icmpCode, tcpFlags, ctState, sourceMac, false);
+        }
+
+        Packet(String name, int version, int l4proto, InetAddress saddr, InetAddress daddr, int sport, int dport, int icmpType,
+                int icmpCode, int tcpFlags, String ctState, Optional<String> sourceMac, boolean arp) {
+            this.arp = arp;
             this.name = name;
             this.version = version;
             this.l4proto = l4proto;
@@ -257,8 +264,27 @@ public final class NftSimulator {
         Packet request = new Packet("request", probe.version(), probe.l4proto(), probe.source(), probe.dest(), probe.sport(),
                 probe.dport(), probe.icmpType(), probe.icmpCode(), tcpFlags, "new", fromPort.flatMap(p -> p.nic().mac()));
         boolean enabled = model.compiled().enabled();
-        Verdict verdict = enabled ? pass(request, path(probe.from(), fromPort, probe.to(), toPort, probe.source(), probe.dest(),
-                probe.version(), "dest")) : Verdict.ACCEPT;
+        Verdict verdict = Verdict.ACCEPT;
+        if (enabled) {
+            List<Hop> hops = path(probe.from(), fromPort, probe.to(), toPort, probe.source(), probe.dest(), probe.version(), "dest");
+            boolean sameBridge = fromPort.isPresent() && toPort.isPresent() && fromPort.get().bridge().equals(toPort.get().bridge());
+            if (fromPort.isPresent() && !guestResolves(probe, fromPort.get(), sameBridge ? toPort : Optional.empty())) {
+                return new Result(Verdict.DROP, Optional.empty(), trace);
+            }
+            // the host resolves a guest's address after its inet hooks, before the bridge sends the frame to the port;
+            // an outside host on the guest's bridge resolves it before it sends
+            int split = hops.size();
+            if (!sameBridge && toPort.isPresent()) {
+                split = Math.max(0, hops.indexOf(new Hop("bridge", "output", "", toPort.get().nic().port())));
+            }
+            verdict = pass(request, hops.subList(0, split));
+            if (verdict == Verdict.ACCEPT && split < hops.size()) {
+                if (!answers(probe, toPort.get(), Optional.empty())) {
+                    return new Result(Verdict.DROP, Optional.empty(), trace);
+                }
+                verdict = pass(request, hops.subList(split, hops.size()));
+            }
+        }
         Optional<Verdict> reply = Optional.empty();
         int replyType = replyType(probe);
         if (verdict == Verdict.ACCEPT && (probe.l4proto() == 6 || probe.l4proto() == 17 || replyType >= 0)) {
@@ -269,6 +295,64 @@ public final class NftSimulator {
                     probe.version(), "source")) : Verdict.ACCEPT);
         }
         return new Result(verdict, reply, trace);
+    }
+
+    /**
+     * Address resolution before the first packet, through the guest ports' layer-2 checks: a
+     * guest asks for the destination (on its bridge) or its gateway, and a guest that is the
+     * destination answers for its address. ARP for IPv4, neighbor solicitation and advertisement
+     * (ICMPv6, untracked by conntrack) for IPv6. False when one of them is dropped: then the
+     * packet is never sent.
+     */
+    private boolean guestResolves(Probe probe, Port from, Optional<Port> sameBridge) {
+        boolean v6 = probe.version() == 6;
+        Optional<String> out = sameBridge.map(p -> p.nic().port());
+        Packet ask = neighbor(v6 ? "neighbor solicitation" : "arp request", v6, 135, probe.source(), probe.dest(), from);
+        if (pass(ask, portHops(from, out, v6)) != Verdict.ACCEPT) {
+            return false;
+        }
+        return sameBridge.isEmpty() || answers(probe, sameBridge.get(), Optional.of(from));
+    }
+
+    /** The destination guest's answer for its address, to the asking guest on its bridge or up to the host. */
+    private boolean answers(Probe probe, Port to, Optional<Port> asker) {
+        boolean v6 = probe.version() == 6;
+        Packet answer = neighbor(v6 ? "neighbor advertisement" : "arp reply", v6, 136, probe.dest(), probe.source(), to);
+        return pass(answer, portHops(to, asker.map(p -> p.nic().port()), v6)) == Verdict.ACCEPT;
+    }
+
+    private static Packet neighbor(String name, boolean v6, int icmpType, InetAddress sender, InetAddress target, Port port) {
+        return new Packet(name, v6 ? 6 : 4, v6 ? 58 : 0, sender, target, 0, 0, v6 ? icmpType : -1, v6 ? 0 : -1, 0, "untracked",
+                port.nic().mac(), !v6);
+    }
+
+    /** The hooks a frame from a guest port passes to another port of its bridge or up to the host; ARP never meets inet. */
+    private List<Hop> portHops(Port from, Optional<String> outPort, boolean inet) {
+        String port = from.nic().port();
+        String bridge = from.bridge();
+        boolean bridgedInet = inet && (model.compiled().filtersGuests() || net.bridgeCallsInet(6));
+        List<Hop> hops = new ArrayList<>();
+        hops.add(new Hop("bridge", "prerouting", port, ""));
+        if (outPort.isPresent()) {
+            if (bridgedInet) {
+                hops.add(new Hop("inet", "prerouting", bridge, ""));
+            }
+            hops.add(new Hop("bridge", "forward", port, outPort.get()));
+            if (bridgedInet) {
+                hops.add(new Hop("inet", "forward", bridge, bridge));
+                hops.add(new Hop("inet", "postrouting", "", bridge));
+            }
+            hops.add(new Hop("bridge", "postrouting", "", outPort.get()));
+            return hops;
+        }
+        if (inet) {
+            hops.add(new Hop("inet", "prerouting", bridge, ""));
+        }
+        hops.add(new Hop("bridge", "input", port, ""));
+        if (inet) {
+            hops.add(new Hop("inet", "input", bridge, ""));
+        }
+        return hops;
     }
 
     /** The ICMP type that answers the probe's, or -1 when it is not a request that gets one. */
@@ -770,7 +854,7 @@ public final class NftSimulator {
             case "iifname" -> Optional.of(Value.of(packet.hop.iif()));
             case "oifname" -> Optional.of(Value.of(packet.hop.oif()));
             case "mark" -> Optional.of(Value.of(packet.mark));
-            case "l4proto" -> Optional.of(Value.of(packet.l4proto));
+            case "l4proto" -> packet.arp ? Optional.empty() : Optional.of(Value.of(packet.l4proto));
             case "nfproto" -> Optional.of(Value.of(packet.version == 4 ? 2 : 10));
             default -> throw new IllegalStateException("the simulator does not know meta key '" + key + "'");
         };
@@ -778,9 +862,17 @@ public final class NftSimulator {
 
     private static Optional<Value> payload(Packet packet, String protocol, String field) {
         boolean ports = field.equals("sport") || field.equals("dport");
+        if (packet.arp != protocol.equals("arp") && !protocol.equals("ether")) {
+            return Optional.empty();
+        }
         return switch (protocol) {
             case "ether" -> field.equals("saddr") ? packet.sourceMac.map(Value::of) : Optional.empty();
-            case "arp" -> Optional.empty();
+            case "arp" -> switch (field) {
+                case "saddr ip" -> Optional.of(Value.address(packet.saddr, 4));
+                case "daddr ip" -> Optional.of(Value.address(packet.daddr, 4));
+                case "saddr ether" -> packet.sourceMac.map(Value::of);
+                default -> throw new IllegalStateException("the simulator does not know payload arp " + field);
+            };
             case "ip", "ip6" -> {
                 if (packet.version != (protocol.equals("ip") ? 4 : 6)) {
                     yield Optional.empty();
