@@ -3,7 +3,7 @@
 #   connect SRC DST PORT T   exit 0 when answered, 2 when refused, 3 when nothing came back in T seconds
 #   hold SRC DST PORT        keep one connection; send each stdin line, print the answer (or "lost")
 #   probe                    read "ID PROTO SRC DST SPORT DPORT TIMEOUT" lines (PROTO tcp, udp or icmp, where
-#                            DPORT is the ICMP type), probe each in its own thread, print "ID RESULT" with
+#                            DPORT is the ICMP type), probe each in its own thread, print "ID RESULT MS" with
 #                            RESULT as for connect (0 answered, 2 refused or unreachable, 3 nothing)
 import socket, struct, sys, threading
 
@@ -153,6 +153,8 @@ def probe():
     lock = threading.Lock()
     def run(words):
         ident, proto, src, dst, sport, dport, timeout = words
+        import time
+        start = time.time()
         try:
             if proto == "tcp":
                 result = probe_tcp(src, dst, int(sport), int(dport), float(timeout))
@@ -165,7 +167,7 @@ def probe():
                 print("error", ident, proto, src, dst, repr(e), flush=True)
             result = 9
         with lock:
-            print(ident, result, flush=True)
+            print(ident, result, int((time.time() - start) * 1000), flush=True)
     print("ready", flush=True)
     for line in sys.stdin:
         words = line.split()
