@@ -15,10 +15,13 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.corral.core.config.InMemoryConfigStore;
 import org.corral.core.node.Node;
 import org.corral.firewall.FirewallService;
@@ -63,6 +66,7 @@ class FirewallSimulatorIT {
     private static NftSimulator.HostNetwork hostNet;
     private static final Map<Kind, OutputStream> probers = new EnumMap<>(Kind.class);
     private static final Map<Integer, CompletableFuture<Integer>> answers = new ConcurrentHashMap<>();
+    private static final java.util.concurrent.ConcurrentLinkedQueue<String> traces = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private static final java.util.concurrent.atomic.AtomicInteger slowest = new java.util.concurrent.atomic.AtomicInteger();
 
     @BeforeAll
@@ -102,6 +106,23 @@ class FirewallSimulatorIT {
                 }
             });
         }
+        // nft's own trace of every probe's first packet (TCP and UDP probes use source ports from 20000), in tables of
+        // their own that run before Corral's; the enforcer replaces only Corral's tables
+        NftApplier.inNamespace(net.host).apply("""
+                {"nftables":[{"add":{"table":{"family":"inet","name":"probetrace"}}},
+                {"add":{"table":{"family":"bridge","name":"probetrace"}}}
+                %s]}""".formatted(traceRules()));
+        Process monitor = net.peerless(net.host, "nft", "monitor", "trace");
+        BufferedReader traceLines = new BufferedReader(new InputStreamReader(monitor.getInputStream(), UTF_8));
+        Thread.ofVirtual().start(() -> {
+            try {
+                for (String line = traceLines.readLine(); line != null; line = traceLines.readLine()) {
+                    traces.add(line);
+                }
+            } catch (IOException e) {
+                // the monitor was stopped
+            }
+        });
         store = new InMemoryConfigStore();
         store.overwrite("nodes/pve1/qemu-server/100.conf", NetnsTopology.VM_CONF);
         store.overwrite("nodes/pve1/lxc/101.conf", NetnsTopology.CT_CONF);
@@ -133,6 +154,115 @@ class FirewallSimulatorIT {
         }
     }
 
+    private static String traceRules() {
+        StringBuilder rules = new StringBuilder();
+        // every hook: a packet bridged up to the host's own stack loses its trace flag on the way
+        for (String[] hook : new String[][] {{"inet", "prerouting"}, {"inet", "input"}, {"inet", "forward"}, {"inet", "output"},
+                {"bridge", "prerouting"}, {"bridge", "forward"}, {"bridge", "output"}}) {
+            rules.append(",{\"add\":{\"chain\":{\"family\":\"").append(hook[0]).append("\",\"table\":\"probetrace\",\"name\":\"")
+                    .append(hook[1]).append("\",\"type\":\"filter\",\"hook\":\"").append(hook[1])
+                    .append("\",\"prio\":-400,\"policy\":\"accept\"}}}");
+            for (String protocol : List.of("tcp", "udp")) {
+                rules.append(",{\"add\":{\"rule\":{\"family\":\"").append(hook[0]).append("\",\"table\":\"probetrace\",\"chain\":\"")
+                        .append(hook[1]).append("\",\"expr\":[{\"match\":{\"op\":\"==\",\"left\":{\"payload\":{\"protocol\":\"")
+                        .append(protocol).append("\",\"field\":\"sport\"}},\"right\":{\"range\":[20000,29999]}}},")
+                        .append("{\"mangle\":{\"key\":{\"meta\":{\"key\":\"nftrace\"}},\"value\":1}}]}}}");
+            }
+        }
+        return rules.toString();
+    }
+
+    private static final Pattern TRACE = Pattern.compile("trace id (\\S+) (inet|bridge) (\\S+) (\\S+) (.*)");
+    private static final Pattern TRACE_SPORT = Pattern.compile("packet: .*(?:tcp|udp) sport (\\d+) .*");
+    private static final Pattern TRACE_IP_ID = Pattern.compile("packet: .* ip id (\\d+) .*");
+    private static final Pattern TRACE_RULE = Pattern.compile(".*handle (\\d+) \\(verdict .*");
+
+    /** One line of {@code nft monitor trace}. */
+    private record TraceLine(String id, String family, String table, String chain, String rest) {}
+
+    private static List<TraceLine> kernelTraces() {
+        List<TraceLine> out = new ArrayList<>();
+        for (String line = traces.poll(); line != null; line = traces.poll()) {
+            Matcher m = TRACE.matcher(line.strip());
+            if (m.matches()) {
+                out.add(new TraceLine(m.group(1), m.group(2), m.group(3), m.group(4), m.group(5)));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Corral's rules as nft's trace saw a probe's first packet: "family chain handle" or "family
+     * chain policy V". A packet starts where its path starts (the trace table's chain of its first
+     * hook prints it); later packets of the connection, with the same source port, start there again.
+     */
+    private static Optional<List<String>> kernelTrace(List<TraceLine> lines, Probe probe) {
+        String startFamily = probe.from().kind() == Kind.VM || probe.from().kind() == Kind.CT ? "bridge" : "inet";
+        String startChain = probe.from().kind() == Kind.HOST ? "output" : "prerouting";
+        // the kernel may trace one packet under several ids (a new one where it enters the host's own stack): follow
+        // its source port and IP id from the trace table's "packet:" lines
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        String ipId = null;
+        List<String> out = new ArrayList<>();
+        for (TraceLine line : lines) {
+            if (line.table().equals("probetrace") && line.rest().startsWith("packet: ")) {
+                Matcher sport = TRACE_SPORT.matcher(line.rest());
+                Matcher ip = TRACE_IP_ID.matcher(line.rest());
+                boolean ours = sport.matches() && Integer.parseInt(sport.group(1)) == probe.sport() && ip.matches();
+                boolean start = line.family().equals(startFamily) && line.chain().equals(startChain);
+                if (!ours) {
+                    ids.remove(line.id());
+                } else if (ipId == null && start) {
+                    ipId = ip.group(1);
+                    ids.add(line.id());
+                } else if (ipId != null && start) {
+                    break;
+                } else if (ipId != null && ip.group(1).equals(ipId)) {
+                    ids.add(line.id());
+                }
+                continue;
+            }
+            if (ipId == null || !ids.contains(line.id()) || !line.table().equals(NftCompiler.TABLE)) {
+                continue;
+            }
+            Matcher rule = TRACE_RULE.matcher(line.rest());
+            if (rule.matches()) {
+                out.add(line.family() + " " + line.chain() + " " + rule.group(1));
+            } else if (line.rest().startsWith("policy ")) {
+                out.add(line.family() + " " + line.chain() + " policy " + line.rest().split(" ")[1]);
+            }
+        }
+        return ipId == null ? Optional.empty() : Optional.of(out);
+    }
+
+    /** The simulator's steps for the first packet in the same terms, rule positions turned into the handles nft gave them. */
+    private static List<String> simulatedTrace(Result result, Map<String, List<Integer>> handles) {
+        List<String> out = new ArrayList<>();
+        for (NftSimulator.Step step : result.trace()) {
+            if (!step.packet().equals("request")) {
+                continue;
+            }
+            String chain = step.family() + " " + step.chain();
+            out.add(step.rule() < 0 ? chain + " " + step.action() : chain + " " + handles.get(chain).get(step.rule()));
+        }
+        return out;
+    }
+
+    /** The handles of Corral's rules, by "family chain", in chain order. */
+    private static Map<String, List<Integer>> handles() {
+        Map<String, List<Integer>> out = new java.util.HashMap<>();
+        for (String family : List.of("inet", "bridge")) {
+            String json = NftApplier.inNamespace(net.host).nft("-a", "-j", "list", "table", family, NftCompiler.TABLE);
+            for (tools.jackson.databind.JsonNode item : org.corral.core.json.Json.mapper().readTree(json).get("nftables")) {
+                if (item.has("rule")) {
+                    tools.jackson.databind.JsonNode rule = item.get("rule");
+                    out.computeIfAbsent(family + " " + rule.get("chain").asString(), k -> new ArrayList<>()).add(rule.get("handle").asInt());
+                }
+            }
+        }
+        return out;
+    }
+
     private static String namespace(Kind kind) {
         return switch (kind) {
             case HOST -> net.host;
@@ -157,6 +287,8 @@ class FirewallSimulatorIT {
         long started = System.nanoTime();
         int id = 20000;
         int probes = 0;
+        int tracedPackets = 0;
+        List<String> traceMismatches = new ArrayList<>();
         Map<Integer, Integer> outcomes = new java.util.TreeMap<>();
         List<String> mismatches = new ArrayList<>();
         for (int round = 0; round < ROUNDS; round++) {
@@ -175,6 +307,8 @@ class FirewallSimulatorIT {
                 NetnsTopology.sh("ip", "-n", ns, "neigh", "flush", "all");
             }
             NftSimulator.Model model = enforcer.model();
+            Map<String, List<Integer>> handles = model.compiled().enabled() ? handles() : Map.of();
+            traces.clear();
             assertTrue(model.applied(), "the model is the applied ruleset");
             List<Probe> batch = new ArrayList<>();
             List<Result> predicted = new ArrayList<>();
@@ -203,14 +337,41 @@ class FirewallSimulatorIT {
                             + "\n" + files);
                 }
             }
+            if (model.compiled().enabled()) {
+                // the kernel's trace lines of the round's last packets may still be on their way
+                Thread.sleep(200);
+                List<TraceLine> kernel = kernelTraces();
+                for (int i = 0; i < batch.size(); i++) {
+                    if (batch.get(i).protocol().equals("icmp")) {
+                        continue;
+                    }
+                    Optional<List<String>> traced = kernelTrace(kernel, batch.get(i));
+                    if (traced.isEmpty()) {
+                        continue;
+                    }
+                    List<String> seen = traced.get();
+                    tracedPackets++;
+                    List<String> simulated = simulatedTrace(predicted.get(i), handles);
+                    if (!seen.equals(simulated)) {
+                        traceMismatches.add("round " + round + ": " + describe(batch.get(i)) + "\n  kernel:    " + seen
+                                + "\n  simulated: " + simulated);
+                    }
+                }
+            }
         }
         long millis = (System.nanoTime() - started) / 1_000_000;
+        System.out.println("nft monitor trace: " + tracedPackets + " first packets traced by the kernel, through the same rules as"
+                + " simulated: " + (tracedPackets - traceMismatches.size()) + "; differing: " + traceMismatches.size());
+        traceMismatches.forEach(m -> System.out.println("TRACE MISMATCH " + m));
         System.out.println("Simulator against real delivery: " + probes + " packets over " + ROUNDS + " random rulesets in " + millis
                 + " ms; real outcomes (0 answered, 2 refused, 3 nothing): " + outcomes + "; mismatches: " + mismatches.size()
                 + " (seed " + seed + "); slowest answer " + slowest.get() + " ms");
         mismatches.forEach(m -> System.out.println("MISMATCH " + m.substring(0, m.indexOf("\n---"))));
         assertTrue(mismatches.isEmpty(), mismatches.size() + " mismatches, first: " + (mismatches.isEmpty() ? "" : mismatches.getFirst()));
         assertTrue(probes >= 500, "probes: " + probes);
+        assertTrue(traceMismatches.isEmpty(), traceMismatches.size() + " trace mismatches, first: "
+                + (traceMismatches.isEmpty() ? "" : traceMismatches.getFirst()));
+        assertTrue(tracedPackets >= 100, "traced: " + tracedPackets);
         // every kind of outcome came up, so the comparison means something
         assertEquals(3, outcomes.size(), "outcomes " + outcomes);
     }

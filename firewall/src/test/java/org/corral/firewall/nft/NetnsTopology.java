@@ -132,6 +132,15 @@ final class NetnsTopology implements AutoCloseable {
         return process;
     }
 
+    /** A started program in {@code ns}, stopped with the topology. */
+    Process peerless(String ns, String... command) throws IOException {
+        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        argv.addAll(List.of(command));
+        Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        processes.add(process);
+        return process;
+    }
+
     /** 0 answered, 2 refused (REJECT), 3 no answer (DROP). */
     int connect(String ns, String source, String dest, int port) {
         ProcessResult result = ProcessRunner.of("ip", "netns", "exec", ns, "python3", "-S", peer.toString(), "connect", source, dest,
