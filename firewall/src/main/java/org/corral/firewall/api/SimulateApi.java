@@ -36,7 +36,6 @@ public final class SimulateApi implements ApiModule {
 
     @Override
     public List<ApiMethod> methods() {
-        Schema endpoint = Schema.string().pattern("(?i)host|outside|vm\\d+|ct\\d+");
         Schema port = Schema.integer().minimum(1).maximum(65535).optional();
         Schema step = Schema.object()
                 .property("n", Schema.integer().description("Position in the trace, from 1."))
@@ -56,9 +55,8 @@ public final class SimulateApi implements ApiModule {
                 .proxyToNode()
                 .extension()
                 .parameter("node", Schema.string().format(Formats.PVE_NODE).description("The cluster node name."))
-                .parameter("from", endpoint.description("Where the packet comes from: host, outside, vm<VMID> or ct<VMID>."))
-                .parameter("to", Schema.string().pattern("(?i)host|outside|vm\\d+|ct\\d+")
-                        .description("Where the packet goes: host, outside, vm<VMID> or ct<VMID>."))
+                .parameter("from", Schema.string().description("Where the packet comes from: host, outside, vm<VMID> or ct<VMID>."))
+                .parameter("to", Schema.string().description("Where the packet goes: host, outside, vm<VMID> or ct<VMID>."))
                 .parameter("protocol", Schema.string().enumValues("tcp", "udp", "icmp")
                         .description("tcp, udp or icmp (ICMPv6 with IPv6 addresses)."))
                 .parameter("source", Schema.string().format(Formats.IP).description("Source address (IPv4 or IPv6)."))

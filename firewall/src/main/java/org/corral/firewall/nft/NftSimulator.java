@@ -645,7 +645,8 @@ public final class NftSimulator {
         if (comment != null) {
             Matcher m = WHERE.matcher(comment);
             if (m.matches()) {
-                Source source = model.files().get(m.group(1));
+                // a security group's rules are in cluster.fw, whichever file uses the group
+                Source source = model.files().get(m.group(3) == null ? m.group(1) : "cluster.fw");
                 if (source != null) {
                     file = Optional.of(source.path());
                     List<Integer> lines = m.group(3) == null ? source.parsed().ruleLines()

@@ -77,7 +77,8 @@ class FirewallApiTest {
     void indexesListTheirChildrenAndAGuestIndexNeedsTheGuest() throws Exception {
         assertThat(list("/cluster/firewall")).extracting(e -> e.get("name")).containsExactlyInAnyOrder(
                 "options", "rules", "groups", "ipset", "aliases", "macros", "refs");
-        assertThat(list("/nodes/pve1/firewall")).extracting(e -> e.get("name")).containsExactlyInAnyOrder("options", "rules");
+        assertThat(list("/nodes/pve1/firewall")).extracting(e -> e.get("name")).containsExactlyInAnyOrder("options", "rules",
+                "simulate");
         assertThat(list("/nodes/pve1/qemu/100/firewall")).extracting(e -> e.get("name")).containsExactlyInAnyOrder(
                 "options", "rules", "aliases", "ipset", "refs");
         assertThatThrownBy(() -> get("/nodes/pve1/qemu/200/firewall")).isInstanceOf(NotFound.class)

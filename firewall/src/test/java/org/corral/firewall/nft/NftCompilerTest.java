@@ -346,11 +346,12 @@ class NftCompilerTest {
 
     @Test
     void guestNicsOfVmsAndContainers() {
-        assertEquals(List.of(new GuestNic(0, "tap100i0", Optional.of("BC:24:11:00:00:01"), true, List.of()),
-                new GuestNic(3, "tap100i3", Optional.of("BC:24:11:00:00:04"), false, List.of())),
+        assertEquals(List.of(new GuestNic(0, "tap100i0", Optional.of("BC:24:11:00:00:01"), true, List.of(), Optional.of("vmbr0")),
+                new GuestNic(3, "tap100i3", Optional.of("BC:24:11:00:00:04"), false, List.of(), Optional.of("vmbr1"))),
                 GuestNics.parse(100, false, "net0: virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1\n"
                         + "net3: e1000=BC:24:11:00:00:04,bridge=vmbr1\n[snap]\nnet5: virtio=BC:24:11:00:00:09,firewall=1\n"));
-        assertEquals(List.of(new GuestNic(0, "veth101i0", Optional.of("BC:24:11:00:00:05"), true, List.of("10.0.0.5"))),
+        assertEquals(List.of(new GuestNic(0, "veth101i0", Optional.of("BC:24:11:00:00:05"), true, List.of("10.0.0.5"),
+                Optional.of("vmbr0"))),
                 GuestNics.parse(101, true, "net0: name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:05,ip=10.0.0.5/24,firewall=1\n"));
     }
 
