@@ -130,8 +130,9 @@ public final class FirewallService {
         return apiModules(org.corral.firewall.nft.FirewallEnforcer.local(this));
     }
 
-    /** The firewall API, with the simulator over what {@code enforcer} applied (and the routes of this host). */
+    /** The firewall API, with the simulator over what {@code enforcer} applied (and the routes of this host) and its log. */
     public List<ApiModule> apiModules(org.corral.firewall.nft.FirewallEnforcer enforcer) {
-        return List.of(new FirewallApi(this), new SimulateApi(enforcer, org.corral.firewall.nft.NftApplier.local()));
+        return List.of(new FirewallApi(this), new SimulateApi(enforcer, org.corral.firewall.nft.NftApplier.local()),
+                new org.corral.firewall.api.LogApi(this, enforcer));
     }
 }

@@ -55,6 +55,10 @@ public final class FirewallEnforcer implements AutoCloseable {
     private Map<String, Parsed> parsed = Map.of();
     // the ruleset in the kernel with what it was compiled from, for the simulator; null when unknown
     private volatile NftSimulator.Model appliedModel;
+    private final FirewallLog firewallLog = new FirewallLog();
+    private NflogReader nflog;
+    private volatile Map<Integer, String> interfaceNames = Map.of();
+    private volatile long interfacesRead;
 
     public FirewallEnforcer(FirewallService service, NftApplier applier, NftCompiler compiler, Clock clock) {
         this.service = requireNonNull(service, "service is null");
@@ -78,10 +82,27 @@ public final class FirewallEnforcer implements AutoCloseable {
         }
         ConfigStore store = service.store();
         String nodeDir = "nodes/" + service.node().name();
+        nflog = NflogReader.start(applier.namespace(), NftCompiler.LOG_GROUP, firewallLog, this::interfaceName);
         watches.add(store.watch("firewall", path -> changed(path)));
         watches.add(store.watch(nodeDir, path -> changed(path)));
         request();
         return this;
+    }
+
+    /** What the ruleset logged (rules and policies with a log level), read from NFLOG while enforcing. */
+    public FirewallLog log() {
+        return firewallLog;
+    }
+
+    /** An interface's name by its index, from a list read again (at most once a second) when the index is new. */
+    private String interfaceName(int index) {
+        String name = interfaceNames.get(index);
+        if (name == null && System.nanoTime() - interfacesRead > 1_000_000_000L) {
+            interfacesRead = System.nanoTime();
+            interfaceNames = applier.interfaces();
+            name = interfaceNames.get(index);
+        }
+        return name == null ? "if" + index : name;
     }
 
     private void changed(String path) {
@@ -270,6 +291,9 @@ public final class FirewallEnforcer implements AutoCloseable {
             }
         }
         watches.clear();
+        if (nflog != null) {
+            nflog.close();
+        }
         worker.shutdown();
         try {
             worker.awaitTermination(30, TimeUnit.SECONDS);

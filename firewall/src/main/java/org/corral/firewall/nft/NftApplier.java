@@ -34,6 +34,26 @@ public final class NftApplier implements NftSimulator.HostNetwork {
         return new NftApplier(List.of("ip", "netns", "exec", netns));
     }
 
+    /** The network namespace nft works in ({@code ip netns exec NAME}); empty for the daemon's own. */
+    public java.util.Optional<String> namespace() {
+        return prefix.size() == 4 && prefix.get(0).equals("ip") && prefix.get(1).equals("netns")
+                ? java.util.Optional.of(prefix.get(3)) : java.util.Optional.empty();
+    }
+
+    /** The interfaces of that namespace by index ({@code ip -j link show}); empty when ip fails. */
+    public java.util.Map<Integer, String> interfaces() {
+        List<String> argv = new ArrayList<>(prefix);
+        argv.addAll(List.of("ip", "-j", "link", "show"));
+        ProcessResult result = ProcessRunner.of(argv).timeout(TIMEOUT).run();
+        java.util.Map<Integer, String> out = new java.util.HashMap<>();
+        if (result.ok()) {
+            for (tools.jackson.databind.JsonNode link : org.corral.core.json.Json.mapper().readTree(result.stdout())) {
+                out.put(link.path("ifindex").asInt(), link.path("ifname").asString());
+            }
+        }
+        return out;
+    }
+
     /** Whether nft (and the prefix's program) is installed. */
     public boolean available() {
         return ProcessRunner.available("nft") && (prefix.isEmpty() || ProcessRunner.available(prefix.getFirst()));
