@@ -285,6 +285,12 @@ public final class NftSimulator {
                 verdict = pass(request, hops.subList(split, hops.size()));
             }
         }
+        if (verdict == Verdict.REJECT && probe.from().kind() != Kind.HOST && !routable(probe.source())) {
+            // the reset or ICMP error goes back through the host's routing; without a route it is never sent
+            trace.add(new Step("request", "inet", "routing", "-", -1, "the host has no route back to " + probe.source().getHostAddress()
+                    + ": the reject's answer is not sent, a drop for the sender", Optional.empty(), Optional.empty(), Optional.empty()));
+            verdict = Verdict.DROP;
+        }
         Optional<Verdict> reply = Optional.empty();
         int replyType = replyType(probe);
         if (verdict == Verdict.ACCEPT && (probe.l4proto() == 6 || probe.l4proto() == 17 || replyType >= 0)) {
@@ -486,6 +492,15 @@ public final class NftSimulator {
         if (toPort.isPresent() && !toPort.get().bridge().equals(out)) {
             throw new ParameterError(destParam, "the host routes " + dest.getHostAddress() + " out of " + out + ", not to " + to
                     + "'s bridge " + toPort.get().bridge());
+        }
+    }
+
+    private boolean routable(InetAddress address) {
+        try {
+            net.routeDevice(address);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 

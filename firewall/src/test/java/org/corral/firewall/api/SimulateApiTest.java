@@ -3,6 +3,7 @@ package org.corral.firewall.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -21,6 +22,8 @@ import org.corral.core.error.ParameterError;
 import org.corral.core.error.PermissionDenied;
 import org.corral.core.node.Node;
 import org.corral.firewall.FirewallService;
+import org.corral.firewall.nft.FirewallEnforcer;
+import org.corral.firewall.nft.NftSimulator;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,7 +70,24 @@ class SimulateApiTest {
         Node node = new Node("pve1", dir.resolve("data"), dir.resolve("run"), "127.0.0.1", 0, new Node.ZooKeeperPorts(0, 0, 0));
         PermissionChecker permissions = (auth, path) -> auth.isRoot() ? EnumSet.allOf(Privilege.class)
                 : grants.getOrDefault(auth.userid(), Map.of()).getOrDefault(path, Set.of());
-        api = new ApiDispatcher(new ApiRegistry(new FirewallService(node, store).apiModules()), permissions);
+        FirewallService service = new FirewallService(node, store);
+        // the host's routing, as this test's topology has it: both guest networks on vmbr0
+        NftSimulator.HostNetwork routes = new NftSimulator.HostNetwork() {
+            @Override
+            public String routeDevice(InetAddress address) {
+                if (address.getHostAddress().startsWith("10.0.0.") || address.getHostAddress().startsWith("fd00:77:")) {
+                    return "vmbr0";
+                }
+                throw new IllegalArgumentException("the host has no route to " + address.getHostAddress());
+            }
+
+            @Override
+            public boolean bridgeCallsInet(int version) {
+                return true;
+            }
+        };
+        api = new ApiDispatcher(new ApiRegistry(List.of(new FirewallApi(service),
+                new SimulateApi(FirewallEnforcer.local(service), routes))), permissions);
         store.overwrite(FirewallService.CLUSTER_FILE, CLUSTER_FW);
         store.overwrite(FirewallService.guestFile(101), CT_FW);
         store.overwrite(FirewallService.guestFile(100), "[OPTIONS]\nenable: 1\n");
@@ -121,6 +141,14 @@ class SimulateApiTest {
         assertThat(rejected).containsEntry("verdict", "REJECT");
         assertThat(fileSteps(rejected)).containsExactly("request firewall/101.fw:10 mark set 0xc0020001, return");
         assertThat(trace(rejected).getLast()).containsEntry("family", "inet").containsEntry("chain", "do_reject");
+    }
+
+    @Test
+    void rejectWithoutARouteBackIsADropForTheSender() throws Exception {
+        Map<String, Object> answer = simulate(Map.of("protocol", "udp", "dport", "53", "source", "10.9.9.9"));
+        assertThat(answer).containsEntry("verdict", "DROP");
+        assertThat(trace(answer).getLast()).containsEntry("hook", "routing");
+        assertThat((String) trace(answer).getLast().get("action")).contains("no route back to 10.9.9.9");
     }
 
     @Test

@@ -56,7 +56,12 @@ class FirewallSimulatorIT {
             Kind.OUTSIDE, List.of(NetnsTopology.ADMIN, NetnsTopology.BLACKLISTED),
             Kind.VM, List.of(NetnsTopology.VM_IP, VM_SPOOF),
             Kind.CT, List.of(NetnsTopology.CT_IP, CT_SPOOF)));
-    private static final List<String> ALL_ADDRESSES = ADDRESSES.values().stream().flatMap(List::stream).toList();
+    /** IPv6 between the guests on the bridge: sources their first addresses, destinations either. */
+    private static final Map<Kind, List<String>> ADDRESSES6 = new EnumMap<>(Map.of(
+            Kind.VM, List.of("fd77::11", "fd77::50"),
+            Kind.CT, List.of("fd77::12", "fd77::51")));
+    private static final List<String> ALL_ADDRESSES = java.util.stream.Stream.concat(ADDRESSES.values().stream(),
+            ADDRESSES6.values().stream()).flatMap(List::stream).toList();
 
     @TempDir
     static Path dir;
@@ -74,6 +79,12 @@ class FirewallSimulatorIT {
         net = NetnsTopology.create(dir);
         NetnsTopology.sh("ip", "-n", net.vm, "addr", "add", VM_SPOOF + "/24", "dev", "eth0");
         NetnsTopology.sh("ip", "-n", net.ct, "addr", "add", CT_SPOOF + "/24", "dev", "eth0");
+        for (String address : ADDRESSES6.get(Kind.VM)) {
+            NetnsTopology.sh("ip", "-n", net.vm, "addr", "add", address + "/64", "dev", "eth0", "nodad");
+        }
+        for (String address : ADDRESSES6.get(Kind.CT)) {
+            NetnsTopology.sh("ip", "-n", net.ct, "addr", "add", address + "/64", "dev", "eth0", "nodad");
+        }
         for (String ns : net.namespaces()) {
             // REJECT's ICMP errors come quickly one after another here; the kernel would rate-limit them
             NetnsTopology.sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.icmp_ratemask=0");
@@ -404,6 +415,13 @@ class FirewallSimulatorIT {
         } while (from == to && from != Kind.HOST);
         List<String> sources = ADDRESSES.get(from);
         List<String> dests = ADDRESSES.get(to);
+        if (random.nextInt(4) == 0) {
+            // IPv6 on the bridge; the sender's own address, as another one's failed neighbor solicitation would hold it up
+            from = random.nextBoolean() ? Kind.VM : Kind.CT;
+            to = from == Kind.VM ? Kind.CT : Kind.VM;
+            sources = ADDRESSES6.get(from).subList(0, 1);
+            dests = ADDRESSES6.get(to);
+        }
         String source = sources.get(random.nextInt(sources.size()));
         String dest = dests.get(random.nextInt(dests.size()));
         int pick = random.nextInt(10);
@@ -411,7 +429,7 @@ class FirewallSimulatorIT {
         InetAddress s = InetAddress.getByName(source);
         InetAddress d = InetAddress.getByName(dest);
         if (protocol.equals("icmp")) {
-            return new Probe(endpoint(from), endpoint(to), protocol, s, d, 0, 0, 8, -1);
+            return new Probe(endpoint(from), endpoint(to), protocol, s, d, 0, 0, source.contains(":") ? 128 : 8, -1);
         }
         return new Probe(endpoint(from), endpoint(to), protocol, s, d, id, PORTS[random.nextInt(PORTS.length)], -1, -1);
     }
@@ -435,7 +453,7 @@ class FirewallSimulatorIT {
         private static final String[] ICMP_TYPES = {"echo-request", "echo-reply", "timestamp-request", "8", "destination-unreachable"};
         private static final String[] MACROS = {"HTTP", "SSH", "Ping", "Web", "DNS"};
         private static final String[] ADDRESS_REFS = {"10.77.0.0/24", "10.78.0.0/24", "+trusted", "lan", "admin", "10.77.0.10-10.77.0.20",
-                "10.77.0.11,10.78.0.2", "10.77.0.48/28"};
+                "10.77.0.11,10.78.0.2", "10.77.0.48/28", "fd77::/64", "lan6", "fd77::10-fd77::20", "fd77::11,fd77::51"};
 
         private Rulesets() {}
 
@@ -444,10 +462,16 @@ class FirewallSimulatorIT {
             cluster.append("policy_in: ").append(pick(r, "DROP", "ACCEPT", "REJECT")).append('\n');
             cluster.append("policy_out: ").append(pick(r, "ACCEPT", "ACCEPT", "DROP", "REJECT")).append('\n');
             cluster.append("policy_forward: ").append(pick(r, "ACCEPT", "ACCEPT", "DROP")).append('\n');
-            cluster.append("\n[ALIASES]\nlocal_network 10.99.99.0/24\nlan 10.77.0.0/24\nadmin ").append(NetnsTopology.ADMIN).append('\n');
+            cluster.append("\n[ALIASES]\nlocal_network 10.99.99.0/24\nlan 10.77.0.0/24\nlan6 fd77::/64\nadmin ").append(NetnsTopology.ADMIN).append('\n');
             cluster.append("\n[IPSET management]\n").append(r.nextBoolean() ? NetnsTopology.ADMIN + "\n" : "");
             cluster.append("\n[IPSET blacklist]\n").append(r.nextInt(3) == 0 ? NetnsTopology.BLACKLISTED + "\n" : "");
             cluster.append("\n[IPSET trusted]\n10.77.0.0/24\n");
+            if (r.nextBoolean()) {
+                cluster.append("fd77::/64\n");
+            }
+            if (r.nextBoolean()) {
+                cluster.append("!fd77::50\n");
+            }
             if (r.nextBoolean()) {
                 cluster.append("!").append(VM_SPOOF).append('\n');
             }
@@ -511,9 +535,16 @@ class FirewallSimulatorIT {
                 } else if (p < 6) {
                     l4(r, line, "udp");
                 } else if (p < 8) {
-                    line.append(" -p icmp");
-                    if (r.nextBoolean()) {
-                        line.append(" -icmp-type ").append(pick(r, ICMP_TYPES));
+                    if (r.nextInt(3) == 0) {
+                        line.append(" -p ").append(pick(r, "icmpv6", "ipv6-icmp"));
+                        if (r.nextBoolean()) {
+                            line.append(" -icmp-type ").append(pick(r, "echo-request", "echo-reply", "destination-unreachable"));
+                        }
+                    } else {
+                        line.append(" -p icmp");
+                        if (r.nextBoolean()) {
+                            line.append(" -icmp-type ").append(pick(r, ICMP_TYPES));
+                        }
                     }
                 }
             }

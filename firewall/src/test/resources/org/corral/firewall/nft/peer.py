@@ -8,6 +8,11 @@
 import socket, struct, sys, threading
 
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)  # Linux's value; Python < 3.12 has no name for it
+IPV6_RECVPKTINFO = getattr(socket, "IPV6_RECVPKTINFO", 49)
+IPV6_PKTINFO = getattr(socket, "IPV6_PKTINFO", 50)
+
+def family(address):
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
 
 def serve(ports):
     def handle(conn):
@@ -35,9 +40,31 @@ def serve(ports):
             info = [d for level, kind, d in ancillary if level == socket.IPPROTO_IP and kind == IP_PKTINFO]
             reply = [(socket.IPPROTO_IP, IP_PKTINFO, struct.pack("=I4s4s", 0, info[0][8:12], b"\0" * 4))] if info else []
             s.sendmsg([b"ok " + data], reply, 0, peer)
+    def listen6(port):
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind(("::", port))
+        s.listen(64)
+        while True:
+            conn, _ = s.accept()
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+    def listen_udp6(port):
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+        s.bind(("::", port))
+        while True:
+            data, ancillary, _, peer = s.recvmsg(2048, 256)
+            info = [d for level, kind, d in ancillary if level == socket.IPPROTO_IPV6 and kind == IPV6_PKTINFO]
+            reply = [(socket.IPPROTO_IPV6, IPV6_PKTINFO, info[0][:16] + struct.pack("=I", 0))] if info else []
+            s.sendmsg([b"ok " + data], reply, 0, peer)
     for p in ports:
         threading.Thread(target=listen, args=(int(p),), daemon=True).start()
         threading.Thread(target=listen_udp, args=(int(p),), daemon=True).start()
+        threading.Thread(target=listen6, args=(int(p),), daemon=True).start()
+        threading.Thread(target=listen_udp6, args=(int(p),), daemon=True).start()
     print("ready", flush=True)
     sys.stdin.read()
 
@@ -81,7 +108,7 @@ def checksum(data):
     return ~total & 0xffff
 
 def probe_tcp(src, dst, sport, dport, timeout):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(dst), socket.SOCK_STREAM)
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.settimeout(timeout)
@@ -97,7 +124,7 @@ def probe_tcp(src, dst, sport, dport, timeout):
         s.close()
 
 def probe_udp(src, dst, sport, dport, timeout):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(dst), socket.SOCK_DGRAM)
     try:
         s.settimeout(timeout)
         s.bind((src, sport))
@@ -115,8 +142,41 @@ def probe_udp(src, dst, sport, dport, timeout):
     finally:
         s.close()
 
+def probe_icmp6(src, dst, ident, icmp_type, timeout):
+    import time
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    want = socket.inet_pton(socket.AF_INET6, dst)
+    try:
+        s.bind((src, 0))
+        # the kernel fills in an ICMPv6 checksum
+        body = struct.pack("!BBHHH", icmp_type, 0, 0, ident, 1) + b"corral-probe"
+        try:
+            s.sendto(body, (dst, 0))
+        except PermissionError:
+            pass
+        end = time.time() + timeout
+        while True:
+            left = end - time.time()
+            if left <= 0:
+                return 3
+            s.settimeout(left)
+            try:
+                packet, addr = s.recvfrom(2048)
+            except OSError:
+                return 3
+            kind = packet[0]
+            if kind == 129 and socket.inet_pton(socket.AF_INET6, addr[0].split("%")[0]) == want \
+                    and struct.unpack("!H", packet[4:6])[0] == ident:
+                return 0
+            if kind == 1 and len(packet) >= 54 and struct.unpack("!H", packet[52:54])[0] == ident:
+                return 2
+    finally:
+        s.close()
+
 def probe_icmp(src, dst, ident, icmp_type, timeout):
     import time
+    if ":" in dst:
+        return probe_icmp6(src, dst, ident, icmp_type, timeout)
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     try:
         s.bind((src, 0))
