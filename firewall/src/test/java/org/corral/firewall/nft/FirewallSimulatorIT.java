@@ -81,7 +81,7 @@ class FirewallSimulatorIT {
         net = NetnsTopology.create(dir);
         NetnsTopology.sh("ip", "-n", net.vm, "addr", "add", VM_SPOOF + "/24", "dev", "eth0");
         NetnsTopology.sh("ip", "-n", net.ct, "addr", "add", CT_SPOOF + "/24", "dev", "eth0");
-        // the host has no IPv6 address on the bridge: a REJECT of bridged IPv6 has no route back, which the simulator says
+        NetnsTopology.sh("ip", "-n", net.host, "addr", "add", "fd77::1/64", "dev", "br0", "nodad");
         for (String address : ADDRESSES6.get(Kind.VM)) {
             NetnsTopology.sh("ip", "-n", net.vm, "addr", "add", address + "/64", "dev", "eth0", "nodad");
         }

@@ -339,6 +339,17 @@ class NftCompilerTest {
     }
 
     @Test
+    void hostSendsItsOwnNeighborDiscoveryWhateverItsOutPolicy() {
+        List<String> output = NftText.chains(COMPILER.compile(inputs("[OPTIONS]\nenable: 1\npolicy_out: DROP\n", "")).batch())
+                .get("inet/output");
+        int ndp = output.indexOf("icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept");
+        assertTrue(ndp >= 0 && ndp < output.indexOf("drop"), output.toString());
+        List<String> off = NftText.chains(COMPILER.compile(inputs("[OPTIONS]\nenable: 1\npolicy_out: DROP\n", "[OPTIONS]\nndp: 0\n"))
+                .batch()).get("inet/output");
+        assertTrue(off.stream().noneMatch(r -> r.contains("nd-neighbor-solicit")), off.toString());
+    }
+
+    @Test
     void rulesCarryWhereTheyCameFrom() {
         String json = COMPILER.compile(inputs("[OPTIONS]\nenable: 1\n", "[RULES]\nIN ACCEPT -p tcp -dport 5\n")).json();
         assertTrue(json.contains("\"comment\":\"host.fw rule 0\""), json);
