@@ -34,6 +34,8 @@ public final class Main {
               corral template busybox|debian [--storage local]   build a container template into vztmpl storage
               corral cluster create NAME | token | join HOST[:PORT] --fingerprint FP (--token T | --password -) | status | nodes
                              | delnode NODE | expected N
+              corral firewall simulate --from host|outside|vmID|ctID --to ... --protocol tcp|udp|icmp --source IP --dest IP
+                             [--dport N] [--sport N] [--icmp-type T] [--node NODE] [--output-format json]
             remote use: --host HOST[:PORT] --token USER@REALM!TOKENID=SECRET [--fingerprint SHA256]
             local use (as root on the node): --data-dir DIR (default /var/lib/corral)
             """;
@@ -52,6 +54,7 @@ public final class Main {
             case "storage" -> storage(rest, System.out, System.err);
             case "cluster" -> cluster(rest, System.out, System.err);
             case "template" -> template(rest, System.out, System.err);
+            case "firewall" -> firewall(rest, System.out, System.err);
             default -> {
                 System.err.println("unknown command '" + args[0] + "'");
                 System.err.print(USAGE);
@@ -236,6 +239,50 @@ public final class Main {
             out.println(Json.read(json.toString(java.nio.charset.StandardCharsets.UTF_8)).path("path").asString());
         }
         return status;
+    }
+
+    /**
+     * {@code firewall simulate}: {@code GET /nodes/NODE/firewall/simulate} with the options as its
+     * parameters, printed as the verdict and the rules the packet passed, one per line, with the
+     * firewall file and line each comes from ({@code --output-format json} prints the answer as is).
+     */
+    static int firewall(List<String> args, PrintStream out, PrintStream err) {
+        Words split = Words.of(args);
+        if (split.words().size() != 1 || !split.words().getFirst().equals("simulate")) {
+            err.println("unknown firewall verb '" + String.join(" ", split.words()) + "' (simulate)");
+            err.print(USAGE);
+            return 2;
+        }
+        List<String> options = new ArrayList<>(split.options());
+        String node = nodeName(options);
+        List<String> call = new ArrayList<>(List.of("get", "/nodes/" + node + "/firewall/simulate"));
+        call.addAll(options);
+        if (options.contains("--output-format")) {
+            return api(call, out, err);
+        }
+        java.io.ByteArrayOutputStream json = new java.io.ByteArrayOutputStream();
+        call.addAll(List.of("--output-format", "json"));
+        int status = api(call, new PrintStream(json, true, java.nio.charset.StandardCharsets.UTF_8), err);
+        if (status != 0) {
+            return status;
+        }
+        JsonNode answer = Json.read(json.toString(java.nio.charset.StandardCharsets.UTF_8));
+        out.println("verdict: " + answer.path("verdict").asString() + (answer.has("reply") ? ", reply: " + answer.path("reply").asString() : "")
+                + (answer.path("connects").asInt() == 1 ? " (connects)" : " (does not connect)") + "   ruleset: "
+                + answer.path("ruleset").asString());
+        for (JsonNode step : answer.path("trace")) {
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%3d %-7s %-6s %-11s %s#%s  %s", step.path("n").asInt(),
+                    step.path("packet").asString(), step.path("family").asString(), step.path("hook").asString(),
+                    step.path("chain").asString(), step.path("rule").asInt() < 0 ? "policy" : step.path("rule").asString(),
+                    step.path("action").asString()));
+            if (step.has("file")) {
+                line.append("   ").append(step.path("file").asString()).append(':').append(step.path("line").asString());
+            } else if (step.has("comment")) {
+                line.append("   (").append(step.path("comment").asString()).append(')');
+            }
+            out.println(line);
+        }
+        return 0;
     }
 
     /** A command's plain words and its {@code --option [value]} pairs, each in their order. */

@@ -81,6 +81,35 @@ class CliIT {
         assertThat(cluster("frobnicate").status()).isEqualTo(2);
     }
 
+    private static Run firewall(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        List<String> all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(List.of("--data-dir", dataDir.toString()));
+        int status = Main.firewall(all, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void firewallSimulateShowsTheVerdictAndTheRulesPassed() {
+        // not enforced by a test node, so the simulator runs what the files compile to
+        assertThat(run("set", "/cluster/firewall/options", "--enable", "1", "--data-dir", dataDir.toString()).status()).isZero();
+        Run sim = firewall("simulate", "--from", "host", "--to", "host", "--protocol", "tcp", "--source", "127.0.0.1", "--dest",
+                "127.0.0.1", "--dport", "22");
+        assertThat(sim.status()).as(sim.err()).isZero();
+        assertThat(sim.out()).startsWith("verdict: ACCEPT, reply: ACCEPT (connects)   ruleset: compiled");
+        // the host's own traffic goes over loopback, which the host tier always lets through
+        assertThat(sim.out()).containsPattern("request inet +output +output#\\d+ +accept");
+        Run json = firewall("simulate", "--from", "host", "--to", "host", "--protocol", "udp", "--source", "127.0.0.1", "--dest",
+                "127.0.0.1", "--dport", "53", "--output-format", "json");
+        assertThat(Json.read(json.out()).path("verdict").asString()).isEqualTo("ACCEPT");
+        Run bad = firewall("simulate", "--from", "vm", "--to", "host", "--protocol", "tcp", "--source", "127.0.0.1", "--dest",
+                "127.0.0.1");
+        assertThat(bad.status()).isEqualTo(1);
+        assertThat(bad.err()).contains("from: expected 'host', 'outside', 'vm<ID>' or 'ct<ID>'").contains("dport: is needed");
+        assertThat(firewall("frobnicate").status()).isEqualTo(2);
+    }
+
     private static Run storage(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();

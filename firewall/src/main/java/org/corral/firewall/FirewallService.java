@@ -17,6 +17,7 @@ import org.corral.core.config.ConfigFile;
 import org.corral.core.config.ConfigStore;
 import org.corral.core.node.Node;
 import org.corral.firewall.api.FirewallApi;
+import org.corral.firewall.api.SimulateApi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -124,7 +125,14 @@ public final class FirewallService {
         return List.copyOf(all);
     }
 
+    /** The firewall API, with a simulator over a ruleset compiled from the files (nothing enforced). */
     public List<ApiModule> apiModules() {
-        return List.of(new FirewallApi(this));
+        return apiModules(org.corral.firewall.nft.FirewallEnforcer.local(this));
+    }
+
+    /** The firewall API, with the simulator over what {@code enforcer} applied (and the routes of this host) and its log. */
+    public List<ApiModule> apiModules(org.corral.firewall.nft.FirewallEnforcer enforcer) {
+        return List.of(new FirewallApi(this), new SimulateApi(enforcer, org.corral.firewall.nft.NftApplier.local()),
+                new org.corral.firewall.api.LogApi(this, enforcer));
     }
 }

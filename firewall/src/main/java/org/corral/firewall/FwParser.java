@@ -27,11 +27,20 @@ public final class FwParser {
     private static final Pattern MACRO_ACTION = Pattern.compile("(\\S+)\\((ACCEPT|DROP|REJECT)\\)");
     private static final Pattern RULE_OPTION = Pattern.compile("--?(i|p|proto|dport|sport|source|dest|log|icmp-type)\\s+(\\S+)\\s*");
 
-    /** A parsed file and what was skipped in it. */
-    public record Parsed(FwConfig config, List<ParseWarning> warnings) {
+    /**
+     * A parsed file, what was skipped in it, and the line (from 1) each rule came from: {@code ruleLines}
+     * for {@code [RULES]} in list order, {@code groupLines} for each {@code [group name]}.
+     */
+    public record Parsed(FwConfig config, List<ParseWarning> warnings, List<Integer> ruleLines, Map<String, List<Integer>> groupLines) {
         public Parsed {
             requireNonNull(config, "config is null");
             warnings = List.copyOf(warnings);
+            ruleLines = List.copyOf(ruleLines);
+            groupLines = Map.copyOf(groupLines);
+        }
+
+        public Parsed(FwConfig config, List<ParseWarning> warnings) {
+            this(config, warnings, List.of(), Map.of());
         }
     }
 
@@ -118,6 +127,8 @@ public final class FwParser {
         private final Map<String, IpSetBuilder> ipsets = new LinkedHashMap<>();
         private final List<FwRule> rules = new ArrayList<>();
         private final Map<String, GroupBuilder> groups = new LinkedHashMap<>();
+        private final List<Integer> ruleLines = new ArrayList<>();
+        private final Map<String, List<Integer>> groupLines = new LinkedHashMap<>();
         private FwKind.Section section;
         private boolean skipping;
         private String current;
@@ -146,7 +157,7 @@ public final class FwParser {
             FwConfig config = new FwConfig(options, List.copyOf(aliases.values()),
                     ipsets.values().stream().map(IpSetBuilder::build).toList(), rules,
                     groups.values().stream().map(GroupBuilder::build).toList());
-            return new Parsed(config, warnings);
+            return new Parsed(config, warnings, ruleLines, groupLines);
         }
 
         private void warn(String message) {
@@ -201,8 +212,14 @@ public final class FwParser {
                 case OPTIONS -> option(line);
                 case ALIASES -> alias(line);
                 case IPSET -> ipsets.get(current).add(line);
-                case RULES -> rules.add(FwParser.rule(line, kind.env()));
-                case GROUP -> groups.get(current).rules.add(FwParser.rule(line, RuleEnv.GROUP));
+                case RULES -> {
+                    rules.add(FwParser.rule(line, kind.env()));
+                    ruleLines.add(lineNumber);
+                }
+                case GROUP -> {
+                    groups.get(current).rules.add(FwParser.rule(line, RuleEnv.GROUP));
+                    groupLines.computeIfAbsent(current, g -> new ArrayList<>()).add(lineNumber);
+                }
             }
         }
 

@@ -223,10 +223,12 @@ public final class CorralDaemon implements AutoCloseable {
             modules.add(new VzdumpApi(vzdump, pool -> store.read("user.cfg")
                     .flatMap(f -> UserConfigCodec.parse(f.text()).pool(pool)).map(Pool::vms)));
             FirewallService firewall = new FirewallService(node, store);
+            // not started, it still compiles the files for the simulator
+            FirewallEnforcer enforcer = FirewallEnforcer.local(firewall);
             if (options.enforceFirewall()) {
-                resources.add(FirewallEnforcer.local(firewall).start());
+                resources.add(enforcer.start());
             }
-            modules.addAll(firewall.apiModules());
+            modules.addAll(firewall.apiModules(enforcer));
             this.registry = new ApiRegistry(modules);
             ObjectNode openApi = OpenApi.document(registry, "Corral API", Versions.CORRAL_VERSION);
 

@@ -36,9 +36,8 @@ import org.corral.firewall.SecurityGroup;
 /**
  * Proxmox VE's firewall API over the {@code .fw} files: {@code /cluster/firewall},
  * {@code /nodes/{node}/firewall} and {@code /nodes/{node}/{qemu,lxc}/{vmid}/firewall}.
- * Enforcement is {@link org.corral.firewall.nft.FirewallEnforcer}'s; {@code .../firewall/log} is not
- * there yet (reading NFLOG needs a netlink socket, which the JDK only reaches through the foreign
- * function API, a preview at the project's --release 21).
+ * Enforcement is {@link org.corral.firewall.nft.FirewallEnforcer}'s; {@code .../firewall/log} is
+ * {@link LogApi}'s and {@code /nodes/{node}/firewall/simulate} {@link SimulateApi}'s.
  */
 public final class FirewallApi implements ApiModule {
     private final FirewallService fw;

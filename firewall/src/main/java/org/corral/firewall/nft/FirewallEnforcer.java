@@ -53,6 +53,12 @@ public final class FirewallEnforcer implements AutoCloseable {
     private NftCompiler.Compiled applied;
     // the files read by the last inputs(), by path
     private Map<String, Parsed> parsed = Map.of();
+    // the ruleset in the kernel with what it was compiled from, for the simulator; null when unknown
+    private volatile NftSimulator.Model appliedModel;
+    private final FirewallLog firewallLog = new FirewallLog();
+    private NflogReader nflog;
+    private volatile Map<Integer, String> interfaceNames = Map.of();
+    private volatile long interfacesRead;
 
     public FirewallEnforcer(FirewallService service, NftApplier applier, NftCompiler compiler, Clock clock) {
         this.service = requireNonNull(service, "service is null");
@@ -76,10 +82,27 @@ public final class FirewallEnforcer implements AutoCloseable {
         }
         ConfigStore store = service.store();
         String nodeDir = "nodes/" + service.node().name();
+        nflog = NflogReader.start(applier.namespace(), NftCompiler.LOG_GROUP, firewallLog, this::interfaceName);
         watches.add(store.watch("firewall", path -> changed(path)));
         watches.add(store.watch(nodeDir, path -> changed(path)));
         request();
         return this;
+    }
+
+    /** What the ruleset logged (rules and policies with a log level), read from NFLOG while enforcing. */
+    public FirewallLog log() {
+        return firewallLog;
+    }
+
+    /** An interface's name by its index, from a list read again (at most once a second) when the index is new. */
+    private String interfaceName(int index) {
+        String name = interfaceNames.get(index);
+        if (name == null && System.nanoTime() - interfacesRead > 1_000_000_000L) {
+            interfacesRead = System.nanoTime();
+            interfaceNames = applier.interfaces();
+            name = interfaceNames.get(index);
+        }
+        return name == null ? "if" + index : name;
     }
 
     private void changed(String path) {
@@ -112,9 +135,12 @@ public final class FirewallEnforcer implements AutoCloseable {
         long gen = ++generation;
         Status next;
         try {
-            NftCompiler.Compiled compiled = compiler.compile(inputs());
+            FirewallInputs in = inputs();
+            NftCompiler.Compiled compiled = compiler.compile(in);
             compiled.warnings().forEach(w -> log.warn("Firewall rule not applied: {}", w));
+            appliedModel = null;
             apply(compiled);
+            appliedModel = new NftSimulator.Model(compiled, in, sources(), true);
             if (compiled.filtersGuests()) {
                 bridgeThroughInet();
             }
@@ -177,6 +203,26 @@ public final class FirewallEnforcer implements AutoCloseable {
         applied = compiled;
     }
 
+    /**
+     * The ruleset the simulator runs packets through: the one in the kernel when the last apply
+     * succeeded, else (not started, or the last apply failed) the one the store's files compile to now.
+     */
+    public synchronized NftSimulator.Model model() {
+        NftSimulator.Model current = appliedModel;
+        if (current != null) {
+            return current;
+        }
+        FirewallInputs in = inputs();
+        return new NftSimulator.Model(compiler.compile(in), in, sources(), false);
+    }
+
+    /** The files read by the last {@link #inputs()} by the names rule comments use (cluster.fw, host.fw, VMID.fw). */
+    private Map<String, NftSimulator.Source> sources() {
+        Map<String, NftSimulator.Source> out = new HashMap<>();
+        parsed.forEach((path, p) -> out.put(path.substring(path.lastIndexOf('/') + 1), new NftSimulator.Source(path, p.parsed())));
+        return out;
+    }
+
     /** The tiers as they are in the store now. */
     public synchronized FirewallInputs inputs() {
         ConfigStore store = service.store();
@@ -216,7 +262,11 @@ public final class FirewallEnforcer implements AutoCloseable {
     }
 
     /** A file's text and what it parsed to. */
-    private record Parsed(String text, FwConfig config) {}
+    private record Parsed(String text, FwParser.Parsed parsed) {
+        FwConfig config() {
+            return parsed.config();
+        }
+    }
 
     /** A file parsed, or the last parse of it when its text is unchanged (an edit of one guest parses one file). */
     private FwConfig read(String path, FwKind kind, Map<String, Parsed> seen) {
@@ -225,7 +275,7 @@ public final class FirewallEnforcer implements AutoCloseable {
         if (last == null || !last.text().equals(text)) {
             FwParser.Parsed fresh = FwParser.parse(path, text, kind);
             fresh.warnings().forEach(w -> log.warn("Skipped firewall line: {}", w));
-            last = new Parsed(text, fresh.config());
+            last = new Parsed(text, fresh);
         }
         seen.put(path, last);
         return last.config();
@@ -241,6 +291,9 @@ public final class FirewallEnforcer implements AutoCloseable {
             }
         }
         watches.clear();
+        if (nflog != null) {
+            nflog.close();
+        }
         worker.shutdown();
         try {
             worker.awaitTermination(30, TimeUnit.SECONDS);

@@ -58,7 +58,7 @@ public final class GuestNics {
             }
             String port = (container ? "veth" : "tap") + vmid + "i" + index;
             nics.add(new GuestNic(index, port, mac.filter(s -> s.matches("(?i)([0-9a-f]{2}:){5}[0-9a-f]{2}")),
-                    "1".equals(props.get("firewall")), addresses));
+                    "1".equals(props.get("firewall")), addresses, Optional.ofNullable(props.get("bridge")).filter(b -> !b.isEmpty())));
         }
         return nics;
     }

@@ -15,7 +15,7 @@ import org.corral.core.process.ProcessRunner;
  * lets tests run nft inside their own network namespace ({@code ip netns exec NAME}); the node
  * daemon uses none and so touches only its own namespace.
  */
-public final class NftApplier {
+public final class NftApplier implements NftSimulator.HostNetwork {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     private final List<String> prefix;
@@ -32,6 +32,26 @@ public final class NftApplier {
     /** nft in the named network namespace (for tests and benchmarks). */
     public static NftApplier inNamespace(String netns) {
         return new NftApplier(List.of("ip", "netns", "exec", netns));
+    }
+
+    /** The network namespace nft works in ({@code ip netns exec NAME}); empty for the daemon's own. */
+    public java.util.Optional<String> namespace() {
+        return prefix.size() == 4 && prefix.get(0).equals("ip") && prefix.get(1).equals("netns")
+                ? java.util.Optional.of(prefix.get(3)) : java.util.Optional.empty();
+    }
+
+    /** The interfaces of that namespace by index ({@code ip -j link show}); empty when ip fails. */
+    public java.util.Map<Integer, String> interfaces() {
+        List<String> argv = new ArrayList<>(prefix);
+        argv.addAll(List.of("ip", "-j", "link", "show"));
+        ProcessResult result = ProcessRunner.of(argv).timeout(TIMEOUT).run();
+        java.util.Map<Integer, String> out = new java.util.HashMap<>();
+        if (result.ok()) {
+            for (tools.jackson.databind.JsonNode link : org.corral.core.json.Json.mapper().readTree(result.stdout())) {
+                out.put(link.path("ifindex").asInt(), link.path("ifname").asString());
+            }
+        }
+        return out;
     }
 
     /** Whether nft (and the prefix's program) is installed. */
@@ -67,6 +87,32 @@ public final class NftApplier {
         if (!result.ok()) {
             throw new NftException("sysctl " + key + "=" + value + " failed: " + result.describeFailure());
         }
+    }
+
+    /** {@code ip -j route get ADDRESS} in the same namespace: the device it leaves by; an unroutable one is an {@link IllegalArgumentException}. */
+    @Override
+    public String routeDevice(java.net.InetAddress address) {
+        List<String> argv = new ArrayList<>(prefix);
+        argv.addAll(List.of("ip", "-j", "route", "get", address.getHostAddress()));
+        ProcessResult result = ProcessRunner.of(argv).timeout(TIMEOUT).run();
+        if (!result.ok()) {
+            throw new IllegalArgumentException("the host has no route to " + address.getHostAddress() + ": "
+                    + result.stderr().strip());
+        }
+        tools.jackson.databind.JsonNode routes = org.corral.core.json.Json.mapper().readTree(result.stdout());
+        if (routes.isEmpty() || !routes.get(0).has("dev")) {
+            throw new IllegalArgumentException("the host has no route to " + address.getHostAddress());
+        }
+        return routes.get(0).get("dev").asString();
+    }
+
+    /** Reads {@code net.bridge.bridge-nf-call-ip(6)tables} in the same namespace; absent (no br_netfilter) is off. */
+    @Override
+    public boolean bridgeCallsInet(int version) {
+        List<String> argv = new ArrayList<>(prefix);
+        argv.addAll(List.of("sysctl", "-n", "net.bridge.bridge-nf-call-ip" + (version == 4 ? "" : "6") + "tables"));
+        ProcessResult result = ProcessRunner.of(argv).timeout(TIMEOUT).run();
+        return result.ok() && result.stdout().strip().equals("1");
     }
 
     private ProcessResult run(List<String> args, String stdin) {

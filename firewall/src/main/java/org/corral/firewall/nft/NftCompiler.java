@@ -413,6 +413,11 @@ public final class NftCompiler {
             b.rule(INET, "output", eq(ct("state"), text("invalid")), verdict("drop"));
         }
         if (hostOn) {
+            if (intOption(host, "ndp", 1) != 0) {
+                // the host's own neighbor discovery: without it a policy_out DROP cuts its IPv6 off its networks
+                b.rule(INET, "output", eq(payload("icmpv6", "type"), Nft.set(List.of(text("nd-router-solicit"),
+                        text("nd-neighbor-solicit"), text("nd-neighbor-advert")))), verdict("accept"));
+            }
             Verdicts v = new Verdicts(verdict("accept"), rejectHere());
             Scope dc = new Scope(in, Optional.empty());
             tier(b, INET, "output", RuleType.OUT, host.rules(), dc, v, "host.fw", Optional.empty());

@@ -77,9 +77,10 @@ class FirewallApiTest {
     void indexesListTheirChildrenAndAGuestIndexNeedsTheGuest() throws Exception {
         assertThat(list("/cluster/firewall")).extracting(e -> e.get("name")).containsExactlyInAnyOrder(
                 "options", "rules", "groups", "ipset", "aliases", "macros", "refs");
-        assertThat(list("/nodes/pve1/firewall")).extracting(e -> e.get("name")).containsExactlyInAnyOrder("options", "rules");
+        assertThat(list("/nodes/pve1/firewall")).extracting(e -> e.get("name")).containsExactlyInAnyOrder("options", "rules",
+                "simulate", "log");
         assertThat(list("/nodes/pve1/qemu/100/firewall")).extracting(e -> e.get("name")).containsExactlyInAnyOrder(
-                "options", "rules", "aliases", "ipset", "refs");
+                "options", "rules", "aliases", "ipset", "refs", "log");
         assertThatThrownBy(() -> get("/nodes/pve1/qemu/200/firewall")).isInstanceOf(NotFound.class)
                 .hasMessage("Configuration file 'nodes/pve1/qemu-server/200.conf' does not exist");
         assertThatThrownBy(() -> get("/nodes/pve1/lxc/100/firewall/rules")).isInstanceOf(NotFound.class);

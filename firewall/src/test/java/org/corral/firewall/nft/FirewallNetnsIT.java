@@ -3,23 +3,15 @@ package org.corral.firewall.nft;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.HexFormat;
-import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import org.corral.core.config.InMemoryConfigStore;
 import org.corral.core.node.Node;
-import org.corral.core.process.ProcessResult;
 import org.corral.core.process.ProcessRunner;
 import org.corral.firewall.FirewallService;
 import org.junit.jupiter.api.AfterAll;
@@ -38,20 +30,17 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FirewallNetnsIT {
-    private static final String SUFFIX = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(0, 6);
-    private static final String HOST = "fwh" + SUFFIX;
-    private static final String VM = "fwa" + SUFFIX;
-    private static final String CT = "fwb" + SUFFIX;
-    private static final String OUT = "fwo" + SUFFIX;
-    private static final List<String> NAMESPACES = List.of(HOST, VM, CT, OUT);
-    private static final String VM_IP = "10.77.0.11";
-    private static final String CT_IP = "10.77.0.12";
-    private static final String HOST_BR = "10.77.0.1";
-    private static final String HOST_UP = "10.78.0.1";
-    private static final String ADMIN = "10.78.0.2";
-    private static final String BLACKLISTED = "10.78.0.3";
-    private static final String VM_MAC = "02:00:00:00:01:00";
-    private static final String CT_MAC = "02:00:00:00:01:01";
+    private static final String VM_IP = NetnsTopology.VM_IP;
+    private static final String CT_IP = NetnsTopology.CT_IP;
+    private static final String HOST_BR = NetnsTopology.HOST_BR;
+    private static final String HOST_UP = NetnsTopology.HOST_UP;
+    private static final String ADMIN = NetnsTopology.ADMIN;
+    private static final String BLACKLISTED = NetnsTopology.BLACKLISTED;
+    private static final String VM_MAC = NetnsTopology.VM_MAC;
+    private static String HOST;
+    private static String VM;
+    private static String CT;
+    private static String OUT;
 
     private static final String CLUSTER_FW = """
             [OPTIONS]
@@ -94,50 +83,28 @@ class FirewallNetnsIT {
 
     @TempDir
     static Path dir;
-    private static final List<Process> servers = new ArrayList<>();
+    private static NetnsTopology net;
     private static InMemoryConfigStore store;
     private static FirewallEnforcer enforcer;
-    private static Path peer;
 
     @BeforeAll
     static void topology() throws IOException {
-        assumeTrue(ProcessRunner.available("ip") && ProcessRunner.available("nft") && ProcessRunner.available("python3")
-                && "root".equals(System.getProperty("user.name")), "needs root, ip, nft and python3");
-        peer = dir.resolve("peer.py");
-        try (InputStream in = FirewallNetnsIT.class.getResourceAsStream("peer.py")) {
-            Files.write(peer, in.readAllBytes());
-        }
-        for (String ns : NAMESPACES) {
-            sh("ip", "netns", "add", ns);
-            sh("ip", "-n", ns, "link", "set", "lo", "up");
-        }
-        sh("ip", "-n", HOST, "link", "add", "br0", "type", "bridge");
-        sh("ip", "-n", HOST, "addr", "add", HOST_BR + "/24", "dev", "br0");
-        sh("ip", "-n", HOST, "link", "set", "br0", "up");
-        guest(VM, "tap100i0", VM_MAC, VM_IP);
-        guest(CT, "veth101i0", CT_MAC, CT_IP);
-        sh("ip", "link", "add", "up0", "netns", HOST, "type", "veth", "peer", "name", "eth0", "netns", OUT);
-        sh("ip", "-n", HOST, "addr", "add", HOST_UP + "/24", "dev", "up0");
-        sh("ip", "-n", HOST, "link", "set", "up0", "up");
-        sh("ip", "-n", OUT, "addr", "add", ADMIN + "/24", "dev", "eth0");
-        sh("ip", "-n", OUT, "addr", "add", BLACKLISTED + "/24", "dev", "eth0");
-        sh("ip", "-n", OUT, "link", "set", "eth0", "up");
-        sh("ip", "-n", OUT, "route", "add", "default", "via", HOST_UP);
-        sh("ip", "netns", "exec", HOST, "sysctl", "-qw", "net.ipv4.ip_forward=1");
-        // off here: the enforcer must switch br_netfilter on (in this namespace only) for guest rules to work
-        sh("ip", "netns", "exec", HOST, "sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=0");
-        serve(HOST, 8006, 80, 81);
-        serve(VM, 80, 22, 81);
-        serve(CT, 80, 81, 82);
-        serve(OUT, 80, 9);
+        net = NetnsTopology.create(dir);
+        HOST = net.host;
+        VM = net.vm;
+        CT = net.ct;
+        OUT = net.out;
+        net.serve(HOST, 8006, 80, 81);
+        net.serve(VM, 80, 22, 81);
+        net.serve(CT, 80, 81, 82);
+        net.serve(OUT, 80, 9);
 
         store = new InMemoryConfigStore();
         store.overwrite(FirewallService.CLUSTER_FILE, CLUSTER_FW);
         store.overwrite(FirewallService.guestFile(100), VM_FW);
         store.overwrite(FirewallService.guestFile(101), CT_FW);
-        store.overwrite("nodes/pve1/qemu-server/100.conf", "memory: 512\nnet0: virtio=" + VM_MAC + ",bridge=br0,firewall=1\n");
-        store.overwrite("nodes/pve1/lxc/101.conf", "hostname: ct\nnet0: name=eth0,bridge=br0,hwaddr=" + CT_MAC
-                + ",ip=" + CT_IP + "/24,firewall=1,type=veth\n");
+        store.overwrite("nodes/pve1/qemu-server/100.conf", NetnsTopology.VM_CONF);
+        store.overwrite("nodes/pve1/lxc/101.conf", NetnsTopology.CT_CONF);
         Node node = new Node("pve1", dir.resolve("data"), dir.resolve("run"), "127.0.0.1", 8006, new Node.ZooKeeperPorts(0, 0, 0));
         enforcer = new FirewallEnforcer(new FirewallService(node, store), NftApplier.inNamespace(HOST),
                 new NftCompiler(Services.system()), Clock.systemUTC());
@@ -153,46 +120,17 @@ class FirewallNetnsIT {
         if (enforcer != null) {
             enforcer.close();
         }
-        servers.forEach(Process::destroyForcibly);
-        if (!ProcessRunner.available("ip")) {
-            return;
+        if (net != null) {
+            net.close();
         }
-        for (String ns : NAMESPACES) {
-            // the veth pairs and the bridge go with their namespaces
-            ProcessRunner.of("ip", "netns", "del", ns).timeout(java.time.Duration.ofSeconds(20)).run();
-        }
-    }
-
-    private static void guest(String ns, String port, String mac, String ip) {
-        sh("ip", "link", "add", port, "netns", HOST, "type", "veth", "peer", "name", "eth0", "netns", ns);
-        sh("ip", "-n", ns, "link", "set", "eth0", "address", mac);
-        sh("ip", "-n", ns, "addr", "add", ip + "/24", "dev", "eth0");
-        sh("ip", "-n", ns, "link", "set", "eth0", "up");
-        sh("ip", "-n", ns, "route", "add", "default", "via", HOST_BR);
-        sh("ip", "-n", HOST, "link", "set", port, "master", "br0");
-        sh("ip", "-n", HOST, "link", "set", port, "up");
     }
 
     private static void sh(String... command) {
-        ProcessRunner.of(command).timeout(java.time.Duration.ofSeconds(20)).run().check();
+        NetnsTopology.sh(command);
     }
 
-    private static void serve(String ns, int... ports) throws IOException {
-        List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", ns, "python3", "-S", peer.toString(), "serve"));
-        for (int port : ports) {
-            argv.add(Integer.toString(port));
-        }
-        Process process = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        servers.add(process);
-        String ready = new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8)).readLine();
-        assertEquals("ready", ready, "peer in " + ns + " did not start");
-    }
-
-    /** 0 answered, 2 refused (REJECT), 3 no answer (DROP). */
     private static int connect(String ns, String source, String dest, int port) {
-        ProcessResult result = ProcessRunner.of("ip", "netns", "exec", ns, "python3", "-S", peer.toString(), "connect", source, dest,
-                Integer.toString(port), "0.5").timeout(java.time.Duration.ofSeconds(10)).run();
-        return result.exitCode();
+        return net.connect(ns, source, dest, port);
     }
 
     private static void awaitGeneration(long generation) {
@@ -285,8 +223,7 @@ class FirewallNetnsIT {
     @Test
     @Order(6)
     void establishedConnectionSurvivesUnrelatedEdit() throws IOException, InterruptedException {
-        Process hold = new ProcessBuilder("ip", "netns", "exec", VM, "python3", "-S", peer.toString(), "hold", VM_IP, CT_IP, "82")
-                .redirectErrorStream(true).start();
+        Process hold = net.peer(VM, "hold", VM_IP, CT_IP, "82");
         try {
             BufferedReader answers = new BufferedReader(new InputStreamReader(hold.getInputStream(), UTF_8));
             OutputStream ask = hold.getOutputStream();

@@ -339,6 +339,17 @@ class NftCompilerTest {
     }
 
     @Test
+    void hostSendsItsOwnNeighborDiscoveryWhateverItsOutPolicy() {
+        List<String> output = NftText.chains(COMPILER.compile(inputs("[OPTIONS]\nenable: 1\npolicy_out: DROP\n", "")).batch())
+                .get("inet/output");
+        int ndp = output.indexOf("icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept");
+        assertTrue(ndp >= 0 && ndp < output.indexOf("drop"), output.toString());
+        List<String> off = NftText.chains(COMPILER.compile(inputs("[OPTIONS]\nenable: 1\npolicy_out: DROP\n", "[OPTIONS]\nndp: 0\n"))
+                .batch()).get("inet/output");
+        assertTrue(off.stream().noneMatch(r -> r.contains("nd-neighbor-solicit")), off.toString());
+    }
+
+    @Test
     void rulesCarryWhereTheyCameFrom() {
         String json = COMPILER.compile(inputs("[OPTIONS]\nenable: 1\n", "[RULES]\nIN ACCEPT -p tcp -dport 5\n")).json();
         assertTrue(json.contains("\"comment\":\"host.fw rule 0\""), json);
@@ -346,11 +357,12 @@ class NftCompilerTest {
 
     @Test
     void guestNicsOfVmsAndContainers() {
-        assertEquals(List.of(new GuestNic(0, "tap100i0", Optional.of("BC:24:11:00:00:01"), true, List.of()),
-                new GuestNic(3, "tap100i3", Optional.of("BC:24:11:00:00:04"), false, List.of())),
+        assertEquals(List.of(new GuestNic(0, "tap100i0", Optional.of("BC:24:11:00:00:01"), true, List.of(), Optional.of("vmbr0")),
+                new GuestNic(3, "tap100i3", Optional.of("BC:24:11:00:00:04"), false, List.of(), Optional.of("vmbr1"))),
                 GuestNics.parse(100, false, "net0: virtio=BC:24:11:00:00:01,bridge=vmbr0,firewall=1\n"
                         + "net3: e1000=BC:24:11:00:00:04,bridge=vmbr1\n[snap]\nnet5: virtio=BC:24:11:00:00:09,firewall=1\n"));
-        assertEquals(List.of(new GuestNic(0, "veth101i0", Optional.of("BC:24:11:00:00:05"), true, List.of("10.0.0.5"))),
+        assertEquals(List.of(new GuestNic(0, "veth101i0", Optional.of("BC:24:11:00:00:05"), true, List.of("10.0.0.5"),
+                Optional.of("vmbr0"))),
                 GuestNics.parse(101, true, "net0: name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:00:05,ip=10.0.0.5/24,firewall=1\n"));
     }
 
