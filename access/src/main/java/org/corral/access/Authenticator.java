@@ -86,9 +86,9 @@ public final class Authenticator {
             throttle.failed(userid, clientAddress);
             throw new Unauthorized(e instanceof TwoFactor.Unverifiable ? e.getMessage() : FAILURE);
         }
-        Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("username", userid);
         if (pending.isPresent()) {
+            Map<String, Object> answer = new LinkedHashMap<>();
+            answer.put("username", userid);
             // first factor good: a half ticket that only the second step of this user accepts
             answer.put("ticket", tickets.issueTfa(pending.get(), userid));
             answer.put("CSRFPreventionToken", access.csrfTokens().issue(userid));
@@ -97,7 +97,19 @@ public final class Authenticator {
             return answer;
         }
         throttle.succeeded(userid, clientAddress);
-        if (!verifyOnly) {
+        log.info("successful auth for user '{}'", userid);
+        return signedIn(access, tickets, userid, !verifyOnly);
+    }
+
+    /**
+     * The answer to a login that succeeded, as Proxmox gives it: {@code username}, a full ticket and
+     * CSRF token (unless {@code withTicket} is false: a check of credentials only), {@code clustername}
+     * for who may audit {@code /}, and {@code cap}. Every way of signing in answers with this.
+     */
+    static Map<String, Object> signedIn(AccessService access, TicketIssuer tickets, String userid, boolean withTicket) {
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("username", userid);
+        if (withTicket) {
             answer.put("ticket", tickets.issue(userid));
             answer.put("CSRFPreventionToken", access.csrfTokens().issue(userid));
         }
@@ -106,7 +118,6 @@ public final class Authenticator {
             answer.put("clustername", cluster.get());
         }
         answer.put("cap", access.capabilities(userid));
-        log.info("successful auth for user '{}'", userid);
         return answer;
     }
 

@@ -58,7 +58,6 @@ import org.corral.access.config.RealmConfig;
 import org.corral.access.config.User;
 import org.corral.access.config.UserConfig;
 import org.corral.access.realm.OpenIdRealm;
-import org.corral.core.access.Privilege;
 import org.corral.core.error.ApiException;
 import org.corral.core.error.ParameterError;
 import org.slf4j.Logger;
@@ -231,17 +230,8 @@ public final class OpenIdLogin {
         }
         String userid = username(realm, claims);
         mapUser(realm, userid, claims);
-        Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("username", userid);
-        answer.put("ticket", tickets.issue(userid));
-        answer.put("CSRFPreventionToken", access.csrfTokens().issue(userid));
-        Optional<String> cluster = access.settings().clusterName().get();
-        if (cluster.isPresent() && access.privileges(userid, "/").set().contains(Privilege.SYS_AUDIT)) {
-            answer.put("clustername", cluster.get());
-        }
-        answer.put("cap", access.capabilities(userid));
         log.info("successful OpenID auth for user '{}'", userid);
-        return answer;
+        return Authenticator.signedIn(access, tickets, userid, true);
     }
 
     private Optional<RealmConfig> openIdRealm(String realmId) {
