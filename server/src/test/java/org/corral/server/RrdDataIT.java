@@ -76,6 +76,10 @@ class RrdDataIT {
                         assertThat(withField(admin, storagePath, "AVERAGE", "total")).isNotEmpty());
                 JsonNode storage = withField(admin, storagePath, "AVERAGE", "total").getLast();
                 assertThat(storage.path("total").asDouble()).isPositive().isGreaterThanOrEqualTo(storage.path("used").asDouble());
+                Path rrd = daemon.node().localDir().resolve("rrd");
+                System.out.println("RRD file sizes: node " + java.nio.file.Files.size(rrd.resolve("node/" + NODE + ".rrd"))
+                        + " B, VM " + java.nio.file.Files.size(rrd.resolve("qemu/901.rrd"))
+                        + " B, storage " + java.nio.file.Files.size(rrd.resolve("storage/local.rrd")) + " B");
             } finally {
                 requireOk(admin, admin.post("/nodes/" + NODE + "/qemu/901/status/stop", Map.of()).data().asString());
             }
