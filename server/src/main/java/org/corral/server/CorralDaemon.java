@@ -54,6 +54,10 @@ import org.corral.server.api.TaskApi;
 import org.corral.server.api.WriteThroughStore;
 import org.corral.server.api.Versions;
 import org.corral.server.host.HostStatus;
+import org.corral.server.rrd.MetricsCollector;
+import org.corral.server.rrd.MetricsStore;
+import org.corral.server.rrd.RrdApi;
+import org.corral.server.rrd.RrdLayout;
 import org.corral.server.http.ApiHttpServer;
 import org.corral.server.http.NodeProxy;
 import org.corral.server.http.AuditLog;
@@ -81,16 +85,23 @@ public final class CorralDaemon implements AutoCloseable {
      * How to start a node; {@code port} 0 picks a free port (tests). {@code enforceFirewall} loads
      * the firewall into this host's nftables; in-process test nodes share the host's network
      * namespace, so they leave it off. {@code outboundTls} is the TLS of the node's calls to OpenID
-     * providers; empty for the JVM's default trust (tests give their provider's CA).
+     * providers; empty for the JVM's default trust (tests give their provider's CA). {@code rrdLayout}
+     * is the step of the graphs' RRD files: Proxmox's 60 s, shorter in tests.
      */
     public record Options(String nodeName, Path dataDir, String bind, int port, Optional<String> adminPassword,
-            boolean enforceFirewall, Optional<SSLContext> outboundTls) {
+            boolean enforceFirewall, Optional<SSLContext> outboundTls, RrdLayout rrdLayout) {
         public Options {
             requireNonNull(nodeName, "nodeName is null");
             requireNonNull(dataDir, "dataDir is null");
             requireNonNull(bind, "bind is null");
             requireNonNull(adminPassword, "adminPassword is null");
             requireNonNull(outboundTls, "outboundTls is null");
+            requireNonNull(rrdLayout, "rrdLayout is null");
+        }
+
+        public Options(String nodeName, Path dataDir, String bind, int port, Optional<String> adminPassword,
+                boolean enforceFirewall, Optional<SSLContext> outboundTls) {
+            this(nodeName, dataDir, bind, port, adminPassword, enforceFirewall, outboundTls, RrdLayout.PROXMOX);
         }
 
         public Options(String nodeName, Path dataDir, String bind, int port, Optional<String> adminPassword,
@@ -229,6 +240,13 @@ public final class CorralDaemon implements AutoCloseable {
                 resources.add(enforcer.start());
             }
             modules.addAll(firewall.apiModules(enforcer));
+            MetricsStore metrics = new MetricsStore(node.localDir().resolve("rrd"), options.rrdLayout());
+            resources.add(metrics);
+            // samples six times a step, as pvestatd's 10 s do for rrdcached's 60 s
+            long collectMillis = Math.max(1000, options.rrdLayout().step().toMillis() / 6);
+            resources.add(new MetricsCollector(node.name(), metrics, HostStatus.local(), Path.of("/proc"), running, guests, storage,
+                    clock).start(java.time.Duration.ofMillis(collectMillis)));
+            modules.add(new RrdApi(node, metrics, guests, storage, clock));
             this.registry = new ApiRegistry(modules);
             ObjectNode openApi = OpenApi.document(registry, "Corral API", Versions.CORRAL_VERSION);
 
