@@ -240,15 +240,23 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
 
     private void awaitServing(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        // the peer state tells when it leads or follows; a client session then proves the port answers
+        long readOnlyAfter = System.nanoTime() + timeout.toNanos() / 2;
+        // the peer state tells when it leads or follows; a client session then proves the port answers.
+        // A member whose cluster has no quorum serves reads only: after half the timeout, that will do
+        // (as pmxcfs starts read-only), and the node writes again once the quorum is back.
         while (!member.serving()) {
             checkAlive(deadline, timeout);
+            if (System.nanoTime() - readOnlyAfter > 0 && member.looking()) {
+                log.warn("ZooKeeper member of node {} finds no quorum: it serves reads only until its cluster has one", node.name());
+                break;
+            }
             sleep(Duration.ofMillis(50));
         }
         try (CuratorFramework probe = CuratorFrameworkFactory.builder()
                 .connectString(connectString)
                 .authorization("digest", credentials().authBytes())
                 .zkClientConfig(tls.clientConfig())
+                .canBeReadOnly(true)
                 .retryPolicy(new RetryNTimes(3, 100))
                 .ensembleTracker(false)
                 .build()) {
@@ -645,6 +653,12 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             QuorumPeer current = peer;
             ZooKeeperServer server = current == null ? null : current.getActiveServer();
             return server != null && server.isRunning();
+        }
+
+        /** Still looking for a leader: its cluster has no quorum it can reach. */
+        boolean looking() {
+            QuorumPeer current = peer;
+            return current != null && current.getPeerState() == QuorumPeer.ServerState.LOOKING;
         }
 
         String state() {

@@ -422,7 +422,10 @@ public final class ZkConfigStore implements ConfigStore {
         };
         watches.add(handle);
         try {
-            if (!presence.waitForInitialCreate(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (!quorate()) {
+                // created by the background recipe once the quorum is back
+                log.warn("Node {} is shown online once its cluster has a quorum again", nodeName);
+            } else if (!presence.waitForInitialCreate(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 log.warn("Presence of node {} not created within {}", nodeName, timeout);
             }
         } catch (InterruptedException e) {
@@ -495,6 +498,10 @@ public final class ZkConfigStore implements ConfigStore {
 
     private void createRoot(String znode) {
         call("create", znode, () -> {
+            if (client.checkExists().forPath(znode) != null) {
+                // created by an earlier start; a member without a quorum could not create it now
+                return null;
+            }
             try {
                 client.create().creatingParentsIfNeeded().forPath(znode, new byte[0]);
             } catch (KeeperException.NodeExistsException e) {

@@ -235,6 +235,19 @@ class ClusterJoinIT {
         assertThat(refusedWrite.body().path("message").asString()).contains("cluster not ready - no quorum?");
         assertThat(first.store().read("nodes/pve1/qemu-server/301.conf")).isEmpty();
 
+        // restarted while its cluster has no quorum, node 1 comes up read-only, as a Proxmox node does
+        int port = first.port();
+        runners.remove(n1);
+        n1.close();
+        DaemonRunner lone = DaemonRunner.start(new CorralDaemon.Options("pve1", dir.resolve("n1"), "127.0.0.1", port,
+                Optional.of("admin-pass-1")));
+        runners.add(lone);
+        first = lone.current();
+        assertThat(status(first).get(0).path("quorate").asInt()).isEqualTo(0);
+        assertThat(new TestClient(first.port()).login("carol@pve", "carol-pass-1").get("/nodes/pve1/qemu").status()).isEqualTo(200);
+        assertThat(new TestClient(first.port()).login("admin@pve", "admin-pass-1").post("/nodes/pve1/qemu",
+                Map.of("vmid", "302", "memory", "64")).body().path("message").asString()).contains("cluster not ready - no quorum?");
+
         // `expected 1` on purpose: root's only, and only with the votes this node reaches; then it writes alone
         TestClient.Answer notRoot = new TestClient(first.port()).login("admin@pve", "admin-pass-1")
                 .post("/cluster/config/expected", Map.of("expected", "1"));
@@ -244,8 +257,8 @@ class ClusterJoinIT {
         assertThat(tooMany.errors().get("expected")).contains("reaches 1 of the cluster's 2 voters (pve1)");
         TestClient.Answer expected = root(first).post("/cluster/config/expected", Map.of("expected", "1"));
         assertThat(expected.status()).as(expected.toString()).isEqualTo(200);
-        assertThat(exit(awaitTask(n1, expected.data().asString()))).isEqualTo("OK");
-        CorralDaemon survivor = n1.awaitRestart(first, WAIT);
+        assertThat(exit(awaitTask(lone, expected.data().asString()))).isEqualTo("OK");
+        CorralDaemon survivor = lone.awaitRestart(first, WAIT);
         assertThat(status(survivor).get(0).path("quorate").asInt()).isEqualTo(1);
         TestClient.Answer written = new TestClient(survivor.port()).login("admin@pve", "admin-pass-1")
                 .post("/access/users", Map.of("userid", "after-expected@pve"));
