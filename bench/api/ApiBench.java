@@ -38,13 +38,15 @@ import tools.jackson.databind.JsonNode;
  * /cluster/resources with 1,000 and 10,000 guest configs (as admin, gzipped, and as a user who may
  * see 100 of them through a pool), measured with wrk (TLS, keep-alive) on loopback. The baseline, measured in the same run,
  * is a bare Jetty HTTPS handler with the same TLS settings answering a constant /version body.
- * Run: bench/api/run
+ * Run: bench/api/run [DURATION] [PART...], PART one of version, resources, listings, startup (default: all).
  */
 public final class ApiBench {
     record Result(String name, double rps, double p99ms) {}
 
     public static void main(String[] args) throws Exception {
         String duration = args.length > 0 ? args[0] : "10s";
+        java.util.Set<String> parts = args.length > 1 ? java.util.Arrays.stream(args).skip(1)
+                .collect(java.util.stream.Collectors.toSet()) : java.util.Set.of("version", "resources", "listings", "startup");
         Path dir = Files.createTempDirectory("corral-bench");
         List<Result> results = new ArrayList<>();
         String tokenHeader;
@@ -74,10 +76,12 @@ public final class ApiBench {
             Files.writeString(cookie, "wrk.headers[\"Cookie\"] = \"PVEAuthCookie=" + URLEncoder.encode(ticket, StandardCharsets.UTF_8) + "\"\n");
 
             results.add(baseline(duration));
-            results.add(wrk("corral /version (API token)", base + "/version", lua, duration));
-            results.add(wrk("corral /version (ticket cookie)", base + "/version", cookie, duration));
+            if (parts.contains("version")) {
+                results.add(wrk("corral /version (API token)", base + "/version", lua, duration));
+                results.add(wrk("corral /version (ticket cookie)", base + "/version", cookie, duration));
+            }
             int written = 0;
-            for (int size : new int[] {1000, 10000}) {
+            for (int size : parts.contains("resources") || parts.contains("startup") ? new int[] {1000, 10000} : new int[0]) {
                 long started = System.nanoTime();
                 writeGuests(daemon, written, size);
                 written = size;
@@ -101,8 +105,8 @@ public final class ApiBench {
         }
         // start-up: the same node again, on a store that holds 10,000 guest configs
         long restart = System.nanoTime();
-        String readiness;
-        try (CorralDaemon again = CorralDaemon.start(new CorralDaemon.Options("benchnode", dir, "127.0.0.1", 0, Optional.of("bench-pass-1")))) {
+        String readiness = "";
+        if (parts.contains("startup")) try (CorralDaemon again = CorralDaemon.start(new CorralDaemon.Options("benchnode", dir, "127.0.0.1", 0, Optional.of("bench-pass-1")))) {
             double serving = (System.nanoTime() - restart) / 1e9;
             awaitListed(insecureClient(), "https://127.0.0.1:" + again.port() + "/api2/json", tokenHeader, 10000);
             double listed = (System.nanoTime() - restart) / 1e9;
@@ -111,7 +115,9 @@ public final class ApiBench {
         }
         Result baseline = results.get(0);
         System.out.println();
-        System.out.println(readiness);
+        if (!readiness.isEmpty()) {
+            System.out.println(readiness);
+        }
         System.out.printf("%-44s %12s %10s %14s%n", "benchmark (wrk -t2 -c32, TLS, keep-alive)", "req/s", "p99 ms", "vs baseline");
         for (Result r : results) {
             System.out.printf("%-44s %12.0f %10.2f %13.2fx%n", r.name(), r.rps(), r.p99ms(), r.rps() / baseline.rps());

@@ -17,6 +17,7 @@ import org.corral.core.api.ApiModule;
 import org.corral.core.api.ApiRequest;
 import org.corral.core.api.ApiResult;
 import org.corral.core.api.Check;
+import org.corral.core.api.EncodedAnswer;
 import org.corral.core.node.Node;
 import org.corral.core.process.ProcessResult;
 import org.corral.core.process.ProcessRunner;
@@ -57,7 +58,7 @@ public final class NodeApi implements ApiModule {
                                 .property("repoid", Schema.string())
                                 .property("product", Schema.string())
                                 .property("corral-version", Schema.string()))
-                        .handler(r -> version()),
+                        .handler(r -> VERSION),
                 ApiMethod.get("/nodes")
                         .name("nodes")
                         .description("Cluster node index.")
@@ -130,7 +131,10 @@ public final class NodeApi implements ApiModule {
                         .handler(this::syslog));
     }
 
-    private Map<String, Object> version() {
+    /** The answer of {@code /version}, which never changes while the daemon runs: encoded once. */
+    private static final EncodedAnswer VERSION = EncodedAnswer.of(version());
+
+    private static Map<String, Object> version() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("version", Versions.PVE_VERSION);
         out.put("release", Versions.PVE_RELEASE);
