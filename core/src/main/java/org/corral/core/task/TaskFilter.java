@@ -130,6 +130,11 @@ public record TaskFilter(
         return acceptedStatusTypes().contains(StatusType.of(task.status()));
     }
 
+    /** Whether the status filters ({@code errors}, {@code statusfilter}) leave out any task. */
+    boolean filtersStatus() {
+        return acceptedStatusTypes().size() < StatusType.values().length;
+    }
+
     private Set<StatusType> acceptedStatusTypes() {
         if (errors.orElse(false)) {
             return EnumSet.complementOf(EnumSet.of(StatusType.OK));
