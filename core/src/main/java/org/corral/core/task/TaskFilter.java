@@ -135,6 +135,11 @@ public record TaskFilter(
         return acceptedStatusTypes().size() < StatusType.values().length;
     }
 
+    /** Whether tasks whose exit status is of class {@code type} pass the status filters. */
+    boolean matchesStatus(StatusType type) {
+        return acceptedStatusTypes().contains(type);
+    }
+
     private Set<StatusType> acceptedStatusTypes() {
         if (errors.orElse(false)) {
             return EnumSet.complementOf(EnumSet.of(StatusType.OK));

@@ -4,19 +4,25 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
+import java.util.Optional;
 import java.util.TreeSet;
 
 /**
  * Ended tasks in listing order (newest first), with the same order kept per object id (the
- * {@code vmid} filter) and per type ({@code typefilter}), so that a page of a long history costs
- * the page, not a sort and a pass over every task. {@code since} and {@code until} narrow the walk
- * to a range of start times; only {@code userfilter} (a substring) and the status filters still
- * look at each task of the chosen range. Not thread-safe: {@link TaskManager} guards it.
+ * {@code vmid} filter), per type ({@code typefilter}) and per class of exit status
+ * ({@code errors}, {@code statusfilter}), so that a page of a long history costs the page, not a
+ * sort and a pass over every task. {@code since} and {@code until} narrow the walk to a range of
+ * start times. Only {@code userfilter} (a substring), and a second filter next to {@code vmid} or
+ * {@code typefilter}, still look at each task of the chosen set. Not thread-safe: {@link
+ * TaskManager} guards it.
  */
 final class TaskIndex {
     /** Newest first, as Proxmox lists tasks; the UPID breaks ties, so no two tasks compare equal. */
@@ -25,20 +31,26 @@ final class TaskIndex {
             .thenComparing(TaskEntry::upid)
             .reversed();
 
-    private final NavigableSet<TaskEntry> all = new TreeSet<>(ORDER);
-    private final Map<String, NavigableSet<TaskEntry>> byId = new HashMap<>();
-    private final Map<String, NavigableSet<TaskEntry>> byType = new HashMap<>();
+    private static final Ordered EMPTY = new Ordered();
+
+    private final Ordered all = new Ordered();
+    private final Map<String, Ordered> byId = new HashMap<>();
+    private final Map<String, Ordered> byType = new HashMap<>();
+    private final Map<TaskFilter.StatusType, Ordered> byStatus = new EnumMap<>(TaskFilter.StatusType.class);
 
     /** Adds an ended task, or replaces the entry of the same UPID. */
     void add(TaskEntry entry) {
         requireNonNull(entry, "entry is null");
-        if (all.remove(entry)) {
-            byId.get(entry.id()).remove(entry);
-            byType.get(entry.type()).remove(entry);
-        }
+        Optional<TaskEntry> before = all.remove(entry);
+        before.ifPresent(old -> {
+            byId.get(old.id()).remove(old);
+            byType.get(old.type()).remove(old);
+            byStatus.get(TaskFilter.StatusType.of(old.status())).remove(old);
+        });
         all.add(entry);
-        byId.computeIfAbsent(entry.id(), k -> new TreeSet<>(ORDER)).add(entry);
-        byType.computeIfAbsent(entry.type(), k -> new TreeSet<>(ORDER)).add(entry);
+        byId.computeIfAbsent(entry.id(), k -> new Ordered()).add(entry);
+        byType.computeIfAbsent(entry.type(), k -> new Ordered()).add(entry);
+        byStatus.computeIfAbsent(TaskFilter.StatusType.of(entry.status()), k -> new Ordered()).add(entry);
     }
 
     int size() {
@@ -52,7 +64,6 @@ final class TaskIndex {
     TaskPage page(TaskFilter filter, Collection<TaskEntry> running) {
         int start = filter.startOrDefault();
         int limit = filter.limitOrDefault();
-        long wanted = (long) start + limit;
         List<TaskEntry> live = new ArrayList<>();
         for (TaskEntry entry : running) {
             if (filter.matches(entry)) {
@@ -60,68 +71,127 @@ final class TaskIndex {
             }
         }
         live.sort(ORDER);
-        Walk ended = walk(filter, (int) Math.min(Integer.MAX_VALUE, wanted));
-        // merge the two ordered lists up to the end of the page
+        // each running task before the page moves it by one: up to live.size() ended tasks more may be needed
+        long to = (long) start + limit;
+        Walk ended = walk(filter, Math.max(0, start - live.size()), to);
+        if (ended.first().isEmpty() && ended.skipped() > 0) {
+            // the page lies past the ended tasks: merge from the beginning
+            ended = walk(filter, 0, to);
+        }
+        // the merged position of the first ended task fetched, and the running tasks that come after it
+        long position = 0;
+        List<TaskEntry> after = live;
+        if (ended.skipped() > 0) {
+            TaskEntry firstFetched = ended.first().get(0);
+            after = live.stream().filter(t -> ORDER.compare(t, firstFetched) > 0).toList();
+            position = ended.skipped() + live.size() - after.size();
+        }
         List<TaskEntry> page = new ArrayList<>();
+        List<TaskEntry> first = ended.first();
         int i = 0;
         int j = 0;
-        for (long n = 0; n < wanted && (i < live.size() || j < ended.first().size()); n++) {
-            TaskEntry next;
-            if (j >= ended.first().size() || i < live.size() && ORDER.compare(live.get(i), ended.first().get(j)) < 0) {
-                next = live.get(i++);
-            } else {
-                next = ended.first().get(j++);
-            }
-            if (n >= start) {
+        while (position < to && (i < after.size() || j < first.size())) {
+            TaskEntry next = j >= first.size() || i < after.size() && ORDER.compare(after.get(i), first.get(j)) < 0
+                    ? after.get(i++) : first.get(j++);
+            if (position >= start) {
                 page.add(next);
             }
+            position++;
         }
         return new TaskPage(page, live.size() + ended.total());
     }
 
-    private record Walk(List<TaskEntry> first, int total) {}
+    /**
+     * Ended tasks that match: {@code first} holds those at positions {@code skipped} up to
+     * {@code skipped + first.size()}, {@code total} counts all.
+     */
+    private record Walk(List<TaskEntry> first, int skipped, int total) {}
 
-    /** The first {@code wanted} ended tasks that match and how many match in all. */
-    private Walk walk(TaskFilter filter, int wanted) {
-        NavigableSet<TaskEntry> range = all;
+    /** The matching ended tasks at positions {@code from} up to {@code to}, and how many match in all. */
+    private Walk walk(TaskFilter filter, long from, long to) {
         boolean byVmid = filter.vmid().isPresent() && filter.vmid().get() != 0;
         boolean byTypefilter = filter.typefilter().isPresent() && !filter.typefilter().get().isEmpty();
-        if (byVmid) {
-            range = byId.getOrDefault(filter.vmid().get().toString(), EMPTY);
-        }
-        if (byTypefilter) {
-            NavigableSet<TaskEntry> ofType = byType.getOrDefault(filter.typefilter().get(), EMPTY);
-            if (!byVmid || ofType.size() < range.size()) {
-                range = ofType;
-            }
-        }
-        if (filter.since().isPresent() || filter.until().isPresent()) {
-            range = timeRange(range, filter);
-        }
-        // whether every task of the range matches: then the count is the range's size
-        // (the chosen set implies the vmid or the type filter, not both)
-        boolean exact = !(byVmid && byTypefilter) && filter.userfilter().filter(u -> !u.isEmpty()).isEmpty()
-                && !filter.filtersStatus();
-        List<TaskEntry> first = new ArrayList<>(Math.min(wanted, 1024));
-        if (exact) {
-            for (TaskEntry entry : range) {
-                if (first.size() >= wanted) {
-                    break;
+        boolean byUser = filter.userfilter().isPresent() && !filter.userfilter().get().isEmpty();
+        List<Ordered> sets;
+        if (byVmid || byTypefilter) {
+            Ordered chosen = byVmid ? byId.getOrDefault(filter.vmid().get().toString(), EMPTY) : null;
+            if (byTypefilter) {
+                Ordered ofType = byType.getOrDefault(filter.typefilter().get(), EMPTY);
+                if (chosen == null || ofType.size() < chosen.size()) {
+                    chosen = ofType;
                 }
+            }
+            sets = List.of(chosen);
+        } else if (filter.filtersStatus()) {
+            // the classes are disjoint: the accepted ones together are exactly the tasks that pass
+            sets = new ArrayList<>();
+            for (TaskFilter.StatusType type : TaskFilter.StatusType.values()) {
+                if (filter.matchesStatus(type) && byStatus.containsKey(type)) {
+                    sets.add(byStatus.get(type));
+                }
+            }
+        } else {
+            sets = List.of(all);
+        }
+        boolean exact = !byUser && !(byVmid && byTypefilter) && (!filter.filtersStatus() || !byVmid && !byTypefilter);
+        boolean timed = filter.since().isPresent() || filter.until().isPresent();
+        if (exact && !timed && sets.size() == 1) {
+            // positional: the page costs its own length
+            List<TaskEntry> list = sets.get(0).list();
+            int skipped = (int) Math.min(from, list.size());
+            return new Walk(new ArrayList<>(list.subList(skipped, (int) Math.min(list.size(), to))), skipped, list.size());
+        }
+        List<Iterator<TaskEntry>> iterators = new ArrayList<>();
+        for (Ordered set : sets) {
+            iterators.add((timed ? timeRange(set.set(), filter) : set.set()).iterator());
+        }
+        Iterator<TaskEntry> merged = merge(iterators);
+        List<TaskEntry> first = new ArrayList<>();
+        int total = 0;
+        while (merged.hasNext()) {
+            TaskEntry entry = merged.next();
+            if (!exact && !filter.matches(entry)) {
+                continue;
+            }
+            if (total >= from && total < to) {
                 first.add(entry);
             }
-            return new Walk(first, range.size());
+            total++;
         }
-        int total = 0;
-        for (TaskEntry entry : range) {
-            if (filter.matches(entry)) {
-                total++;
-                if (first.size() < wanted) {
-                    first.add(entry);
-                }
+        return new Walk(first, (int) Math.min(from, total), total);
+    }
+
+    /** The entries of ordered iterators over disjoint sets, in order. */
+    private static Iterator<TaskEntry> merge(List<Iterator<TaskEntry>> iterators) {
+        if (iterators.size() == 1) {
+            return iterators.get(0);
+        }
+        List<TaskEntry> heads = new ArrayList<>();
+        for (Iterator<TaskEntry> it : iterators) {
+            heads.add(it.hasNext() ? it.next() : null);
+        }
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return heads.stream().anyMatch(h -> h != null);
             }
-        }
-        return new Walk(first, total);
+
+            @Override
+            public TaskEntry next() {
+                int best = -1;
+                for (int k = 0; k < heads.size(); k++) {
+                    if (heads.get(k) != null && (best < 0 || ORDER.compare(heads.get(k), heads.get(best)) < 0)) {
+                        best = k;
+                    }
+                }
+                if (best < 0) {
+                    throw new java.util.NoSuchElementException();
+                }
+                TaskEntry next = heads.get(best);
+                heads.set(best, iterators.get(best).hasNext() ? iterators.get(best).next() : null);
+                return next;
+            }
+        };
     }
 
     /** The tasks of {@code set} that started in {@code [since, until]}; the set is newest first. */
@@ -129,7 +199,7 @@ final class TaskIndex {
         long since = filter.since().orElse(Long.MIN_VALUE);
         long until = filter.until().orElse(Long.MAX_VALUE);
         if (since > until) {
-            return EMPTY;
+            return Collections.emptyNavigableSet();
         }
         // the first possible entry at 'until' and the last possible one at 'since', in listing order
         TaskEntry newest = bound(until, Long.MAX_VALUE, "\uffff");
@@ -138,8 +208,43 @@ final class TaskIndex {
     }
 
     private static TaskEntry bound(long starttime, long pstart, String upid) {
-        return new TaskEntry(upid, "", 0, pstart, starttime, "", "", "", java.util.Optional.empty(), java.util.Optional.empty());
+        return new TaskEntry(upid, "", 0, pstart, starttime, "", "", "", Optional.empty(), Optional.empty());
     }
 
-    private static final NavigableSet<TaskEntry> EMPTY = java.util.Collections.unmodifiableNavigableSet(new TreeSet<>(ORDER));
+    /** A set in listing order with, made on demand after a change, the same as a list for positional pages. */
+    private static final class Ordered {
+        private final TreeSet<TaskEntry> set = new TreeSet<>(ORDER);
+        private List<TaskEntry> list;
+
+        void add(TaskEntry entry) {
+            set.add(entry);
+            list = null;
+        }
+
+        /** Removes the entry with the same UPID, answering the one removed. */
+        Optional<TaskEntry> remove(TaskEntry entry) {
+            TaskEntry found = set.ceiling(entry);
+            if (found == null || ORDER.compare(found, entry) != 0) {
+                return Optional.empty();
+            }
+            set.remove(found);
+            list = null;
+            return Optional.of(found);
+        }
+
+        int size() {
+            return set.size();
+        }
+
+        NavigableSet<TaskEntry> set() {
+            return set;
+        }
+
+        List<TaskEntry> list() {
+            if (list == null) {
+                list = List.copyOf(set);
+            }
+            return list;
+        }
+    }
 }
