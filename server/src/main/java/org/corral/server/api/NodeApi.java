@@ -66,7 +66,8 @@ public final class NodeApi implements ApiModule {
                         .returns(Schema.array(Schema.object()
                                 .property("node", Schema.string().format(Formats.PVE_NODE))
                                 .property("status", Schema.string().enumValues("unknown", "online", "offline"))))
-                        .handler(r -> List.of(nodeEntry(r.can("/nodes/" + node.name(), Privilege.SYS_AUDIT)))),
+                        // the sampled entry of /cluster/resources: listing nodes does not read /proc each time
+                        .handler(r -> List.of(r.can("/nodes/" + node.name(), Privilege.SYS_AUDIT) ? resource() : nodeEntry(false))),
                 ApiMethod.get("/nodes/{node}")
                         .name("index")
                         .description("Node index.")
