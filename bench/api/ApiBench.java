@@ -38,7 +38,8 @@ import tools.jackson.databind.JsonNode;
  * /cluster/resources with 1,000 and 10,000 guest configs (as admin, gzipped, and as a user who may
  * see 100 of them through a pool), measured with wrk (TLS, keep-alive) on loopback. The baseline, measured in the same run,
  * is a bare Jetty HTTPS handler with the same TLS settings answering a constant /version body.
- * Run: bench/api/run [DURATION] [PART...], PART one of version, resources, listings, startup (default: all).
+ * Run: bench/api/run [DURATION] [PART...], PART one of version, resources, tasks, content, users (listings: all three),
+ * startup (default: all).
  */
 public final class ApiBench {
     record Result(String name, double rps, double p99ms) {}
@@ -46,11 +47,13 @@ public final class ApiBench {
     public static void main(String[] args) throws Exception {
         String duration = args.length > 0 ? args[0] : "10s";
         java.util.Set<String> parts = args.length > 1 ? java.util.Arrays.stream(args).skip(1)
-                .collect(java.util.stream.Collectors.toSet()) : java.util.Set.of("version", "resources", "listings", "startup");
+                .flatMap(a -> a.equals("listings") ? java.util.stream.Stream.of("tasks", "content", "users") : java.util.stream.Stream.of(a))
+                .collect(java.util.stream.Collectors.toSet())
+                : java.util.Set.of("version", "resources", "tasks", "content", "users", "startup");
         Path dir = Files.createTempDirectory("corral-bench");
         List<Result> results = new ArrayList<>();
         String tokenHeader;
-        if (parts.contains("listings")) {
+        if (parts.contains("tasks")) {
             writeTaskIndex(dir.resolve("local/tasks"), 100_000);
         }
         try (CorralDaemon daemon = CorralDaemon.start(new CorralDaemon.Options("benchnode", dir, "127.0.0.1", 0, Optional.of("bench-pass-1")))) {
@@ -81,11 +84,13 @@ public final class ApiBench {
 
             results.add(baseline(duration));
             if (parts.contains("version")) {
+                // the node has just started: let the JIT settle on the request path before the first figure
+                wrk("warm-up", base + "/version", lua, duration);
                 results.add(wrk("corral /version (API token)", base + "/version", lua, duration));
                 results.add(wrk("corral /version (ticket cookie)", base + "/version", cookie, duration));
             }
-            if (parts.contains("listings")) {
-                listings(http, daemon, dir, base, ticket, csrf, lua, duration, results);
+            if (parts.contains("tasks") || parts.contains("content") || parts.contains("users")) {
+                listings(parts, http, daemon, dir, base, lua, duration, results);
             }
             int written = 0;
             for (int size : parts.contains("resources") || parts.contains("startup") ? new int[] {1000, 10000} : new int[0]) {
@@ -155,8 +160,20 @@ public final class ApiBench {
      * Task list with 100,000 tasks, storage content with 10,000 volumes and the user list with
      * 5,000 users and tokens: the default page and Proxmox's filters.
      */
-    private static void listings(HttpClient http, CorralDaemon daemon, Path dir, String base, String ticket, String csrf, Path lua,
+    private static void listings(java.util.Set<String> parts, HttpClient http, CorralDaemon daemon, Path dir, String base, Path lua,
             String duration, List<Result> results) throws Exception {
+        if (parts.contains("tasks")) {
+            tasks(http, base, lua, duration, results);
+        }
+        if (parts.contains("content")) {
+            content(http, dir, base, lua, duration, results);
+        }
+        if (parts.contains("users")) {
+            users(http, daemon, base, lua, duration, results);
+        }
+    }
+
+    private static void tasks(HttpClient http, String base, Path lua, String duration, List<Result> results) throws Exception {
         String tasks = base + "/nodes/benchnode/tasks";
         long began = System.nanoTime();
         int total = get(http, tasks + "?limit=1", readAuthorization(lua)).path("total").asInt();
@@ -171,7 +188,10 @@ public final class ApiBench {
         results.add(wrk("  same, since/until (1 day)", tasks + "?since=1701000000&until=1701086400", lua, duration));
         results.add(wrk("  same, errors=1", tasks + "?errors=1", lua, duration));
 
-        // 10,000 raw volumes of 1,000 guests on the local storage
+    }
+
+    /** 10,000 raw volumes of 1,000 guests on the local storage. */
+    private static void content(HttpClient http, Path dir, String base, Path lua, String duration, List<Result> results) throws Exception {
         Path images = dir.resolve("storage/local/images");
         for (int i = 0; i < 10_000; i++) {
             int vmid = 1000 + i % 1000;
@@ -189,7 +209,11 @@ public final class ApiBench {
         results.add(wrk("storage content, 10,000 volumes", content, lua, duration));
         results.add(wrk("  same, vmid=1500", content + "?vmid=1500", lua, duration));
 
-        // 5,000 users with a token each, written into user.cfg at once
+    }
+
+    /** 5,000 users with a token each, written into user.cfg at once. */
+    private static void users(HttpClient http, CorralDaemon daemon, String base, Path lua, String duration, List<Result> results)
+            throws Exception {
         org.corral.core.config.ConfigFile users = daemon.store().read("user.cfg").orElseThrow();
         StringBuilder text = new StringBuilder(users.text());
         for (int i = 0; i < 5000; i++) {
