@@ -42,7 +42,8 @@ import tools.jackson.databind.JsonNode;
  * startup (default: all).
  */
 public final class ApiBench {
-    record Result(String name, double rps, double p99ms) {}
+    /** One wrk run; {@code cpuMicros}: this JVM's CPU time per answered request, which other load on the host moves less than req/s. */
+    record Result(String name, double rps, double p99ms, double cpuMicros) {}
 
     public static void main(String[] args) throws Exception {
         String duration = args.length > 0 ? args[0] : "10s";
@@ -130,9 +131,11 @@ public final class ApiBench {
         if (!readiness.isEmpty()) {
             System.out.println(readiness);
         }
-        System.out.printf("%-44s %12s %10s %14s%n", "benchmark (wrk -t2 -c32, TLS, keep-alive)", "req/s", "p99 ms", "vs baseline");
+        System.out.printf("%-44s %12s %10s %14s %12s %14s%n", "benchmark (wrk -t2 -c32, TLS, keep-alive)", "req/s", "p99 ms",
+                "vs baseline", "CPU us/req", "baseline/this");
         for (Result r : results) {
-            System.out.printf("%-44s %12.0f %10.2f %13.2fx%n", r.name(), r.rps(), r.p99ms(), r.rps() / baseline.rps());
+            System.out.printf("%-44s %12.0f %10.2f %13.2fx %12.1f %13.2fx%n", r.name(), r.rps(), r.p99ms(), r.rps() / baseline.rps(),
+                    r.cpuMicros(), baseline.cpuMicros() / r.cpuMicros());
         }
         System.out.println("targets: /version >= 0.5x baseline with p99 < 20 ms; /cluster/resources >= 1000 req/s with p99 < 50 ms");
         System.exit(0);
@@ -306,6 +309,8 @@ public final class ApiBench {
         command.add(url);
         // warm-up so that the JIT has compiled the request path
         new ProcessBuilder(replace(command, "-d" + duration, "-d3s")).redirectErrorStream(true).start().waitFor();
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long cpuBefore = os.getProcessCpuTime();
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         process.waitFor();
@@ -328,7 +333,10 @@ public final class ApiBench {
             case "s" -> latency * 1000;
             default -> latency;
         };
-        return new Result(name, Double.parseDouble(rps.group(1)), ms);
+        long cpu = os.getProcessCpuTime() - cpuBefore;
+        Matcher count = Pattern.compile("(\\d+) requests in").matcher(out);
+        double requests = count.find() ? Double.parseDouble(count.group(1)) : 0;
+        return new Result(name, Double.parseDouble(rps.group(1)), ms, requests == 0 ? Double.NaN : cpu / 1000.0 / requests);
     }
 
     private static List<String> replace(List<String> list, String from, String to) {
