@@ -73,6 +73,18 @@ class ClusterViewIT {
             TestClient viewer = new TestClient(daemon.port()).token("viewer@pve!view", token.path("value").asString());
             assertThat(vmNames(viewer)).as("a user without privileges sees no guest").isEmpty();
             assertThat(viewer.get("/cluster/resources").data().isEmpty()).as("nor node or storage").isTrue();
+            // /nodes: the same sampled entry as /cluster/resources for Sys.Audit, the bare one otherwise
+            JsonNode bare = viewer.get("/nodes").data();
+            assertThat(bare.size()).isEqualTo(1);
+            assertThat(bare.get(0).path("node").asString()).isEqualTo(NODE);
+            assertThat(bare.get(0).path("status").asString()).isEqualTo("online");
+            assertThat(bare.get(0).has("cpu") || bare.get(0).has("maxmem")).isFalse();
+            JsonNode full = admin.get("/nodes").data().get(0);
+            JsonNode listed = admin.get("/cluster/resources", Map.of("type", "node")).data().get(0);
+            for (String key : List.of("node", "id", "type", "status", "ssl_fingerprint", "maxcpu", "maxmem", "maxdisk")) {
+                assertThat(full.path(key)).as(key).isEqualTo(listed.path(key));
+            }
+            assertThat(full.has("cpu") && full.has("uptime")).isTrue();
 
             // an ACL granted, then taken away
             ok(admin.put("/access/acl", Map.of("path", "/vms/201", "roles", "PVEAuditor", "users", "viewer@pve")));

@@ -112,9 +112,20 @@ public final class ApiRegistry {
         return List.copyOf(names);
     }
 
+    /** The non-empty parts between slashes; by hand, since it runs on every call. */
     static String[] segments(String path) {
-        String trimmed = path.replaceAll("^/+|/+$", "");
-        return trimmed.isEmpty() ? new String[0] : trimmed.split("/+");
+        List<String> parts = new ArrayList<>(8);
+        int start = 0;
+        int length = path.length();
+        while (start < length) {
+            int slash = path.indexOf('/', start);
+            int end = slash < 0 ? length : slash;
+            if (end > start) {
+                parts.add(path.substring(start, end));
+            }
+            start = end + 1;
+        }
+        return parts.toArray(new String[0]);
     }
 
     private record Route(ApiMethod method, String[] segments) {

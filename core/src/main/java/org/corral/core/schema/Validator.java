@@ -25,8 +25,11 @@ public final class Validator {
     public static Map<String, Object> validate(Map<String, Schema> declared, Map<String, String> raw) {
         Map<String, String> errors = new LinkedHashMap<>();
         Map<String, Object> values = new LinkedHashMap<>();
-        raw.keySet().stream().filter(name -> !declared.containsKey(name)).forEach(name ->
-                errors.put(name, "property is not defined in schema and the schema does not allow additional properties"));
+        for (String name : raw.keySet()) {
+            if (!declared.containsKey(name)) {
+                errors.put(name, "property is not defined in schema and the schema does not allow additional properties");
+            }
+        }
         declared.forEach((name, schema) -> {
             String value = raw.get(name);
             if (value == null) {

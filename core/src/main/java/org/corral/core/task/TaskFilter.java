@@ -130,6 +130,16 @@ public record TaskFilter(
         return acceptedStatusTypes().contains(StatusType.of(task.status()));
     }
 
+    /** Whether the status filters ({@code errors}, {@code statusfilter}) leave out any task. */
+    boolean filtersStatus() {
+        return acceptedStatusTypes().size() < StatusType.values().length;
+    }
+
+    /** Whether tasks whose exit status is of class {@code type} pass the status filters. */
+    boolean matchesStatus(StatusType type) {
+        return acceptedStatusTypes().contains(type);
+    }
+
     private Set<StatusType> acceptedStatusTypes() {
         if (errors.orElse(false)) {
             return EnumSet.complementOf(EnumSet.of(StatusType.OK));

@@ -14,7 +14,6 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -67,6 +66,7 @@ public final class TaskManager implements AutoCloseable {
     // running tasks plus ended ones whose end is not on disk yet: what close and awaitCompletion wait for
     private final Map<Upid, RunningTask> live = new LinkedHashMap<>(); // guarded by stateLock
     private final Map<Upid, Ended> ended = new LinkedHashMap<>(); // guarded by stateLock, in index order
+    private final TaskIndex endedIndex = new TaskIndex(); // guarded by stateLock, the ended tasks in listing order
     private final StringBuilder indexText = new StringBuilder(); // guarded by stateLock
     private long indexChanges; // guarded by stateLock
     private long activeChanges; // guarded by stateLock
@@ -217,6 +217,27 @@ public final class TaskManager implements AutoCloseable {
     public TaskPage list(TaskFilter filter) {
         requireNonNull(filter, "filter is null");
         TaskFilter.Source source = filter.sourceOrDefault();
+        List<TaskEntry> runningEntries = new ArrayList<>();
+        stateLock.lock();
+        try {
+            if (source.includesRunning()) {
+                running.keySet().forEach(upid -> runningEntries.add(TaskEntry.of(upid, Optional.empty(), Optional.empty())));
+            }
+            if (!source.includesFinished()) {
+                return new TaskIndex().page(filter, runningEntries);
+            }
+            return endedIndex.page(filter, runningEntries);
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    /**
+     * The same answer as {@link #list}, computed the plain way: every task sorted, then filtered
+     * and paged. For tests that check the index against it.
+     */
+    TaskPage listByFullScan(TaskFilter filter) {
+        TaskFilter.Source source = filter.sourceOrDefault();
         List<TaskEntry> candidates = new ArrayList<>();
         stateLock.lock();
         try {
@@ -229,10 +250,7 @@ public final class TaskManager implements AutoCloseable {
         } finally {
             stateLock.unlock();
         }
-        candidates.sort(Comparator.comparingLong(TaskEntry::starttime)
-                .thenComparingLong(TaskEntry::pstart)
-                .thenComparing(TaskEntry::upid)
-                .reversed());
+        candidates.sort(TaskIndex.ORDER);
         int start = filter.startOrDefault();
         int limit = filter.limitOrDefault();
         List<TaskEntry> page = new ArrayList<>();
@@ -428,7 +446,10 @@ public final class TaskManager implements AutoCloseable {
             ended.put(end.upid(), end);
             log.warn("Task {} was running when the daemon stopped; recorded it as ended: {}", end.upid(), end.status());
         }
-        ended.values().forEach(end -> indexText.append(end.indexLine()));
+        ended.values().forEach(end -> {
+            indexText.append(end.indexLine());
+            endedIndex.add(end.entry());
+        });
         if (!active.isEmpty()) {
             indexChanges++;
             activeChanges++;
@@ -462,6 +483,7 @@ public final class TaskManager implements AutoCloseable {
 
     private void addEnded(Ended end) {
         ended.put(end.upid(), end);
+        endedIndex.add(end.entry());
         indexText.append(end.indexLine());
         indexChanges++;
     }

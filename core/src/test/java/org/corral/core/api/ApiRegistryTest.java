@@ -43,6 +43,21 @@ class ApiRegistryTest {
     }
 
     @Test
+    void pathSegmentsIgnoreRepeatedLeadingAndTrailingSlashesAsTheRegexSplitDid() {
+        java.util.Random random = new java.util.Random(16);
+        String[] pieces = {"/", "//", "a", "nodes", "pve1", "%2F", "x y", ""};
+        for (int i = 0; i < 2000; i++) {
+            StringBuilder path = new StringBuilder();
+            for (int n = random.nextInt(7); n > 0; n--) {
+                path.append(pieces[random.nextInt(pieces.length)]);
+            }
+            String trimmed = path.toString().replaceAll("^/+|/+$", "");
+            String[] slow = trimmed.isEmpty() ? new String[0] : trimmed.split("/+");
+            assertThat(ApiRegistry.segments(path.toString())).as(path.toString()).containsExactly(slow);
+        }
+    }
+
+    @Test
     void duplicatePathStopsStartUp() {
         ApiModule module = () -> List.of(start(), start());
         assertThatThrownBy(() -> new ApiRegistry(List.of(module))).hasMessageContaining("duplicate API method");

@@ -17,6 +17,7 @@ import org.corral.core.api.ApiModule;
 import org.corral.core.api.ApiRequest;
 import org.corral.core.api.ApiResult;
 import org.corral.core.api.Check;
+import org.corral.core.api.EncodedAnswer;
 import org.corral.core.node.Node;
 import org.corral.core.process.ProcessResult;
 import org.corral.core.process.ProcessRunner;
@@ -57,7 +58,7 @@ public final class NodeApi implements ApiModule {
                                 .property("repoid", Schema.string())
                                 .property("product", Schema.string())
                                 .property("corral-version", Schema.string()))
-                        .handler(r -> version()),
+                        .handler(r -> VERSION),
                 ApiMethod.get("/nodes")
                         .name("nodes")
                         .description("Cluster node index.")
@@ -65,7 +66,8 @@ public final class NodeApi implements ApiModule {
                         .returns(Schema.array(Schema.object()
                                 .property("node", Schema.string().format(Formats.PVE_NODE))
                                 .property("status", Schema.string().enumValues("unknown", "online", "offline"))))
-                        .handler(r -> List.of(nodeEntry(r.can("/nodes/" + node.name(), Privilege.SYS_AUDIT)))),
+                        // the sampled entry of /cluster/resources: listing nodes does not read /proc each time
+                        .handler(r -> List.of(r.can("/nodes/" + node.name(), Privilege.SYS_AUDIT) ? resource() : nodeEntry(false))),
                 ApiMethod.get("/nodes/{node}")
                         .name("index")
                         .description("Node index.")
@@ -130,7 +132,10 @@ public final class NodeApi implements ApiModule {
                         .handler(this::syslog));
     }
 
-    private Map<String, Object> version() {
+    /** The answer of {@code /version}, which never changes while the daemon runs: encoded once. */
+    private static final EncodedAnswer VERSION = EncodedAnswer.of(version());
+
+    private static Map<String, Object> version() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("version", Versions.PVE_VERSION);
         out.put("release", Versions.PVE_RELEASE);

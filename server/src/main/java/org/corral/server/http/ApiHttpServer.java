@@ -141,13 +141,12 @@ public final class ApiHttpServer implements AutoCloseable {
                     "invalid percent-encoding in the path"), extjs);
             return;
         }
-        handle(ctx, match.get().method(), extjs, values);
+        handle(ctx, match.get().method(), extjs, path, values);
     }
 
-    private void handle(Context ctx, ApiMethod method, boolean extjs, Map<String, String> pathValues) {
+    private void handle(Context ctx, ApiMethod method, boolean extjs, String path, Map<String, String> pathValues) {
         HttpVerb verb = method.verb();
         String client = ctx.ip();
-        String path = ctx.path().replaceFirst("^/api2/[a-z]+", "");
         AuthContext auth = AuthContext.anonymous(client);
         Map<String, String> raw = Map.of();
         int status = 200;
@@ -432,14 +431,7 @@ public final class ApiHttpServer implements AutoCloseable {
             if (gzip) {
                 ctx.header("Content-Encoding", "gzip");
             }
-            // in one write, past Javalin's copy loop: a large answer is the bulk of the call's cost
-            ctx.res().setContentLength(body.length);
-            try {
-                ctx.res().getOutputStream().write(body);
-            } catch (java.io.IOException e) {
-                // the client went away while the answer was on its way
-                log.debug("Answer of {} not delivered: {}", ctx.path(), e.toString());
-            }
+            write(ctx, body);
             return;
         }
         // serialized straight from the handler's objects: no intermediate JSON tree
@@ -475,13 +467,30 @@ public final class ApiHttpServer implements AutoCloseable {
         if (gzipped) {
             ctx.header("Content-Encoding", "gzip");
         }
-        ctx.result(body);
+        write(ctx, body);
+    }
+
+    /**
+     * Writes the whole body at once with its length, past Javalin's result stream: that copies
+     * through a new buffer of the response buffer's size on every call, which cost more than a
+     * small call's own work.
+     */
+    private static void write(Context ctx, byte[] body) {
+        ctx.res().setContentLength(body.length);
+        try {
+            ctx.res().getOutputStream().write(body);
+        } catch (java.io.IOException e) {
+            // the client went away while the answer was on its way
+            log.debug("Answer of {} not delivered: {}", ctx.path(), e.toString());
+        }
     }
 
     /** Whether {@code Accept-Encoding} allows gzip (RFC 9110: a coding with q=0 is refused). */
     static boolean acceptsGzip(Context ctx) {
         return acceptsGzip(ctx.header("Accept-Encoding"));
     }
+
+    private static final java.util.regex.Pattern ZERO_QUALITY = java.util.regex.Pattern.compile("0(\\.0{0,3})?");
 
     static boolean acceptsGzip(String header) {
         if (header == null) {
@@ -495,7 +504,7 @@ public final class ApiHttpServer implements AutoCloseable {
             for (int i = 1; i < pieces.length; i++) {
                 String param = pieces[i].strip().toLowerCase(java.util.Locale.ROOT).replace(" ", "");
                 if (param.startsWith("q=")) {
-                    refused = param.substring(2).matches("0(\\.0{0,3})?");
+                    refused = ZERO_QUALITY.matcher(param.substring(2)).matches();
                 }
             }
             if (coding.equals("gzip") || coding.equals("x-gzip")) {
