@@ -19,6 +19,7 @@ import org.corral.access.AccessSettings;
 import org.corral.access.RequestCredentials;
 import org.corral.access.config.Pool;
 import org.corral.access.config.UserConfigCodec;
+import org.corral.backup.datastore.DatastorePlugin;
 import org.corral.backup.vzdump.Vzdump;
 import org.corral.backup.vzdump.VzdumpApi;
 import org.corral.core.guest.GuestDriver;
@@ -38,6 +39,8 @@ import org.corral.core.node.Node;
 import org.corral.core.task.TaskManager;
 import org.corral.firewall.FirewallService;
 import org.corral.firewall.nft.FirewallEnforcer;
+import org.corral.storage.Host;
+import org.corral.storage.PluginRegistry;
 import org.corral.storage.StorageService;
 import org.corral.lxc.LxcService;
 import org.corral.qemu.QemuService;
@@ -164,7 +167,8 @@ public final class CorralDaemon implements AutoCloseable {
             resources.add(tasks);
             this.access = new AccessControl(store, clock, AccessSettings.defaults(), Optional.of(tasks));
             resources.add(access);
-            StorageService storage = new StorageService(node, store, tasks, clock);
+            StorageService storage = new StorageService(node, store, tasks, clock,
+                    PluginRegistry.standard(Host.system()).with(List.of(new DatastorePlugin())));
             storage.initialize();
             ConsoleProxies consoles = new ConsoleProxies(clock);
             LxcService containers = new LxcService(node, store, tasks, consoles, storage, clock);

@@ -1,0 +1,180 @@
+package org.corral.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.corral.backup.FileImageSource;
+import org.corral.backup.datastore.BackupWriter;
+import org.corral.backup.datastore.Datastore;
+import org.corral.backup.datastore.DatastoreOptions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The {@code datastore} storage type over HTTPS: added through {@code POST /storage}, its snapshots (written here
+ * with the datastore library) listed as backup volumes with Proxmox's fields, annotated, protected, refused deletion
+ * while protected, deleted, its status answered, and prune simulated and applied; bad input is a 400 naming the
+ * parameter and changes nothing.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DatastoreStorageIT {
+    private static final String NODE = "dsnode";
+    private static final String PASSWORD = "datastore-admin-1";
+    private static final String CONTENT = "/nodes/" + NODE + "/storage/ds/content";
+    private static final Instant DAY1 = Instant.parse("2026-11-01T10:00:00Z");
+    private static final Instant DAY2 = Instant.parse("2026-11-02T10:00:00Z");
+    private static final Instant DAY3 = Instant.parse("2026-11-03T10:00:00Z");
+
+    static Path base;
+    static Path store;
+    static CorralDaemon daemon;
+    static TestClient admin;
+
+    @BeforeAll
+    static void start() throws Exception {
+        base = Files.createTempDirectory("corral-datastore-");
+        store = base.resolve("ds");
+        daemon = CorralDaemon.start(new CorralDaemon.Options(NODE, base.resolve("data"), "127.0.0.1", 0, Optional.of(PASSWORD)));
+        admin = new TestClient(daemon.port()).login("admin@pve", PASSWORD);
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        if (daemon != null) {
+            daemon.close();
+        }
+        if (base != null) {
+            try (Stream<Path> walk = Files.walk(base)) {
+                for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private static String volid(String type, int vmid, Instant time) {
+        return "ds:backup/" + type + "/" + vmid + "/" + time;
+    }
+
+    /** A snapshot as a backup would write it: a disk image and the guest config. */
+    private static void snapshot(String type, int vmid, Instant time, byte[] image) throws IOException {
+        Path file = base.resolve("image-" + vmid);
+        Files.write(file, image);
+        try (Datastore ds = Datastore.open(store, null, DatastoreOptions.defaults());
+                BackupWriter writer = ds.startBackup(type, Integer.toString(vmid), time);
+                FileImageSource source = new FileImageSource(file)) {
+            writer.backupImage("drive-scsi0.img", source);
+            writer.addBlob("qemu-server.conf", ("memory: 128\n").getBytes(StandardCharsets.UTF_8));
+            writer.finish();
+        }
+    }
+
+    private static List<String> volids(JsonNode list) {
+        List<String> out = new ArrayList<>();
+        list.forEach(e -> out.add(e.path("volid").asString()));
+        return out;
+    }
+
+    @Test
+    @Order(1)
+    void badOptionsAreRefusedAndAddNothing() {
+        TestClient.Answer answer = admin.post("/storage", Map.of("storage", "ds", "type", "datastore", "path", store.toString(),
+                "content", "images"));
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.body().path("errors").path("content").asString()).contains("images");
+        answer = admin.post("/storage", Map.of("storage", "ds", "type", "datastore"));
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.body().path("errors").has("path")).isTrue();
+        assertThat(admin.get("/storage").data().toString()).doesNotContain("\"ds\"");
+        assertThat(store).doesNotExist();
+    }
+
+    @Test
+    @Order(2)
+    void addedStorageReportsStatusAndCreatesTheDatastore() {
+        TestClient.Answer answer = admin.post("/storage", Map.of("storage", "ds", "type", "datastore", "path", store.toString()));
+        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(200);
+        JsonNode config = admin.get("/storage/ds").data();
+        assertThat(config.path("type").asString()).isEqualTo("datastore");
+        assertThat(config.path("content").asString()).isEqualTo("backup");
+        JsonNode status = admin.get("/nodes/" + NODE + "/storage/ds/status").data();
+        assertThat(status.path("active").asInt()).as(status.toString()).isEqualTo(1);
+        assertThat(status.path("total").asLong()).isPositive();
+        assertThat(status.path("avail").asLong()).isPositive().isLessThanOrEqualTo(status.path("total").asLong());
+        assertThat(status.path("used").asLong()).isLessThanOrEqualTo(status.path("total").asLong());
+        assertThat(store.resolve(".corral-datastore")).exists();
+    }
+
+    @Test
+    @Order(3)
+    void snapshotsAreListedAsBackupVolumes() throws IOException {
+        byte[] image = new byte[6 << 20];
+        new Random(7).nextBytes(image);
+        snapshot("ct", 100, DAY1, image);
+        image[100] ^= 1;
+        snapshot("ct", 100, DAY2, image);
+        snapshot("vm", 101, DAY1, image);
+
+        JsonNode list = admin.get(CONTENT).data();
+        assertThat(volids(list)).containsExactly(volid("ct", 100, DAY1), volid("ct", 100, DAY2), volid("vm", 101, DAY1));
+        JsonNode first = list.get(0);
+        assertThat(first.path("content").asString()).isEqualTo("backup");
+        assertThat(first.path("format").asString()).isEqualTo("pbs-ct");
+        assertThat(first.path("subtype").asString()).isEqualTo("lxc");
+        assertThat(first.path("vmid").asInt()).isEqualTo(100);
+        assertThat(first.path("ctime").asLong()).isEqualTo(DAY1.getEpochSecond());
+        assertThat(first.path("size").asLong()).isGreaterThanOrEqualTo(6 << 20);
+        assertThat(list.get(2).path("subtype").asString()).isEqualTo("qemu");
+        assertThat(list.get(2).path("format").asString()).isEqualTo("pbs-vm");
+
+        assertThat(volids(admin.get(CONTENT, Map.of("vmid", "101")).data())).containsExactly(volid("vm", 101, DAY1));
+        assertThat(volids(admin.get(CONTENT, Map.of("content", "backup", "vmid", "100")).data())).hasSize(2);
+        assertThat(admin.get(CONTENT, Map.of("content", "iso")).data()).isEmpty();
+    }
+
+    @Test
+    @Order(4)
+    void notesAndProtectionAreKeptAndProtectedSnapshotsStay() {
+        String volid = volid("ct", 100, DAY1);
+        assertThat(admin.put(CONTENT + "/" + volid, Map.of("notes", "before upgrade", "protected", "1")).status()).isEqualTo(200);
+        JsonNode info = admin.get(CONTENT + "/" + volid).data();
+        assertThat(info.path("notes").asString()).isEqualTo("before upgrade");
+        assertThat(info.path("protected").asInt()).isEqualTo(1);
+        JsonNode listed = admin.get(CONTENT, Map.of("vmid", "100")).data().get(0);
+        assertThat(listed.path("notes").asString()).isEqualTo("before upgrade");
+        assertThat(listed.path("protected").asInt()).isEqualTo(1);
+
+        TestClient.Answer refused = admin.call("DELETE", CONTENT + "/" + volid, Map.of());
+        assertThat(refused.status()).isNotEqualTo(200);
+        assertThat(volids(admin.get(CONTENT).data())).contains(volid);
+    }
+
+    @Test
+    @Order(5)
+    void deleteRemovesOneSnapshot() {
+        String volid = volid("vm", 101, DAY1);
+        TestClient.Answer answer = admin.call("DELETE", CONTENT + "/" + volid, Map.of("delay", "10"));
+        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(200);
+        assertThat(volids(admin.get(CONTENT).data())).doesNotContain(volid).hasSize(2);
+        TestClient.Answer gone = admin.get(CONTENT + "/" + volid);
+        assertThat(gone.status()).isEqualTo(500);
+        assertThat(gone.body().toString()).contains("does not exist");
+        assertThat(admin.get(CONTENT + "/ds:backup/vm/101/not-a-time").status()).isEqualTo(400);
+    }
+}
