@@ -16,8 +16,10 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.corral.backup.FileImageSource;
 import org.corral.backup.datastore.BackupWriter;
+import org.corral.backup.datastore.CryptKey;
 import org.corral.backup.datastore.Datastore;
 import org.corral.backup.datastore.DatastoreOptions;
+import org.corral.core.json.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -101,12 +103,45 @@ class DatastoreStorageIT {
         answer = admin.post("/storage", Map.of("storage", "ds", "type", "datastore"));
         assertThat(answer.status()).isEqualTo(400);
         assertThat(answer.body().path("errors").has("path")).isTrue();
+        answer = admin.post("/storage", Map.of("storage", "ds", "type", "datastore", "path", store.toString(),
+                "encryption-key", "{\"kdf\":\"none\",\"key\":\"c2hvcnQ=\"}"));
+        assertThat(answer.status()).isEqualTo(400);
+        assertThat(answer.body().path("errors").path("encryption-key").asString()).contains("32 bytes");
         assertThat(admin.get("/storage").data().toString()).doesNotContain("\"ds\"");
+        assertThat(daemon.store().read("priv/storage/ds.enc")).isEmpty();
         assertThat(store).doesNotExist();
     }
 
     @Test
     @Order(2)
+    void encryptionKeyIsKeptUnderPrivAndOnlyItsFingerprintShown() {
+        TestClient.Answer answer = admin.post("/storage", Map.of("storage", "dsenc", "type", "datastore",
+                "path", base.resolve("dsenc").toString(), "encryption-key", "autogen"));
+        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(200);
+        String keyFile = daemon.store().read("priv/storage/dsenc.enc").orElseThrow().text();
+        CryptKey key = CryptKey.parse(keyFile);
+        JsonNode config = admin.get("/storage/dsenc").data();
+        assertThat(config.path("encryption-key").asString()).isEqualTo(key.fingerprint());
+        String secret = Json.read(keyFile).path("key").asString();
+        assertThat(admin.get("/storage").body().toString()).doesNotContain(secret);
+        assertThat(config.toString()).doesNotContain(secret);
+
+        // a key given as a key file's JSON replaces it
+        CryptKey other = CryptKey.generate();
+        TestClient.Answer replaced = admin.put("/storage/dsenc", Map.of("encryption-key", other.toJson()));
+        assertThat(replaced.status()).as(replaced.body().toString()).isEqualTo(200);
+        assertThat(admin.get("/storage/dsenc").data().path("encryption-key").asString()).isEqualTo(other.fingerprint());
+        assertThat(CryptKey.parse(daemon.store().read("priv/storage/dsenc.enc").orElseThrow().text()).fingerprint())
+                .isEqualTo(other.fingerprint());
+
+        assertThat(admin.put("/storage/dsenc", Map.of("delete", "encryption-key")).status()).isEqualTo(200);
+        assertThat(daemon.store().read("priv/storage/dsenc.enc")).isEmpty();
+        assertThat(admin.get("/storage/dsenc").data().has("encryption-key")).isFalse();
+        assertThat(admin.delete("/storage/dsenc").status()).isEqualTo(200);
+    }
+
+    @Test
+    @Order(3)
     void addedStorageReportsStatusAndCreatesTheDatastore() {
         TestClient.Answer answer = admin.post("/storage", Map.of("storage", "ds", "type", "datastore", "path", store.toString()));
         assertThat(answer.status()).as(answer.body().toString()).isEqualTo(200);
@@ -122,7 +157,7 @@ class DatastoreStorageIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void snapshotsAreListedAsBackupVolumes() throws IOException {
         byte[] image = new byte[6 << 20];
         new Random(7).nextBytes(image);
@@ -149,7 +184,7 @@ class DatastoreStorageIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void notesAndProtectionAreKeptAndProtectedSnapshotsStay() {
         String volid = volid("ct", 100, DAY1);
         assertThat(admin.put(CONTENT + "/" + volid, Map.of("notes", "before upgrade", "protected", "1")).status()).isEqualTo(200);
@@ -166,7 +201,7 @@ class DatastoreStorageIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void deleteRemovesOneSnapshot() {
         String volid = volid("vm", 101, DAY1);
         TestClient.Answer answer = admin.call("DELETE", CONTENT + "/" + volid, Map.of("delay", "10"));

@@ -61,7 +61,23 @@ public final class DatastorePlugin implements StoragePlugin {
     @Override
     public List<OptionSpec> options() {
         return List.of(fixed("path"), optional("nodes"), optional("disable"), optional("content"), optional("shared"),
+                optional("encryption-key"),
                 optional("prune-backups"), optional("max-protected-backups"));
+    }
+
+    /** The key file's suffix below {@code priv/storage/}: {@code ID.enc}, as Proxmox keeps PBS storages' keys. */
+    public static final String KEY_SUFFIX = "enc";
+
+    @Override
+    public Map<String, String> privateOptions() {
+        return Map.of("encryption-key", KEY_SUFFIX);
+    }
+
+    /** {@code autogen} makes a new key; any other value is a key file's JSON. storage.cfg keeps the fingerprint. */
+    @Override
+    public PrivateOption keepPrivate(String option, String value) {
+        CryptKey key = value.equals("autogen") ? CryptKey.generate() : CryptKey.parse(value);
+        return new PrivateOption(key.fingerprint(), key.toJson());
     }
 
     static Path root(StorageConfig config) {
