@@ -20,6 +20,7 @@ import org.corral.access.RequestCredentials;
 import org.corral.access.config.Pool;
 import org.corral.access.config.UserConfigCodec;
 import org.corral.backup.datastore.DatastorePlugin;
+import org.corral.backup.vzdump.PruneBackupsApi;
 import org.corral.backup.vzdump.Vzdump;
 import org.corral.backup.vzdump.VzdumpApi;
 import org.corral.core.guest.GuestDriver;
@@ -215,6 +216,7 @@ public final class CorralDaemon implements AutoCloseable {
             Vzdump vzdump = new Vzdump(node, storage, tasks, clock, guestDrivers, () -> membership.read().name());
             modules.add(new VzdumpApi(vzdump, pool -> store.read("user.cfg")
                     .flatMap(f -> UserConfigCodec.parse(f.text()).pool(pool)).map(Pool::vms)));
+            modules.add(new PruneBackupsApi(storage));
             FirewallService firewall = new FirewallService(node, store);
             if (options.enforceFirewall()) {
                 resources.add(FirewallEnforcer.local(firewall).start());

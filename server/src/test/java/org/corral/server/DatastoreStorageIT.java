@@ -6,13 +6,16 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.corral.backup.FileImageSource;
 import org.corral.backup.datastore.BackupWriter;
@@ -20,6 +23,9 @@ import org.corral.backup.datastore.CryptKey;
 import org.corral.backup.datastore.Datastore;
 import org.corral.backup.datastore.DatastoreOptions;
 import org.corral.core.json.Json;
+import org.corral.core.task.LogLine;
+import org.corral.core.task.TaskStatus;
+import org.corral.core.task.Upid;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -85,6 +91,27 @@ class DatastoreStorageIT {
             writer.addBlob("qemu-server.conf", ("memory: 128\n").getBytes(StandardCharsets.UTF_8));
             writer.finish();
         }
+    }
+
+    private static long chunkCount() throws IOException {
+        try (Stream<Path> walk = Files.walk(store.resolve(".chunks"))) {
+            return walk.filter(p -> p.getFileName().toString().matches("[0-9a-f]{64}")).count();
+        }
+    }
+
+    private static String awaitTask(TestClient.Answer answer) {
+        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(200);
+        Upid upid = Upid.parse(answer.data().asString());
+        TaskStatus status = daemon.tasks().awaitCompletion(upid, Duration.ofSeconds(60));
+        String log = daemon.tasks().log(upid, 0, 10_000).lines().stream().map(LogLine::t).collect(Collectors.joining("\n"));
+        assertThat(status.exitstatus()).as(log).contains("OK");
+        return log;
+    }
+
+    private static Map<String, String> marks(JsonNode plan) {
+        Map<String, String> out = new LinkedHashMap<>();
+        plan.forEach(e -> out.put(e.path("volid").asString(), e.path("mark").asString()));
+        return out;
     }
 
     private static List<String> volids(JsonNode list) {
@@ -162,8 +189,11 @@ class DatastoreStorageIT {
         byte[] image = new byte[6 << 20];
         new Random(7).nextBytes(image);
         snapshot("ct", 100, DAY1, image);
+        long chunksBefore = chunkCount();
         image[100] ^= 1;
         snapshot("ct", 100, DAY2, image);
+        // one changed byte: one new 4 MiB chunk, the rest shared with the first snapshot
+        assertThat(chunkCount() - chunksBefore).isEqualTo(1);
         snapshot("vm", 101, DAY1, image);
 
         JsonNode list = admin.get(CONTENT).data();
@@ -211,5 +241,82 @@ class DatastoreStorageIT {
         assertThat(gone.status()).isEqualTo(500);
         assertThat(gone.body().toString()).contains("does not exist");
         assertThat(admin.get(CONTENT + "/ds:backup/vm/101/not-a-time").status()).isEqualTo(400);
+    }
+
+    @Test
+    @Order(7)
+    void pruneIsSimulatedThenAppliedOnTheDatastore() throws IOException {
+        byte[] image = new byte[1 << 20];
+        for (Instant day : List.of(DAY1, DAY2, DAY3)) {
+            snapshot("ct", 102, day, image);
+        }
+        String prune = "/nodes/" + NODE + "/storage/ds/prunebackups";
+        JsonNode plan = admin.get(prune, Map.of("prune-backups", "keep-last=1")).data();
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put(volid("ct", 100, DAY2), "keep");
+        expected.put(volid("ct", 100, DAY1), "protected");
+        expected.put(volid("ct", 102, DAY3), "keep");
+        expected.put(volid("ct", 102, DAY2), "remove");
+        expected.put(volid("ct", 102, DAY1), "remove");
+        assertThat(marks(plan)).containsExactlyEntriesOf(expected);
+        JsonNode first = plan.get(0);
+        assertThat(first.path("type").asString()).isEqualTo("lxc");
+        assertThat(first.path("vmid").asInt()).isEqualTo(100);
+        assertThat(first.path("ctime").asLong()).isEqualTo(DAY2.getEpochSecond());
+        // the storage has no retention: everything is kept
+        assertThat(marks(admin.get(prune).data()).values()).containsOnly("keep", "protected");
+        assertThat(admin.get(prune, Map.of("prune-backups", "keep-last=1", "type", "qemu")).data()).isEmpty();
+        assertThat(marks(admin.get(prune, Map.of("prune-backups", "keep-last=1", "vmid", "102")).data())).hasSize(3);
+        List<String> before = volids(admin.get(CONTENT).data());
+
+        for (Map<String, String> bad : List.of(Map.of("prune-backups", "keep-last=x"), Map.of("prune-backups", "keep-all=1,keep-last=1"),
+                Map.of("prune-backups", "keep-last=1", "type", "openvz"), Map.of("prune-backups", "keep-last=1", "vmid", "5"))) {
+            String name = bad.containsKey("type") ? "type" : bad.containsKey("vmid") ? "vmid" : "prune-backups";
+            for (String verb : List.of("GET", "DELETE")) {
+                TestClient.Answer answer = admin.call(verb, prune, bad);
+                assertThat(answer.status()).as(verb + " " + bad + ": " + answer.body()).isEqualTo(400);
+                assertThat(answer.body().path("errors").has(name)).as(answer.body().toString()).isTrue();
+            }
+        }
+        assertThat(volids(admin.get(CONTENT).data())).isEqualTo(before);
+
+        String log = awaitTask(admin.call("DELETE", prune, Map.of("prune-backups", "keep-last=1")));
+        assertThat(log).contains("removing backup '" + volid("ct", 102, DAY1) + "'").contains("pruned 2 backup(s)");
+        assertThat(volids(admin.get(CONTENT).data()))
+                .containsExactly(volid("ct", 100, DAY1), volid("ct", 100, DAY2), volid("ct", 102, DAY3));
+    }
+
+    @Test
+    @Order(8)
+    void pruneWorksOnDirectoryStoragesWithTheirRetention() throws IOException {
+        Path dir = base.resolve("dir");
+        TestClient.Answer added = admin.post("/storage", Map.of("storage", "dumps", "type", "dir", "path", dir.toString(),
+                "content", "backup", "prune-backups", "keep-daily=2"));
+        assertThat(added.status()).as(added.body().toString()).isEqualTo(200);
+        Path dump = Files.createDirectories(dir.resolve("dump"));
+        for (String name : List.of("vzdump-lxc-200-2026_11_01-10_00_00.tar.zst", "vzdump-lxc-200-2026_11_02-09_00_00.tar.zst",
+                "vzdump-lxc-200-2026_11_02-10_00_00.tar.zst", "vzdump-lxc-200-2026_11_03-10_00_00.tar.zst",
+                "vzdump-qemu-201-2026_11_01-10_00_00.tar")) {
+            Files.writeString(dump.resolve(name), name);
+        }
+        String prune = "/nodes/" + NODE + "/storage/dumps/prunebackups";
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put("dumps:backup/vzdump-lxc-200-2026_11_03-10_00_00.tar.zst", "keep");
+        expected.put("dumps:backup/vzdump-lxc-200-2026_11_02-10_00_00.tar.zst", "keep");
+        expected.put("dumps:backup/vzdump-lxc-200-2026_11_02-09_00_00.tar.zst", "remove");
+        expected.put("dumps:backup/vzdump-lxc-200-2026_11_01-10_00_00.tar.zst", "remove");
+        expected.put("dumps:backup/vzdump-qemu-201-2026_11_01-10_00_00.tar", "keep");
+        JsonNode plan = admin.get(prune).data();
+        assertThat(marks(plan)).containsExactlyInAnyOrderEntriesOf(expected);
+        assertThat(plan.get(0).path("type").asString()).isEqualTo("lxc");
+
+        awaitTask(admin.call("DELETE", prune, Map.of("vmid", "200")));
+        try (Stream<Path> files = Files.list(dump)) {
+            assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly(
+                    "vzdump-lxc-200-2026_11_02-10_00_00.tar.zst", "vzdump-lxc-200-2026_11_03-10_00_00.tar.zst",
+                    "vzdump-qemu-201-2026_11_01-10_00_00.tar");
+        }
+        TestClient.Answer noBackups = admin.get("/nodes/" + NODE + "/storage/local/prunebackups", Map.of("prune-backups", "keep-last=1"));
+        assertThat(noBackups.status()).isEqualTo(200);
     }
 }
