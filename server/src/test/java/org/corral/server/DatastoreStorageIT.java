@@ -245,6 +245,14 @@ class DatastoreStorageIT {
 
     @Test
     @Order(7)
+    void vzdumpIntoADatastoreIsRefusedNamingTheStorage() {
+        TestClient.Answer answer = admin.post("/nodes/" + NODE + "/vzdump", Map.of("vmid", "100", "storage", "ds"));
+        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(400);
+        assertThat(answer.body().path("errors").path("storage").asString()).contains("can't use storage 'ds' for backups");
+    }
+
+    @Test
+    @Order(8)
     void pruneIsSimulatedThenAppliedOnTheDatastore() throws IOException {
         byte[] image = new byte[1 << 20];
         for (Instant day : List.of(DAY1, DAY2, DAY3)) {
@@ -287,7 +295,7 @@ class DatastoreStorageIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void pruneWorksOnDirectoryStoragesWithTheirRetention() throws IOException {
         Path dir = base.resolve("dir");
         TestClient.Answer added = admin.post("/storage", Map.of("storage", "dumps", "type", "dir", "path", dir.toString(),
@@ -316,6 +324,11 @@ class DatastoreStorageIT {
                     "vzdump-lxc-200-2026_11_02-10_00_00.tar.zst", "vzdump-lxc-200-2026_11_03-10_00_00.tar.zst",
                     "vzdump-qemu-201-2026_11_01-10_00_00.tar");
         }
+        assertThat(admin.post("/access/users", Map.of("userid", "pruner@pve", "password", "pruner-pass-1")).status()).isEqualTo(200);
+        TestClient nobody = new TestClient(daemon.port()).login("pruner@pve", "pruner-pass-1");
+        assertThat(nobody.get(prune).status()).isEqualTo(403);
+        assertThat(nobody.call("DELETE", prune, Map.of("vmid", "201")).status()).isEqualTo(403);
+        assertThat(marks(admin.get(prune).data())).containsEntry("dumps:backup/vzdump-qemu-201-2026_11_01-10_00_00.tar", "keep");
         TestClient.Answer noBackups = admin.get("/nodes/" + NODE + "/storage/local/prunebackups", Map.of("prune-backups", "keep-last=1"));
         assertThat(noBackups.status()).isEqualTo(200);
     }
