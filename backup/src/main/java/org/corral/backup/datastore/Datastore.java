@@ -188,7 +188,7 @@ public final class Datastore implements AutoCloseable {
     }
 
     /** Sets the snapshot's notes; empty removes them. The signed part of the manifest is untouched. */
-    public synchronized void setNotes(SnapshotId snapshot, String notes) throws IOException {
+    public void setNotes(SnapshotId snapshot, String notes) throws IOException {
         Manifest manifest = manifest(snapshot);
         if (notes.isEmpty()) {
             manifest.unprotected().remove("notes");
