@@ -19,6 +19,8 @@ import org.corral.access.AccessSettings;
 import org.corral.access.RequestCredentials;
 import org.corral.access.config.Pool;
 import org.corral.access.config.UserConfigCodec;
+import org.corral.backup.datastore.DatastorePlugin;
+import org.corral.backup.vzdump.PruneBackupsApi;
 import org.corral.backup.vzdump.Vzdump;
 import org.corral.backup.vzdump.VzdumpApi;
 import org.corral.core.guest.GuestDriver;
@@ -38,6 +40,8 @@ import org.corral.core.node.Node;
 import org.corral.core.task.TaskManager;
 import org.corral.firewall.FirewallService;
 import org.corral.firewall.nft.FirewallEnforcer;
+import org.corral.storage.Host;
+import org.corral.storage.PluginRegistry;
 import org.corral.storage.StorageService;
 import org.corral.lxc.LxcService;
 import org.corral.qemu.QemuService;
@@ -187,7 +191,8 @@ public final class CorralDaemon implements AutoCloseable {
             ConsoleProxies consoles = new ConsoleProxies(clock);
             this.access = new AccessControl(store, clock, accessSettings, Optional.of(tasks), consoles);
             resources.add(access);
-            StorageService storage = new StorageService(node, store, tasks, clock);
+            StorageService storage = new StorageService(node, store, tasks, clock,
+                    PluginRegistry.standard(Host.system()).with(List.of(new DatastorePlugin())));
             storage.initialize();
             LxcService containers = new LxcService(node, store, tasks, consoles, storage, clock);
             List<Integer> adopted = containers.recover();
@@ -233,6 +238,7 @@ public final class CorralDaemon implements AutoCloseable {
             Vzdump vzdump = new Vzdump(node, storage, tasks, clock, guestDrivers, () -> membership.read().name());
             modules.add(new VzdumpApi(vzdump, pool -> store.read("user.cfg")
                     .flatMap(f -> UserConfigCodec.parse(f.text()).pool(pool)).map(Pool::vms)));
+            modules.add(new PruneBackupsApi(storage));
             FirewallService firewall = new FirewallService(node, store);
             // not started, it still compiles the files for the simulator
             FirewallEnforcer enforcer = FirewallEnforcer.local(firewall);

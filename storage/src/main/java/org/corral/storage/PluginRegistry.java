@@ -52,6 +52,13 @@ public final class PluginRegistry {
                 new PbsPlugin(host)));
     }
 
+    /** This registry plus types implemented outside the storage module (the backup module's {@code datastore}). */
+    public PluginRegistry with(List<StoragePlugin> more) {
+        List<StoragePlugin> all = new java.util.ArrayList<>(order.stream().map(plugins::get).toList());
+        all.addAll(more);
+        return new PluginRegistry(all);
+    }
+
     public Optional<StoragePlugin> find(String type) {
         return Optional.ofNullable(plugins.get(type));
     }

@@ -100,6 +100,8 @@ public final class StorageOptions {
         o.put("datastore", Schema.string().pattern(NAME).maxLength(256).optional().description("Proxmox Backup Server datastore name."));
         o.put("fingerprint", Schema.string().pattern("([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}").optional()
                 .description("Certificate SHA 256 fingerprint."));
+        o.put("encryption-key", Schema.string().maxLength(4096).optional().secret()
+                .description("Encryption key. Use 'autogen' to generate one automatically without passphrase. The key is kept in priv/storage/<STORAGE>.enc; storage.cfg shows its fingerprint."));
         o.put("port", Schema.integer().minimum(1).maximum(65535).optional().description("For non default port."));
         return Collections.unmodifiableMap(o);
     }

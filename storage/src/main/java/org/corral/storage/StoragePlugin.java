@@ -124,6 +124,22 @@ public interface StoragePlugin {
         throw unsupported("volume attributes");
     }
 
+    /**
+     * A secret option turned into what storage.cfg keeps ({@code shown}, such as a key's fingerprint) and the text of
+     * its private file {@code priv/storage/ID.SUFFIX}.
+     */
+    record PrivateOption(String shown, String privateText) {}
+
+    /** Options whose secret lives in a private file, by option name, with the file's suffix ({@code encryption-key} to {@code enc}). */
+    default Map<String, String> privateOptions() {
+        return Map.of();
+    }
+
+    /** Turns a given value of one of {@link #privateOptions()}; IllegalArgumentException says why it is bad. */
+    default PrivateOption keepPrivate(String option, String value) {
+        throw new IllegalArgumentException("option '" + option + "' is not private for storage type '" + type() + "'");
+    }
+
     default StorageException unsupported(String what) {
         return new StorageException("storage type '" + type() + "' does not support " + what);
     }

@@ -186,6 +186,25 @@ public final class StorageService {
         }
     }
 
+    /** The private file of a storage's secret option, {@code priv/storage/ID.SUFFIX} (an encryption key: {@code .enc}). */
+    public static String privatePath(String storage, String suffix) {
+        return "priv/storage/" + storage + "." + suffix;
+    }
+
+    /** Writes, or with an empty text removes, a storage's private file. */
+    public void setPrivateFile(String storage, String suffix, Optional<String> text) {
+        if (text.isPresent()) {
+            store.overwrite(privatePath(storage, suffix), text.get());
+        } else {
+            store.read(privatePath(storage, suffix)).ifPresent(f -> store.delete(f.path(), f.version()));
+        }
+    }
+
+    /** The text of a storage's private file, if it has one. */
+    public Optional<String> privateFile(String storage, String suffix) {
+        return store.read(privatePath(storage, suffix)).map(ConfigFile::text);
+    }
+
     /** datacenter.cfg as key/value pairs; an unreadable file counts as empty. */
     public Map<String, String> datacenterOptions() {
         return store.read(DATACENTER).map(f -> {

@@ -23,6 +23,8 @@ public final class VolumeNames {
             ".+\\.(tgz|(?:tar|vma)(?:\\.(?:gz|lzo|zst|bz2|xz))?)", Pattern.CASE_INSENSITIVE);
     public static final Pattern IMPORT_EXT = Pattern.compile(".+\\.(ova|ovf|qcow2|raw|vmdk)", Pattern.CASE_INSENSITIVE);
     private static final Pattern COMPONENT = Pattern.compile("[A-Za-z0-9_+\\-][A-Za-z0-9_.+\\-]*");
+    // the only component with ':' allowed: a datastore snapshot's time, as in Proxmox's PBS volume names (backup/ct/100/2026-11-01T10:00:00Z)
+    private static final Pattern SNAPSHOT_TIME = Pattern.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z");
     private static final Pattern BACKUP_OWNER = Pattern.compile("vzdump-(?:openvz|lxc|qemu)-([1-9][0-9]{2,8})-.+");
     private static final Pattern IMAGE_FILE = Pattern.compile("(.+)\\.(raw|qcow2|vmdk|subvol)");
     private static final Pattern VMID = Pattern.compile("[1-9][0-9]{2,8}");
@@ -98,7 +100,7 @@ public final class VolumeNames {
             if (part.isEmpty()) {
                 return Optional.of("contains an empty path component");
             }
-            if (!COMPONENT.matcher(part).matches()) {
+            if (!COMPONENT.matcher(part).matches() && !SNAPSHOT_TIME.matcher(part).matches()) {
                 return Optional.of("contains characters outside [A-Za-z0-9_.+-] or a component starting with '.'");
             }
         }

@@ -28,6 +28,7 @@ import tools.jackson.databind.node.ObjectNode;
 public final class CryptKey {
     private static final int KEY_BYTES = 32;
 
+    private final byte[] secret;
     private final byte[] aesKey;
     private final byte[] idKey;
     private final String fingerprint;
@@ -36,6 +37,7 @@ public final class CryptKey {
         if (secret.length != KEY_BYTES) {
             throw new IllegalArgumentException("encryption key must be " + KEY_BYTES + " bytes, got " + secret.length);
         }
+        this.secret = secret;
         this.aesKey = derive(secret, "corral datastore aes-256-gcm");
         this.idKey = derive(secret, "corral datastore chunk id");
         this.fingerprint = formatFingerprint(derive(idKey, "fingerprint"));
@@ -56,40 +58,55 @@ public final class CryptKey {
         if (Files.exists(file)) {
             throw new IOException("encryption key file " + file + " already exists");
         }
-        byte[] secret = new byte[KEY_BYTES];
-        new SecureRandom().nextBytes(secret);
-        CryptKey key = new CryptKey(secret);
-        ObjectNode json = Json.object();
-        json.put("kdf", "none");
-        json.put("created", Instant.now().toString());
-        json.put("key", Base64.getEncoder().encodeToString(secret));
-        json.put("fingerprint", key.fingerprint());
+        CryptKey key = generate();
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tmp, json.toPrettyString() + "\n");
+        Files.writeString(tmp, key.toJson());
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
         return key;
     }
 
+    /** The key file's text, on one line (API parameters carry no line breaks): {@code {"kdf":"none","created":...,"key":"<base64>","fingerprint":...}}. */
+    public String toJson() {
+        ObjectNode json = Json.object();
+        json.put("kdf", "none");
+        json.put("created", Instant.now().toString());
+        json.put("key", Base64.getEncoder().encodeToString(secret));
+        json.put("fingerprint", fingerprint);
+        return json.toString();
+    }
+
     public static CryptKey load(Path file) throws IOException {
+        try {
+            return parse(Files.readString(file));
+        } catch (IllegalArgumentException e) {
+            throw new IOException("encryption key file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads a key file's text; IllegalArgumentException says what is wrong with it. */
+    public static CryptKey parse(String text) {
         JsonNode json;
         try {
-            json = Json.read(Files.readAllBytes(file));
+            json = Json.read(text);
         } catch (RuntimeException e) {
-            throw new IOException("encryption key file " + file + " is not valid JSON", e);
+            throw new IllegalArgumentException("the key is not valid JSON", e);
+        }
+        if (!json.isObject()) {
+            throw new IllegalArgumentException("the key is not a JSON object");
         }
         if (!"none".equals(json.path("kdf").asString("none"))) {
-            throw new IOException("encryption key file " + file + ": kdf '" + json.path("kdf").asString() + "' is not supported");
+            throw new IllegalArgumentException("kdf '" + json.path("kdf").asString() + "' is not supported");
         }
         byte[] secret;
         try {
             secret = Base64.getDecoder().decode(json.path("key").asString(""));
         } catch (IllegalArgumentException e) {
-            throw new IOException("encryption key file " + file + ": 'key' is not base64", e);
+            throw new IllegalArgumentException("'key' is not base64", e);
         }
         if (secret.length != KEY_BYTES) {
-            throw new IOException("encryption key file " + file + ": 'key' must hold " + KEY_BYTES + " bytes");
+            throw new IllegalArgumentException("'key' must hold " + KEY_BYTES + " bytes");
         }
         return new CryptKey(secret);
     }

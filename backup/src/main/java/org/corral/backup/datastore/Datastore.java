@@ -181,6 +181,23 @@ public final class Datastore implements AutoCloseable {
         }
     }
 
+    /** The snapshot's notes, kept in the manifest's unprotected part as Proxmox Backup Server keeps them. */
+    public Optional<String> notes(SnapshotId snapshot) throws IOException {
+        String notes = manifest(snapshot).unprotected().path("notes").asString("");
+        return notes.isEmpty() ? Optional.empty() : Optional.of(notes);
+    }
+
+    /** Sets the snapshot's notes; empty removes them. The signed part of the manifest is untouched. */
+    public void setNotes(SnapshotId snapshot, String notes) throws IOException {
+        Manifest manifest = manifest(snapshot);
+        if (notes.isEmpty()) {
+            manifest.unprotected().remove("notes");
+        } else {
+            manifest.unprotected().put("notes", notes);
+        }
+        manifest.write(snapshot.dir(path));
+    }
+
     /** Deletes a complete snapshot (its chunks go with the next GC); refused for a protected one. */
     public void deleteSnapshot(SnapshotId snapshot) throws IOException {
         manifest(snapshot);

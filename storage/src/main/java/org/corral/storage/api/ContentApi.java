@@ -173,7 +173,12 @@ public final class ContentApi implements ApiModule {
         Optional<Long> ctime = backup.map(b -> b.time().atZone(ZoneId.systemDefault()).toEpochSecond()).or(info::ctime);
         ctime.ifPresent(c -> entry.put("ctime", c));
         if (info.content() == ContentType.BACKUP) {
-            entry.put("subtype", backup.map(VolumeNames.BackupName::subtype).orElse("unknown"));
+            // datastore snapshots (format pbs-vm, pbs-ct) carry the guest type in their format, as Proxmox's PBS volumes do
+            entry.put("subtype", backup.map(VolumeNames.BackupName::subtype).orElseGet(() -> switch (info.format()) {
+                case "pbs-vm" -> "qemu";
+                case "pbs-ct" -> "lxc";
+                default -> "unknown";
+            }));
         }
         info.parent().ifPresent(p -> entry.put("parent", p));
         info.notes().ifPresent(n -> entry.put("notes", n));

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiMethod;
 import org.corral.core.api.ApiModule;
@@ -135,8 +136,11 @@ public final class StorageConfigApi implements ApiModule {
         String id = r.string("storage");
         String type = r.string("type");
         StoragePlugin plugin = storages.plugins().find(type).orElseThrow(() -> new ParameterError("type", "unknown storage type '" + type + "'"));
-        OptionRules.Result result = OptionRules.create(plugin, id, options(r));
-        StorageConfig config = new StorageConfig(type, id, result.options());
+        Map<String, Object> given = options(r);
+        OptionRules.Result result = OptionRules.create(plugin, id, given);
+        Map<String, String> values = new LinkedHashMap<>(result.options());
+        Map<String, String> privateFiles = keepPrivate(plugin, values, given.keySet());
+        StorageConfig config = new StorageConfig(type, id, values);
         // refused before storage.cfg changes, so a bad password leaves no half-made storage
         result.password().ifPresent(StorageService::passwordFile);
         storages.updateConfig(cfg -> {
@@ -148,6 +152,7 @@ public final class StorageConfigApi implements ApiModule {
         if (result.password().isPresent()) {
             storages.setPassword(id, result.password());
         }
+        privateFiles.forEach((suffix, text) -> storages.setPrivateFile(id, suffix, Optional.of(text)));
         log.info("Created storage '{}' of type {}", id, type);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("storage", id);
@@ -161,25 +166,59 @@ public final class StorageConfigApi implements ApiModule {
         String delete = r.optionalString("delete").orElse("");
         Optional<String> digest = r.optionalString("digest");
         OptionRules.Result[] result = new OptionRules.Result[1];
+        Map<String, String> privateFiles = new LinkedHashMap<>();
         StorageCfg written = storages.updateConfig(cfg -> {
             Digest.check(digest, cfg.digest());
             StorageConfig current = cfg.get(id).orElseThrow(() -> new NotFound("storage '" + id + "' does not exist"));
             StoragePlugin plugin = storages.plugin(current);
             result[0] = OptionRules.update(plugin, current, given, delete);
             result[0].password().ifPresent(StorageService::passwordFile);
-            return cfg.with(new StorageConfig(current.type(), id, result[0].options()));
+            Map<String, String> values = new LinkedHashMap<>(result[0].options());
+            privateFiles.clear();
+            privateFiles.putAll(keepPrivate(plugin, values, given.keySet()));
+            return cfg.with(new StorageConfig(current.type(), id, values));
+        });
+        privateFiles.forEach((suffix, text) -> storages.setPrivateFile(id, suffix, Optional.of(text)));
+        StorageConfig config = written.get(id).orElseThrow();
+        storages.plugin(config).privateOptions().forEach((option, suffix) -> {
+            if (Formats.splitList(delete).contains(option)) {
+                storages.setPrivateFile(id, suffix, Optional.empty());
+            }
         });
         if (given.containsKey("password")) {
             storages.setPassword(id, result[0].password());
         } else if (Formats.splitList(delete).contains("password")) {
             storages.setPassword(id, Optional.empty());
         }
-        StorageConfig config = written.get(id).orElseThrow();
         log.info("Updated storage '{}'", id);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("storage", id);
         out.put("type", config.type());
         return out;
+    }
+
+    /**
+     * Replaces each given private option in {@code values} by what storage.cfg shows and answers the private files'
+     * texts by suffix; a bad value is a ParameterError naming the option.
+     */
+    private static Map<String, String> keepPrivate(StoragePlugin plugin, Map<String, String> values, Set<String> given) {
+        Map<String, String> files = new LinkedHashMap<>();
+        Map<String, String> errors = new LinkedHashMap<>();
+        plugin.privateOptions().forEach((option, suffix) -> {
+            if (given.contains(option) && values.containsKey(option)) {
+                try {
+                    StoragePlugin.PrivateOption kept = plugin.keepPrivate(option, values.get(option));
+                    values.put(option, kept.shown());
+                    files.put(suffix, kept.privateText());
+                } catch (IllegalArgumentException e) {
+                    errors.put(option, e.getMessage());
+                }
+            }
+        });
+        if (!errors.isEmpty()) {
+            throw new ParameterError(errors);
+        }
+        return files;
     }
 
     private Object delete(ApiRequest r) {
@@ -197,6 +236,8 @@ public final class StorageConfigApi implements ApiModule {
             }
         });
         storages.setPassword(id, Optional.empty());
+        storages.plugins().find(removed[0].type())
+                .ifPresent(plugin -> plugin.privateOptions().values().forEach(suffix -> storages.setPrivateFile(id, suffix, Optional.empty())));
         log.info("Removed storage '{}'", id);
         return null;
     }
