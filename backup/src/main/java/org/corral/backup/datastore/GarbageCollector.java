@@ -110,9 +110,23 @@ final class GarbageCollector {
                         }
                     }
                 }
-                // live writers whose lock exists but whose directory is not there yet also bound the cutoff
+                // live writers whose lock exists but whose directory is not there yet also bound the cutoff.
+                // This second look also finds the snapshots of writers that finished after the first listing: a
+                // writer renames its directory before it releases its lock, so one found not live above has
+                // either died or left a complete snapshot that is listed now (else the chunks it reused, stamped
+                // before this run's start, would be swept once their older snapshot is deleted)
                 for (Path child : Datastore.sortedChildren(groupDir)) {
                     String name = child.getFileName().toString();
+                    if (!name.startsWith(".")) {
+                        try {
+                            SnapshotId finished = new SnapshotId(type, groupDir.getFileName().toString(), Instant.parse(name));
+                            if (!complete.contains(finished)) {
+                                complete.add(finished);
+                            }
+                        } catch (RuntimeException e) {
+                            // not a snapshot directory: warned about above
+                        }
+                    }
                     if (name.startsWith(".lock-")) {
                         String[] parts = name.split("-");
                         if (parts.length == 3) {
