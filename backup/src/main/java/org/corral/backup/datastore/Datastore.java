@@ -221,6 +221,11 @@ public final class Datastore implements AutoCloseable {
         return new Restorer(this).restoreImage(snapshot, archive, sink);
     }
 
+    /** Writes a file archive ({@code root.pxar.didx}) of a snapshot to {@code out}, verifying every chunk; answers its size. */
+    public long restoreFile(SnapshotId snapshot, String archive, java.io.OutputStream out) throws IOException {
+        return new Restorer(this).restoreFile(snapshot, archive, out);
+    }
+
     public VerifyResult verify(SnapshotId snapshot) throws IOException {
         return new Verifier(this).verify(List.of(snapshot)).getFirst();
     }

@@ -69,6 +69,32 @@ final class Restorer {
                 Duration.ofNanos(System.nanoTime() - started));
     }
 
+    /** Writes the file archive {@code archive} ({@code .didx}) of a snapshot to {@code out}, chunk by chunk, each one proven. */
+    long restoreFile(SnapshotId snapshot, String archive, java.io.OutputStream out) throws IOException {
+        Manifest manifest = store.manifest(snapshot);
+        CryptKey key = checkKey(snapshot, manifest);
+        String filename = archive + ".didx";
+        Manifest.FileEntry entry = manifest.file(filename)
+                .orElseThrow(() -> new NoSuchFileException("snapshot " + snapshot + " has no file archive '" + archive + "'"));
+        ChunkIndex index = ChunkIndex.read(snapshot.dir(store.path()).resolve(filename));
+        if (!(index instanceof DynamicIndex) || !HEX.formatHex(index.csum()).equals(entry.csum())) {
+            throw new IOException("index " + filename + " of " + snapshot + " does not match the checksum in its manifest");
+        }
+        ChunkStore chunks = store.chunks();
+        try (ChunkCodec codec = new ChunkCodec(key, false)) {
+            for (int i = 0; i < index.chunkCount(); i++) {
+                byte[] data = readChunk(chunks, codec, index.digest(i), archive, snapshot);
+                long len = index.chunkEnd(i) - index.chunkStart(i);
+                if (data.length != len) {
+                    throw new IOException("chunk " + HEX.formatHex(index.digest(i)) + " of " + archive + " holds " + data.length
+                            + " bytes, the index says " + len);
+                }
+                out.write(data);
+            }
+        }
+        return index.size();
+    }
+
     byte[] readBlob(SnapshotId snapshot, String name) throws IOException {
         Manifest manifest = store.manifest(snapshot);
         String filename = name + ".blob";
