@@ -49,6 +49,8 @@ final class TarArchive {
     static Written createStream(Path rootfs, String configText, long rootId, boolean stdexcludes, long bytesPerSecond,
             OutputStream target, Path work, TaskContext ctx) throws IOException {
         List<String> tar = containerTar(rootfs, configText, rootId, stdexcludes, work);
+        // without access and change times an unchanged file's headers are the same bytes again, so its chunks dedupe
+        tar.add(3, "--pax-option=delete=atime,delete=ctime");
         Throttle throttle = new Throttle(target, bytesPerSecond);
         ProcessResult result = ProcessRunner.of(tar).stdout(throttle).task(ctx).timeout(TIMEOUT).run();
         return checked(result, throttle.bytes());

@@ -355,11 +355,17 @@ public final class VzdumpApi implements ApiModule {
         if (!r.can(path, Privilege.DATASTORE_ALLOCATE_SPACE)) {
             throw new PermissionDenied("Permission check failed (" + path + ", Datastore.AllocateSpace)");
         }
-        if (info.isEmpty() || info.get().subtype().equals("openvz") || !name.contains(".tar")) {
+        String subtype;
+        if (resolved.plugin().type().equals(DatastorePlugin.TYPE)) {
+            // a datastore snapshot keeps the config as a blob beside its archives
+            subtype = DatastorePlugin.subtype(DatastorePlugin.snapshot(resolved.volume().volname()));
+        } else if (info.isEmpty() || info.get().subtype().equals("openvz") || !name.contains(".tar")) {
             throw new ParameterError("volume", "'" + name + "' is not a vzdump archive Corral can read (vzdump-lxc-... or vzdump-qemu-....tar)");
+        } else {
+            subtype = info.get().subtype();
         }
         try {
-            return vzdump.extractConfig(volid, info.get().subtype());
+            return vzdump.extractConfig(volid, subtype);
         } catch (IOException | IllegalArgumentException e) {
             throw new ParameterError("volume", e.getMessage());
         }
