@@ -119,6 +119,18 @@ class FastCdcTest {
             assertThat(new String(store.readBlob(SnapshotId.parse("ct/100/2026-11-01T10:02:00Z"), "pct.conf"))).isEqualTo("arch: amd64\n");
             assertThatThrownBy(() -> store.restoreFile(SnapshotId.parse("ct/100/2026-11-01T10:02:00Z"), "other.pxar", out))
                     .hasMessageContaining("has no file archive 'other.pxar'");
+
+            // GC and verify read dynamic indexes: dropping the older snapshots frees only chunks nothing else uses
+            store.deleteSnapshot(SnapshotId.parse("ct/100/2026-11-01T10:00:00Z"));
+            store.deleteSnapshot(SnapshotId.parse("ct/100/2026-11-01T10:01:00Z"));
+            GcResult gc = store.garbageCollect(java.time.Duration.ZERO);
+            assertThat(gc.snapshotsMarked()).isEqualTo(1);
+            assertThat(gc.missingChunks()).isEmpty();
+            assertThat(gc.chunksRemoved()).isPositive();
+            assertThat(store.verifyAll()).singleElement().satisfies(v -> assertThat(v.ok()).isTrue());
+            ByteArrayOutputStream again = new ByteArrayOutputStream();
+            store.restoreFile(SnapshotId.parse("ct/100/2026-11-01T10:02:00Z"), "root.pxar", again);
+            assertThat(Arrays.equals(again.toByteArray(), changed)).isTrue();
         }
     }
 
