@@ -60,6 +60,7 @@ public final class LxcService {
     private final ConfigEditor editor;
     private final Consoles consoleService;
     private final LxcGuestDriver guestDriver;
+    private volatile BackupStreams backupStreams = BackupStreams.NONE;
 
     public LxcService(Node node, ConfigStore store, TaskManager tasks, ConsoleProxies consoles, ContainerStorage storage, Clock clock) {
         this(node, store, tasks, consoles, storage, clock,
@@ -91,6 +92,15 @@ public final class LxcService {
         this.editor = new ConfigEditor(this);
         this.consoleService = new Consoles(this);
         this.guestDriver = new LxcGuestDriver(this);
+    }
+
+    /** How restore reads backups that are not files (datastore snapshots); see {@link BackupStreams}. */
+    public void backupStreams(BackupStreams streams) {
+        this.backupStreams = requireNonNull(streams, "streams is null");
+    }
+
+    BackupStreams backupStreams() {
+        return backupStreams;
     }
 
     public List<ApiModule> apiModules() {

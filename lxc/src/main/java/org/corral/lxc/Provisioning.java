@@ -3,6 +3,7 @@ package org.corral.lxc;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -179,14 +180,26 @@ public final class Provisioning {
             CtPermissions.need(request, "/storage/" + sid, Privilege.DATASTORE_ALLOCATE_SPACE);
         }
         Path archive;
+        boolean streamed = false;
         try {
             archive = storage().archive(ostemplate);
-            TemplateArchive.check(archive);
+            if (restore) {
+                // a datastore backup is proven readable now (manifest, index) and read as a stream by the task
+                Optional<InputStream> stream = service.backupStreams().open(ostemplate);
+                if (stream.isPresent()) {
+                    stream.get().close();
+                    streamed = true;
+                }
+            }
+            if (!streamed) {
+                TemplateArchive.check(archive);
+            }
         } catch (ApiException | IllegalArgumentException e) {
             throw new ParameterError("ostemplate", e.getMessage());
         } catch (IOException e) {
             throw new ParameterError("ostemplate", "unable to read '" + ostemplate + "': " + e.getMessage());
         }
+        Optional<String> streamVolid = streamed ? Optional.of(ostemplate) : Optional.empty();
         // restore with force replaces this node's container of the VMID once the new one is complete
         Optional<CtConfig> replaced = restore && request.bool("force") ? configs().find(vmid).map(CtConfigs.Loaded::config) : Optional.empty();
         if (replaced.isPresent()) {
@@ -245,7 +258,7 @@ public final class Provisioning {
         try {
             return service.task(restore ? "vzrestore" : "vzcreate", vmid, user, ctx -> {
                 configs().locked(vmid, () -> {
-                    provision(ctx, vmid, archive, restore, unprivileged, disks, secrets, ignoreUnpackErrors, undoConfig);
+                    provision(ctx, vmid, archive, streamVolid, restore, unprivileged, disks, secrets, ignoreUnpackErrors, undoConfig);
                     replaced.ifPresent(old -> freeReplaced(ctx, vmid, old));
                     return null;
                 });
@@ -277,8 +290,9 @@ public final class Provisioning {
         }
     }
 
-    private void provision(TaskContext ctx, int vmid, Path archive, boolean restore, boolean unprivileged, Map<String, String> disks,
-            GuestSetup.Secrets secrets, boolean ignoreUnpackErrors, Runnable undoConfig) {
+    /** Creates the container from {@code archive}, or with {@code streamed} from that backup's tar stream (a datastore's). */
+    private void provision(TaskContext ctx, int vmid, Path archive, Optional<String> streamed, boolean restore, boolean unprivileged,
+            Map<String, String> disks, GuestSetup.Secrets secrets, boolean ignoreUnpackErrors, Runnable undoConfig) {
         String prefix = "unable to " + (restore ? "restore" : "create") + " CT " + vmid + " - ";
         try (Revert revert = new Revert()) {
             revert.add(undoConfig::run);
@@ -292,11 +306,11 @@ public final class Provisioning {
                 if (unprivileged && service.driver().prepareUnprivileged()) {
                     ctx.log("added root:%d:%d to /etc/subuid and /etc/subgid", LxcConfigWriter.ID_MAP_BASE, LxcConfigWriter.ID_MAP_SIZE);
                 }
-                ctx.log("extracting archive '%s'", archive);
+                ctx.log("extracting archive '%s'", streamed.orElse(archive.toString()));
                 // the namespace's root writes through a path it can reach, also for a storage below a private directory
                 Path target = unprivileged ? service.driver().reachable(vmid, "rootfs", rootfs) : rootfs;
                 try {
-                    TemplateArchive.extract(archive, target, unprivileged, EXTRACT_TIMEOUT, ignoreUnpackErrors)
+                    extract(archive, streamed, target, unprivileged, ignoreUnpackErrors)
                             .ifPresent(error -> ctx.warn("ignored unpack errors: %s", error));
                 } finally {
                     if (!target.equals(rootfs)) {
@@ -342,6 +356,17 @@ public final class Provisioning {
             } catch (RuntimeException e) {
                 throw new IllegalStateException(prefix + e.getMessage(), e);
             }
+        }
+    }
+
+    private Optional<String> extract(Path archive, Optional<String> streamed, Path target, boolean unprivileged, boolean ignoreErrors)
+            throws IOException {
+        if (streamed.isEmpty()) {
+            return TemplateArchive.extract(archive, target, unprivileged, EXTRACT_TIMEOUT, ignoreErrors);
+        }
+        try (InputStream tar = service.backupStreams().open(streamed.get())
+                .orElseThrow(() -> new IOException("backup '" + streamed.get() + "' can no longer be read as a stream"))) {
+            return TemplateArchive.extract(tar, streamed.get(), target, unprivileged, EXTRACT_TIMEOUT, ignoreErrors);
         }
     }
 

@@ -236,6 +236,8 @@ public final class CorralDaemon implements AutoCloseable {
             modules.addAll(containers.apiModules());
             modules.addAll(vms.apiModules());
             Vzdump vzdump = new Vzdump(node, storage, tasks, clock, guestDrivers, () -> membership.read().name());
+            // pct restore of a container backup kept in a datastore reads its tar stream through vzdump
+            containers.backupStreams(vzdump::openContainerArchive);
             modules.add(new VzdumpApi(vzdump, pool -> store.read("user.cfg")
                     .flatMap(f -> UserConfigCodec.parse(f.text()).pool(pool)).map(Pool::vms)));
             modules.add(new PruneBackupsApi(storage));

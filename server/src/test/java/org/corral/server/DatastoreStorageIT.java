@@ -245,10 +245,14 @@ class DatastoreStorageIT {
 
     @Test
     @Order(7)
-    void vzdumpIntoADatastoreIsRefusedNamingTheStorage() {
+    void vzdumpTakesTheDatastoreAsStorageAndRefusesAnUnknownGuest() {
+        // containers are backed up into a datastore (DatastoreVzdumpIT); here no guest 100 exists
         TestClient.Answer answer = admin.post("/nodes/" + NODE + "/vzdump", Map.of("vmid", "100", "storage", "ds"));
         assertThat(answer.status()).as(answer.body().toString()).isEqualTo(400);
-        assertThat(answer.body().path("errors").path("storage").asString()).contains("can't use storage 'ds' for backups");
+        assertThat(answer.body().path("errors").has("storage")).as(answer.body().toString()).isFalse();
+        assertThat(answer.body().path("errors").path("vmid").asString()).as(answer.body().toString()).isNotEmpty();
+        answer = admin.post("/nodes/" + NODE + "/vzdump", Map.of("vmid", "100", "storage", "nosuch"));
+        assertThat(answer.body().path("errors").path("storage").asString()).contains("storage 'nosuch' does not exist");
     }
 
     @Test

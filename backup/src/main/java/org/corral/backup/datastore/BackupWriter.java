@@ -197,6 +197,144 @@ public final class BackupWriter implements AutoCloseable {
         return fixed;
     }
 
+    /** What a file archive stored: its size, chunks, how many of them were new, and the bytes they took. */
+    public record FileArchiveResult(String archive, long size, int chunks, int newChunks, long bytesStored, String csum) {}
+
+    /**
+     * Opens a file archive ({@code <archive>.didx}): the bytes written are cut by {@link FastCdc} into chunks that are
+     * stored once in the datastore. Closing the stream writes the index; {@link FileArchive#result()} then tells what
+     * was stored. An archive whose stream was {@link FileArchive#abort() aborted} is not part of the snapshot.
+     */
+    public FileArchive openFileArchive(String archive, FastCdc.Sizes sizes) {
+        checkOpen();
+        checkArchiveName(archive);
+        String filename = archive + ".didx";
+        if (files.stream().anyMatch(f -> f.filename().equals(filename))) {
+            throw new IllegalArgumentException("archive '" + archive + "' is already in this snapshot");
+        }
+        return new FileArchive(archive, filename, new FastCdc(sizes));
+    }
+
+    /** A file archive being written; see {@link #openFileArchive}. */
+    public final class FileArchive extends java.io.OutputStream {
+        private final String archive;
+        private final String filename;
+        private final FastCdc chunker;
+        private final ChunkCodec codec = new ChunkCodec(store.key(), store.options().compress());
+        private final List<Long> ends = new ArrayList<>();
+        private final List<byte[]> digests = new ArrayList<>();
+        private byte[] buffer;
+        private int filled;
+        private long offset;
+        private int fresh;
+        private long bytesStored;
+        private boolean closed;
+        private FileArchiveResult result;
+
+        private FileArchive(String archive, String filename, FastCdc chunker) {
+            this.archive = archive;
+            this.filename = filename;
+            this.chunker = chunker;
+            this.buffer = new byte[chunker.sizes().max() * 2];
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] data, int off, int len) throws IOException {
+            if (closed) {
+                throw new IOException("archive " + archive + " is closed");
+            }
+            while (len > 0) {
+                int n = Math.min(len, buffer.length - filled);
+                System.arraycopy(data, off, buffer, filled, n);
+                filled += n;
+                off += n;
+                len -= n;
+                cutFull();
+            }
+        }
+
+        /** Emits chunks while a full maximum-sized window is buffered. */
+        private void cutFull() throws IOException {
+            int start = 0;
+            int max = chunker.sizes().max();
+            while (filled - start >= max) {
+                int cut = chunker.cut(buffer, start, filled - start, false);
+                store(start, cut);
+                start += cut;
+            }
+            if (start > 0) {
+                System.arraycopy(buffer, start, buffer, 0, filled - start);
+                filled -= start;
+            }
+        }
+
+        private void store(int start, int len) throws IOException {
+            byte[] digest = codec.digest(buffer, start, len);
+            ChunkStore chunks = store.chunks();
+            if (!(chunks.exists(digest) && chunks.touch(digest))) {
+                byte[] blob = codec.encode(buffer, start, len, digest);
+                if (chunks.insert(digest, blob)) {
+                    fresh++;
+                    bytesStored += blob.length;
+                    newBuckets.add(ChunkStore.bucket(digest));
+                }
+            }
+            offset += len;
+            ends.add(offset);
+            digests.add(digest);
+        }
+
+        /** Cuts the rest, writes the index and adds the archive to the snapshot. */
+        @Override
+        public void close() throws IOException {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                int start = 0;
+                while (filled - start > 0) {
+                    int cut = chunker.cut(buffer, start, filled - start, true);
+                    store(start, cut);
+                    start += cut;
+                }
+                filled = 0;
+                long[] endArray = ends.stream().mapToLong(Long::longValue).toArray();
+                DynamicIndex index = new DynamicIndex(endArray, digests.toArray(new byte[0][]));
+                checkOpen();
+                index.write(tmpDir.resolve(filename));
+                String csum = HEX.formatHex(index.csum());
+                files.add(new Manifest.FileEntry(filename, index.size(), csum,
+                        store.key() == null ? Manifest.CryptMode.NONE : Manifest.CryptMode.ENCRYPT));
+                result = new FileArchiveResult(archive, index.size(), index.chunkCount(), fresh, bytesStored, csum);
+            } finally {
+                codec.close();
+                buffer = null;
+            }
+        }
+
+        /** Drops the archive: nothing of it goes into the snapshot (chunks already stored stay for GC). */
+        public void abort() {
+            if (!closed) {
+                closed = true;
+                codec.close();
+                buffer = null;
+            }
+        }
+
+        public FileArchiveResult result() {
+            if (result == null) {
+                throw new IllegalStateException("archive " + archive + " is not closed");
+            }
+            return result;
+        }
+    }
+
     /** Adds a small file (the guest configuration) as {@code <name>.blob}, encrypted when the datastore handle has a key. */
     public void addBlob(String name, byte[] data) throws IOException {
         checkOpen();

@@ -221,6 +221,21 @@ public final class Datastore implements AutoCloseable {
         return new Restorer(this).restoreImage(snapshot, archive, sink);
     }
 
+    /** Writes a file archive ({@code root.tar.didx}) of a snapshot to {@code out}, verifying every chunk; answers its size. */
+    public long restoreFile(SnapshotId snapshot, String archive, java.io.OutputStream out) throws IOException {
+        try (java.io.InputStream in = openFile(snapshot, archive)) {
+            return in.transferTo(out);
+        }
+    }
+
+    /**
+     * A file archive of a snapshot as a stream, each chunk verified as it is read. The stream needs this datastore
+     * open while it is read.
+     */
+    public java.io.InputStream openFile(SnapshotId snapshot, String archive) throws IOException {
+        return new Restorer(this).openFile(snapshot, archive);
+    }
+
     public VerifyResult verify(SnapshotId snapshot) throws IOException {
         return new Verifier(this).verify(List.of(snapshot)).getFirst();
     }

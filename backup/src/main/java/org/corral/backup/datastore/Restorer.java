@@ -69,6 +69,96 @@ final class Restorer {
                 Duration.ofNanos(System.nanoTime() - started));
     }
 
+    /**
+     * The file archive {@code archive} ({@code .didx}) of a snapshot as a stream: its index is checked against the
+     * manifest now, each chunk against its digest as it is reached.
+     */
+    FileStream openFile(SnapshotId snapshot, String archive) throws IOException {
+        Manifest manifest = store.manifest(snapshot);
+        CryptKey key = checkKey(snapshot, manifest);
+        String filename = archive + ".didx";
+        Manifest.FileEntry entry = manifest.file(filename)
+                .orElseThrow(() -> new NoSuchFileException("snapshot " + snapshot + " has no file archive '" + archive + "'"));
+        ChunkIndex index = ChunkIndex.read(snapshot.dir(store.path()).resolve(filename));
+        if (!(index instanceof DynamicIndex) || !HEX.formatHex(index.csum()).equals(entry.csum())) {
+            throw new IOException("index " + filename + " of " + snapshot + " does not match the checksum in its manifest");
+        }
+        return new FileStream(snapshot, archive, index, new ChunkCodec(key, false));
+    }
+
+    /** A file archive read chunk by chunk. */
+    final class FileStream extends java.io.InputStream {
+        private final SnapshotId snapshot;
+        private final String archive;
+        private final ChunkIndex index;
+        private final ChunkCodec codec;
+        private int next;
+        private byte[] chunk = new byte[0];
+        private int pos;
+        private boolean closed;
+
+        private FileStream(SnapshotId snapshot, String archive, ChunkIndex index, ChunkCodec codec) {
+            this.snapshot = snapshot;
+            this.archive = archive;
+            this.index = index;
+            this.codec = codec;
+        }
+
+        long size() {
+            return index.size();
+        }
+
+        private boolean fill() throws IOException {
+            if (closed) {
+                throw new IOException("archive " + archive + " of " + snapshot + " is closed");
+            }
+            while (pos == chunk.length) {
+                if (next == index.chunkCount()) {
+                    return false;
+                }
+                byte[] digest = index.digest(next);
+                byte[] data = readChunk(store.chunks(), codec, digest, archive, snapshot);
+                long len = index.chunkEnd(next) - index.chunkStart(next);
+                if (data.length != len) {
+                    throw new IOException("chunk " + HEX.formatHex(digest) + " of " + archive + " holds " + data.length
+                            + " bytes, the index says " + len);
+                }
+                next++;
+                chunk = data;
+                pos = 0;
+            }
+            return true;
+        }
+
+        @Override
+        public int read() throws IOException {
+            return fill() ? chunk[pos++] & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            if (len == 0) {
+                return 0;
+            }
+            if (!fill()) {
+                return -1;
+            }
+            int n = Math.min(len, chunk.length - pos);
+            System.arraycopy(chunk, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                codec.close();
+            }
+        }
+    }
+
     byte[] readBlob(SnapshotId snapshot, String name) throws IOException {
         Manifest manifest = store.manifest(snapshot);
         String filename = name + ".blob";

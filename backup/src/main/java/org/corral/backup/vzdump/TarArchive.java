@@ -41,6 +41,24 @@ final class TarArchive {
      */
     static Written create(Path rootfs, String configText, long rootId, boolean stdexcludes, Compression compression, int zstdThreads,
             long bytesPerSecond, Path target, Path work, TaskContext ctx) throws IOException {
+        List<String> tar = containerTar(rootfs, configText, rootId, stdexcludes, work);
+        return write(tar, compression, zstdThreads, bytesPerSecond, target, ctx);
+    }
+
+    /** As {@link #create}, the plain tar stream written to {@code target} (a datastore's file archive) instead of a file. */
+    static Written createStream(Path rootfs, String configText, long rootId, boolean stdexcludes, long bytesPerSecond,
+            OutputStream target, Path work, TaskContext ctx) throws IOException {
+        List<String> tar = containerTar(rootfs, configText, rootId, stdexcludes, work);
+        // without access and change times an unchanged file's headers are the same bytes again, so its chunks dedupe
+        tar.add(3, "--pax-option=delete=atime,delete=ctime");
+        Throttle throttle = new Throttle(target, bytesPerSecond);
+        ProcessResult result = ProcessRunner.of(tar).stdout(throttle).task(ctx).timeout(TIMEOUT).run();
+        return checked(result, throttle.bytes());
+    }
+
+    /** The tar command writing a container's archive to stdout; the config goes into {@code work} first. */
+    private static List<String> containerTar(Path rootfs, String configText, long rootId, boolean stdexcludes, Path work)
+            throws IOException {
         Path conf = work.resolve("etc/vzdump/pct.conf");
         Files.createDirectories(conf.getParent());
         Files.writeString(conf, configText);
@@ -57,7 +75,7 @@ final class TarArchive {
             tar.addAll(List.of("--exclude=./tmp/?*", "--exclude=./var/tmp/?*", "--exclude=./var/run/?*.pid"));
         }
         tar.add("./");
-        return write(tar, compression, zstdThreads, bytesPerSecond, target, ctx);
+        return tar;
     }
 
     /**
@@ -130,6 +148,10 @@ final class TarArchive {
                 }
             }
         }
+        return checked(tarResult, tarBytes);
+    }
+
+    private static Written checked(ProcessResult tarResult, long tarBytes) throws IOException {
         // exit code 1: a file changed while it was read; the archive is complete, as vzdump accepts it
         if (tarResult.exitCode() != 0 && tarResult.exitCode() != 1 || tarResult.timedOut()) {
             throw new IOException(tarResult.describeFailure());

@@ -3,6 +3,7 @@ package org.corral.backup.vzdump;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -12,6 +13,7 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -21,6 +23,11 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.corral.backup.datastore.BackupWriter;
+import org.corral.backup.datastore.CryptKey;
+import org.corral.backup.datastore.Datastore;
+import org.corral.backup.datastore.DatastorePlugin;
+import org.corral.backup.datastore.FastCdc;
 import org.corral.backup.datastore.Prune;
 import org.corral.backup.datastore.SnapshotId;
 import org.corral.core.guest.DiskImageGuest;
@@ -31,6 +38,7 @@ import org.corral.core.task.TaskContext;
 import org.corral.core.task.TaskManager;
 import org.corral.core.task.TaskStoppedException;
 import org.corral.storage.ContentType;
+import org.corral.storage.StorageConfig;
 import org.corral.storage.StorageService;
 import org.corral.storage.VolumeInfo;
 import org.corral.storage.VolumeNames;
@@ -55,6 +63,11 @@ public final class Vzdump {
     private final Clock clock;
     private final Map<String, GuestDriver> drivers = new LinkedHashMap<>();
     private final Supplier<Optional<String>> clusterName;
+    private volatile FastCdc.Sizes chunkSizes = FastCdc.Sizes.DEFAULT;
+    /** A container backup's archives in a datastore, as Proxmox names them for PBS (the stream here is tar, not pxar). */
+    static final String ROOT_ARCHIVE = "root.tar";
+    static final String CONFIG_BLOB = "pct.conf";
+    static final String LOG_BLOB = "client.log";
 
     public Vzdump(Node node, StorageService storage, TaskManager tasks, Clock clock, List<GuestDriver> drivers,
             Supplier<Optional<String>> clusterName) {
@@ -66,6 +79,11 @@ public final class Vzdump {
             this.drivers.put(driver.type(), driver);
         }
         this.clusterName = requireNonNull(clusterName, "clusterName is null");
+    }
+
+    /** The chunk sizes of container archives written into a datastore (FastCDC: 1, 4 and 16 MiB unless changed). */
+    public void chunkSizes(FastCdc.Sizes sizes) {
+        this.chunkSizes = requireNonNull(sizes, "sizes is null");
     }
 
     public Node node() {
@@ -139,12 +157,24 @@ public final class Vzdump {
         List<String> guestLog = new ArrayList<>();
         info(ctx, guestLog, "Starting Backup of VM " + vmid + " (" + driver.type() + ")");
         info(ctx, guestLog, "Backup started at " + local.format(LOG_TIME));
+        if (isDatastore(job.storage())) {
+            if (!(driver instanceof FileTreeGuest guest)) {
+                throw new IllegalStateException("backup of '" + driver.type() + "' guests into a datastore is not supported by Corral yet");
+            }
+            try (DatastoreTarget target = new DatastoreTarget(job, vmid, started)) {
+                backupTree(job, guest, vmid, target, guestLog, ctx);
+            }
+            long secs = Duration.between(started, clock.instant()).toSeconds();
+            info(ctx, null, String.format("Finished Backup of VM %d (%02d:%02d:%02d)", vmid, secs / 3600, secs / 60 % 60, secs % 60));
+            info(ctx, null, "Backup finished at " + LocalDateTime.now(clock).format(LOG_TIME));
+            return;
+        }
         Path dumpDir = storage.contentDirectory(job.storage(), ContentType.BACKUP);
         Files.createDirectories(dumpDir);
         if (driver instanceof DiskImageGuest vm) {
             backupVm(job, vm, vmid, base, dumpDir, guestLog, ctx);
         } else if (driver instanceof FileTreeGuest guest) {
-            backupTree(job, guest, vmid, base, dumpDir, guestLog, ctx);
+            backupTree(job, guest, vmid, new FileTarget(job, dumpDir, base), guestLog, ctx);
         } else {
             throw new IllegalStateException("backup of '" + driver.type() + "' guests is not supported by Corral yet");
         }
@@ -196,7 +226,8 @@ public final class Vzdump {
                 vm.start(vmid, ctx);
             }
             Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE);
-            finish(job, vm, vmid, archiveName, archive, guestLog, ctx);
+            info(ctx, guestLog, "archive file size: " + human(Files.size(archive)));
+            finish(job, vm, vmid, job.storage() + ":backup/" + archiveName, guestLog, ctx);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(partial);
             throw e;
@@ -215,10 +246,7 @@ public final class Vzdump {
     }
 
     /** What follows a written archive: its size, notes, protection and the pruning of older ones. */
-    private void finish(VzdumpJob job, GuestDriver guest, int vmid, String archiveName, Path archive, List<String> guestLog,
-            TaskContext ctx) throws IOException {
-        info(ctx, guestLog, "archive file size: " + human(Files.size(archive)));
-        String volid = job.storage() + ":backup/" + archiveName;
+    private void finish(VzdumpJob job, GuestDriver guest, int vmid, String volid, List<String> guestLog, TaskContext ctx) {
         if (job.notesTemplate().isPresent()) {
             info(ctx, guestLog, "adding notes to backup");
             storage.setNotes(volid, notes(job.notesTemplate().get(), vmid, guest.name(vmid)));
@@ -232,11 +260,8 @@ public final class Vzdump {
         }
     }
 
-    private void backupTree(VzdumpJob job, FileTreeGuest guest, int vmid, String base, Path dumpDir, List<String> guestLog,
+    private void backupTree(VzdumpJob job, FileTreeGuest guest, int vmid, TreeTarget target, List<String> guestLog,
             TaskContext ctx) throws IOException {
-        String archiveName = base + ".tar" + job.compression().suffix();
-        Path archive = dumpDir.resolve(archiveName);
-        Path partial = dumpDir.resolve(archiveName + ".dat");
         guest.lock(vmid, "backup");
         Path work;
         try {
@@ -297,10 +322,9 @@ public final class Vzdump {
                     source = guest.backupVolumes(vmid, Optional.of(SNAPSHOT_NAME)).getFirst().hostPath();
                 }
             }
-            info(ctx, guestLog, "creating vzdump archive '" + archive + "'");
+            info(ctx, guestLog, target.creating());
             long t0 = System.nanoTime();
-            TarArchive.Written written = TarArchive.create(source, configText, guest.rootId(vmid), job.stdexcludes(), job.compression(),
-                    job.zstdThreads(), job.bwlimitKiB() * 1024, partial, work, ctx);
+            TarArchive.Written written = target.write(source, configText, guest.rootId(vmid), work, guestLog, ctx);
             double seconds = Math.max(0.001, (System.nanoTime() - t0) / 1e9);
             info(ctx, guestLog, written.totals().strip() + String.format(" (%s, %s/s)", human(written.tarBytes()),
                     human((long) (written.tarBytes() / seconds))));
@@ -314,10 +338,10 @@ public final class Vzdump {
                 guest.start(vmid, ctx);
                 restart = false;
             }
-            Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE);
-            finish(job, guest, vmid, archiveName, archive, guestLog, ctx);
+            String volid = target.commit(guestLog, ctx);
+            finish(job, guest, vmid, volid, guestLog, ctx);
         } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(partial);
+            target.abort();
             throw e;
         } finally {
             if (frozen) {
@@ -342,6 +366,133 @@ public final class Vzdump {
             guest.unlock(vmid, "backup");
             deleteTree(work);
         }
+    }
+
+    /** Where a container's tar stream goes: a vzdump file in {@code dump/}, or a snapshot in a datastore. */
+    private interface TreeTarget {
+        String creating();
+
+        TarArchive.Written write(Path source, String configText, long rootId, Path work, List<String> guestLog, TaskContext ctx)
+                throws IOException;
+
+        /** Makes the written backup visible; answers its volume id. */
+        String commit(List<String> guestLog, TaskContext ctx) throws IOException;
+
+        void abort() throws IOException;
+    }
+
+    private final class FileTarget implements TreeTarget {
+        private final VzdumpJob job;
+        private final String archiveName;
+        private final Path archive;
+        private final Path partial;
+
+        FileTarget(VzdumpJob job, Path dumpDir, String base) {
+            this.job = job;
+            this.archiveName = base + ".tar" + job.compression().suffix();
+            this.archive = dumpDir.resolve(archiveName);
+            this.partial = dumpDir.resolve(archiveName + ".dat");
+        }
+
+        @Override
+        public String creating() {
+            return "creating vzdump archive '" + archive + "'";
+        }
+
+        @Override
+        public TarArchive.Written write(Path source, String configText, long rootId, Path work, List<String> guestLog, TaskContext ctx)
+                throws IOException {
+            return TarArchive.create(source, configText, rootId, job.stdexcludes(), job.compression(), job.zstdThreads(),
+                    job.bwlimitKiB() * 1024, partial, work, ctx);
+        }
+
+        @Override
+        public String commit(List<String> guestLog, TaskContext ctx) throws IOException {
+            Files.move(partial, archive, StandardCopyOption.ATOMIC_MOVE);
+            info(ctx, guestLog, "archive file size: " + human(Files.size(archive)));
+            return job.storage() + ":backup/" + archiveName;
+        }
+
+        @Override
+        public void abort() throws IOException {
+            Files.deleteIfExists(partial);
+        }
+    }
+
+    /**
+     * A container into a datastore, as Proxmox backs one up to PBS: the tar stream as the file archive {@code root.tar}
+     * cut by FastCDC (so an unchanged container stores no new chunks), {@code pct.conf} and the guest's log as blobs.
+     */
+    private final class DatastoreTarget implements TreeTarget, AutoCloseable {
+        private final VzdumpJob job;
+        private final Datastore store;
+        private final BackupWriter writer;
+
+        DatastoreTarget(VzdumpJob job, int vmid, Instant started) throws IOException {
+            this.job = job;
+            StorageConfig config = storage.usable(job.storage());
+            CryptKey key = storage.privateFile(job.storage(), DatastorePlugin.KEY_SUFFIX).map(CryptKey::parse).orElse(null);
+            this.store = DatastorePlugin.open(config, key);
+            try {
+                this.writer = store.startBackup("ct", Integer.toString(vmid), started.truncatedTo(ChronoUnit.SECONDS));
+            } catch (IOException | RuntimeException e) {
+                store.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public String creating() {
+            return "creating Proxmox Backup Server archive 'ct/" + writer.snapshot().id() + "/" + writer.snapshot().timeString() + "'";
+        }
+
+        @Override
+        public TarArchive.Written write(Path source, String configText, long rootId, Path work, List<String> guestLog, TaskContext ctx)
+                throws IOException {
+            writer.addBlob(CONFIG_BLOB, configText.getBytes(StandardCharsets.UTF_8));
+            info(ctx, guestLog, "adding '" + CONFIG_BLOB + "' as '" + CONFIG_BLOB + ".blob'");
+            BackupWriter.FileArchive archive = writer.openFileArchive(ROOT_ARCHIVE, chunkSizes);
+            TarArchive.Written written;
+            try {
+                written = TarArchive.createStream(source, configText, rootId, job.stdexcludes(), job.bwlimitKiB() * 1024, archive, work, ctx);
+                archive.close();
+            } catch (IOException | RuntimeException e) {
+                archive.abort();
+                throw e;
+            }
+            BackupWriter.FileArchiveResult r = archive.result();
+            info(ctx, guestLog, String.format("%s: had to store %d of %d chunks (%s archive, %s new on disk)", ROOT_ARCHIVE + ".didx",
+                    r.newChunks(), r.chunks(), human(r.size()), human(r.bytesStored())));
+            return written;
+        }
+
+        @Override
+        public String commit(List<String> guestLog, TaskContext ctx) throws IOException {
+            List<String> logText = new ArrayList<>(guestLog);
+            writer.addBlob(LOG_BLOB, (String.join("\n", logText) + "\n").getBytes(StandardCharsets.UTF_8));
+            SnapshotId id = writer.finish();
+            String volid = job.storage() + ":" + DatastorePlugin.volname(id);
+            info(ctx, guestLog, "stored backup '" + volid + "'");
+            return volid;
+        }
+
+        @Override
+        public void abort() throws IOException {
+            writer.close();
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                writer.close();
+            } finally {
+                store.close();
+            }
+        }
+    }
+
+    private boolean isDatastore(String storageId) {
+        return storage.storage(storageId).type().equals(DatastorePlugin.TYPE);
     }
 
     private static void thawQuietly(GuestDriver guest, int vmid, TaskContext ctx) {
@@ -392,7 +543,16 @@ public final class Vzdump {
         info(ctx, guestLog, "prune older backups with retention: " + keep);
         ZoneId zone = clock.getZone();
         Map<SnapshotId, VolumeInfo> byId = new LinkedHashMap<>();
+        boolean datastore = isDatastore(job.storage());
+        String groupType = type.equals("qemu") ? "vm" : "ct";
         for (VolumeInfo info : storage.list(job.storage(), Optional.of(vmid), Optional.of(ContentType.BACKUP))) {
+            if (datastore) {
+                SnapshotId id = DatastorePlugin.snapshot(info.volname());
+                if (id.type().equals(groupType)) {
+                    byId.put(id, info);
+                }
+                continue;
+            }
             String name = info.volname().substring(info.volname().lastIndexOf('/') + 1);
             Optional<VolumeNames.BackupName> parsed = VolumeNames.backupName(name);
             if (parsed.isEmpty() || !parsed.get().subtype().equals(type)) {
@@ -419,8 +579,54 @@ public final class Vzdump {
         info(ctx, guestLog, "pruned " + removed + " backup(s) not covered by keep-retention policy");
     }
 
+    /**
+     * The container archive's tar stream of a backup kept in a datastore ({@code ID:backup/ct/VMID/TIME}), each chunk
+     * verified as it is read; empty for a backup that is a file. Closing the stream closes the datastore.
+     */
+    public Optional<java.io.InputStream> openContainerArchive(String volid) throws IOException {
+        var resolved = storage.resolve(volid);
+        String storageId = resolved.id().storage();
+        if (!isDatastore(storageId)) {
+            return Optional.empty();
+        }
+        SnapshotId id = DatastorePlugin.snapshot(resolved.volume().volname());
+        if (!id.type().equals("ct")) {
+            throw new IllegalArgumentException("'" + volid + "' is not a container backup");
+        }
+        StorageConfig config = storage.usable(storageId);
+        CryptKey key = storage.privateFile(storageId, DatastorePlugin.KEY_SUFFIX).map(CryptKey::parse).orElse(null);
+        Datastore store = DatastorePlugin.open(config, key);
+        java.io.InputStream in;
+        try {
+            in = store.openFile(id, ROOT_ARCHIVE);
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+        return Optional.of(new java.io.FilterInputStream(in) {
+            @Override
+            public void close() throws IOException {
+                try {
+                    super.close();
+                } finally {
+                    store.close();
+                }
+            }
+        });
+    }
+
     /** The config stored in the backup archive {@code volid} of a container ({@code lxc}) or VM ({@code qemu}). */
     public String extractConfig(String volid, String subtype) throws IOException {
+        var resolved = storage.resolve(volid);
+        if (isDatastore(resolved.id().storage())) {
+            SnapshotId id = DatastorePlugin.snapshot(resolved.volume().volname());
+            String storageId = resolved.id().storage();
+            CryptKey key = storage.privateFile(storageId, DatastorePlugin.KEY_SUFFIX).map(CryptKey::parse).orElse(null);
+            try (Datastore store = DatastorePlugin.open(storage.usable(storageId), key)) {
+                String blob = id.type().equals("ct") ? CONFIG_BLOB : "qemu-server.conf";
+                return new String(store.readBlob(id, blob), StandardCharsets.UTF_8);
+            }
+        }
         Path file = storage.path(volid).path().orElseThrow(() -> new IllegalArgumentException("volume '" + volid + "' has no local path"));
         return TarArchive.readConfig(file, subtype.equals("qemu") ? TarArchive.VM_CONFIG_MEMBER : TarArchive.CONFIG_MEMBER);
     }

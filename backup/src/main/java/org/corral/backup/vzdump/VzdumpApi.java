@@ -14,6 +14,7 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.corral.backup.datastore.DatastorePlugin;
 import org.corral.core.access.Privilege;
 import org.corral.core.api.ApiMethod;
 import org.corral.core.api.ApiModule;
@@ -147,7 +148,7 @@ public final class VzdumpApi implements ApiModule {
         Map<String, Integer> retention = new TreeMap<>();
         Optional<String> prune = r.optionalString("prune-backups");
         try {
-            vzdump.storage().contentDirectory(storageId, ContentType.BACKUP);
+            checkBackupStorage(storageId);
             if (prune.isEmpty()) {
                 prune = vzdump.storage().storage(storageId).option("prune-backups");
             }
@@ -190,6 +191,19 @@ public final class VzdumpApi implements ApiModule {
                 !r.has("remove") || r.bool("remove"), !r.has("stdexcludes") || r.bool("stdexcludes"),
                 r.optionalLong("stopwait").orElse(10L), r.optionalInt("ionice").orElse(7), settings);
         return vzdump.start(job, r.auth().userid());
+    }
+
+    /**
+     * Refuses a storage that can't take backups; answers whether it is a datastore (which keeps them as snapshots, not
+     * in a dump directory).
+     */
+    private boolean checkBackupStorage(String storageId) {
+        if (vzdump.storage().config().get(storageId).filter(c -> c.type().equals(DatastorePlugin.TYPE)).isPresent()) {
+            vzdump.storage().usable(storageId);
+            return true;
+        }
+        vzdump.storage().contentDirectory(storageId, ContentType.BACKUP);
+        return false;
     }
 
     /** The guests a call selects, in order; unknown ones are named in {@code errors}. */
@@ -292,7 +306,9 @@ public final class VzdumpApi implements ApiModule {
             throw new PermissionDenied("Permission check failed (" + path + ", Datastore.Audit|Datastore.AllocateSpace)");
         }
         try {
-            out.put("dumpdir", vzdump.storage().contentDirectory(storageId, ContentType.BACKUP).toString());
+            if (!checkBackupStorage(storageId)) {
+                out.put("dumpdir", vzdump.storage().contentDirectory(storageId, ContentType.BACKUP).toString());
+            }
         } catch (ApiException e) {
             throw new ParameterError("storage", "can't use storage '" + storageId + "' for backups - " + e.getMessage());
         }
@@ -339,11 +355,17 @@ public final class VzdumpApi implements ApiModule {
         if (!r.can(path, Privilege.DATASTORE_ALLOCATE_SPACE)) {
             throw new PermissionDenied("Permission check failed (" + path + ", Datastore.AllocateSpace)");
         }
-        if (info.isEmpty() || info.get().subtype().equals("openvz") || !name.contains(".tar")) {
+        String subtype;
+        if (resolved.plugin().type().equals(DatastorePlugin.TYPE)) {
+            // a datastore snapshot keeps the config as a blob beside its archives
+            subtype = DatastorePlugin.subtype(DatastorePlugin.snapshot(resolved.volume().volname()));
+        } else if (info.isEmpty() || info.get().subtype().equals("openvz") || !name.contains(".tar")) {
             throw new ParameterError("volume", "'" + name + "' is not a vzdump archive Corral can read (vzdump-lxc-... or vzdump-qemu-....tar)");
+        } else {
+            subtype = info.get().subtype();
         }
         try {
-            return vzdump.extractConfig(volid, info.get().subtype());
+            return vzdump.extractConfig(volid, subtype);
         } catch (IOException | IllegalArgumentException e) {
             throw new ParameterError("volume", e.getMessage());
         }

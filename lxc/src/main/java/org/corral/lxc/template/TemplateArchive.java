@@ -149,6 +149,20 @@ public final class TemplateArchive {
     public static Optional<String> extract(Path archive, Path rootfs, boolean unprivileged, Duration timeout, boolean ignoreErrors)
             throws IOException {
         Compression compression = check(archive);
+        // tar reads the archive from stdin: the namespace's root may not be allowed to open it
+        try (InputStream in = Files.newInputStream(archive)) {
+            return extract(in, compression, archive.getFileName().toString(), rootfs, unprivileged, timeout, ignoreErrors);
+        }
+    }
+
+    /** As above, from an uncompressed tar stream {@code tar} (a backup read out of a datastore) named {@code name}. */
+    public static Optional<String> extract(InputStream tar, String name, Path rootfs, boolean unprivileged, Duration timeout,
+            boolean ignoreErrors) throws IOException {
+        return extract(tar, Compression.NONE, name, rootfs, unprivileged, timeout, ignoreErrors);
+    }
+
+    private static Optional<String> extract(InputStream in, Compression compression, String name, Path rootfs, boolean unprivileged,
+            Duration timeout, boolean ignoreErrors) throws IOException {
         List<String> cmd = new ArrayList<>();
         if (unprivileged) {
             // the namespace's root must own the target to write into it
@@ -162,15 +176,12 @@ public final class TemplateArchive {
         cmd.addAll(List.of("--totals", "--one-file-system", "--sparse", "--numeric-owner", "--xattrs",
                 "--xattrs-include=user.*", "--xattrs-include=security.capability", "--warning=no-file-ignored",
                 "--warning=no-xattr-write", "-C", rootfs.toString(), "--skip-old-files", "--anchored", "--exclude", "./dev/*"));
-        // tar reads the archive from stdin: the namespace's root may not be allowed to open it
-        try (InputStream in = Files.newInputStream(archive)) {
-            ProcessResult result = ProcessRunner.of(cmd).stdin(in).timeout(timeout).run();
-            if (!result.ok()) {
-                if (ignoreErrors && !result.timedOut()) {
-                    return Optional.of(result.describeFailure());
-                }
-                throw new IOException("extracting '" + archive.getFileName() + "' failed: " + result.describeFailure());
+        ProcessResult result = ProcessRunner.of(cmd).stdin(in).timeout(timeout).run();
+        if (!result.ok()) {
+            if (ignoreErrors && !result.timedOut()) {
+                return Optional.of(result.describeFailure());
             }
+            throw new IOException("extracting '" + name + "' failed: " + result.describeFailure());
         }
         return Optional.empty();
     }
