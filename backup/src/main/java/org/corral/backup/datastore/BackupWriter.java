@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.corral.backup.ImageSource;
+import org.corral.core.io.FileTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -384,7 +385,7 @@ public final class BackupWriter implements AutoCloseable {
         }
         finished = true;
         try {
-            Datastore.deleteTree(tmpDir);
+            FileTrees.deleteTree(tmpDir);
         } finally {
             lock.close();
         }

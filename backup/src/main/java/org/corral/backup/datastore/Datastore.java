@@ -5,13 +5,10 @@ import static java.util.Objects.requireNonNull;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -21,6 +18,7 @@ import java.util.Optional;
 import org.corral.backup.RestoreSink;
 import org.corral.core.error.Conflict;
 import org.corral.core.error.NotFound;
+import org.corral.core.io.FileTrees;
 
 /**
  * A deduplicating datastore in a directory, in the layout of Proxmox Backup Server:
@@ -208,7 +206,7 @@ public final class Datastore implements AutoCloseable {
         // rename first so that a half-deleted snapshot never shows under its name
         Path doomed = dir.resolveSibling(TMP_PREFIX + "deleted-" + snapshot.timeString() + "~" + WriterLocks.newToken());
         Files.move(dir, doomed, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(doomed);
+        FileTrees.deleteTree(doomed);
     }
 
     /** Reads back a blob archive ({@code qemu-server.conf}) of a snapshot, checked against the manifest. */
@@ -263,7 +261,7 @@ public final class Datastore implements AutoCloseable {
                     if (decision.snapshot().complete()) {
                         deleteSnapshot(decision.snapshot().id());
                     } else {
-                        deleteTree(decision.snapshot().id().dir(path));
+                        FileTrees.deleteTree(decision.snapshot().id().dir(path));
                     }
                 }
             }
@@ -286,37 +284,6 @@ public final class Datastore implements AutoCloseable {
         try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
             channel.force(true);
         }
-    }
-
-    /** Removes a directory tree; parts removed meanwhile by someone else are fine. */
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                if (e instanceof NoSuchFileException) {
-                    return FileVisitResult.CONTINUE; // removed meanwhile by a concurrent GC
-                }
-                throw e;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                if (e != null && !(e instanceof NoSuchFileException)) {
-                    throw e;
-                }
-                Files.deleteIfExists(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 
     @Override

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.regex.Pattern;
 import org.corral.core.error.Conflict;
+import org.corral.core.io.FileTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,7 +88,7 @@ final class GarbageCollector {
                             oldestWriter = Math.min(oldestWriter, live.getAsLong());
                         } else {
                             log.info("Removing partial snapshot {}", child);
-                            Datastore.deleteTree(child);
+                            FileTrees.deleteTree(child);
                             if (tilde >= 0) {
                                 deleteLock(groupDir, name.substring(tilde + 1));
                             }

@@ -15,14 +15,12 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.corral.backup.datastore.BackupWriter;
 import org.corral.backup.datastore.CryptKey;
 import org.corral.backup.datastore.Datastore;
@@ -33,6 +31,7 @@ import org.corral.backup.datastore.SnapshotId;
 import org.corral.core.guest.DiskImageGuest;
 import org.corral.core.guest.FileTreeGuest;
 import org.corral.core.guest.GuestDriver;
+import org.corral.core.io.FileTrees;
 import org.corral.core.node.Node;
 import org.corral.core.task.TaskContext;
 import org.corral.core.task.TaskManager;
@@ -643,13 +642,8 @@ public final class Vzdump {
     }
 
     private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            FileTrees.deleteTree(dir);
         } catch (IOException e) {
             log.warn("Could not remove {}: {}", dir, e.getMessage());
         }
