@@ -17,12 +17,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.corral.core.fixture.FixtureCache;
 import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.LogLine;
 import org.corral.core.task.TaskStatus;
 import org.corral.core.task.Upid;
-import org.corral.lxc.template.BusyboxTemplate;
+import org.corral.lxc.Fixtures;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,7 +53,7 @@ class DatastoreVzdumpIT {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         daemon = CorralDaemon.start(new CorralDaemon.Options(NODE, base.resolve("data"), "127.0.0.1", 0, Optional.of(PASSWORD)));
         Path templates = Files.createDirectories(base.resolve("data/storage/local/template/cache"));
-        Files.copy(busyboxTemplate(), templates.resolve("busybox.tar.gz"));
+        Files.copy(Fixtures.busyboxTemplate(), templates.resolve("busybox.tar.gz"));
         admin = new TestClient(daemon.port()).login("admin@pve", PASSWORD);
         assertThat(admin.post("/storage", Map.of("storage", "ds", "type", "datastore", "path", base.resolve("ds").toString()))
                 .status()).isEqualTo(200);
@@ -66,14 +65,6 @@ class DatastoreVzdumpIT {
         exec("400", "dd if=/dev/urandom of=/root/data bs=1048576 count=24 2>/dev/null && sync");
         checksum = exec("400", "sha256sum /root/data").split("\\s+")[0];
         assertThat(checksum).hasSize(64);
-    }
-
-    private static Path busyboxTemplate() {
-        return FixtureCache.obtain("lxc", dir -> {
-            try (Stream<Path> list = Files.list(dir)) {
-                return list.filter(p -> p.getFileName().toString().matches("busybox-.*-corral_1_amd64\\.tar\\.gz")).findFirst();
-            }
-        }, dir -> new BusyboxTemplate().build(dir));
     }
 
     @AfterAll

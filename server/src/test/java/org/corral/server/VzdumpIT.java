@@ -15,12 +15,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.corral.core.fixture.FixtureCache;
 import org.corral.core.process.ProcessRunner;
 import org.corral.core.task.LogLine;
 import org.corral.core.task.TaskStatus;
 import org.corral.core.task.Upid;
-import org.corral.lxc.template.BusyboxTemplate;
+import org.corral.lxc.Fixtures;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -65,7 +64,7 @@ class VzdumpIT {
         Files.setPosixFilePermissions(btrfs, PosixFilePermissions.fromString("rwxr-xr-x"));
         daemon = CorralDaemon.start(new CorralDaemon.Options(NODE, base.resolve("data"), "127.0.0.1", 0, Optional.of(PASSWORD)));
         Path templates = Files.createDirectories(base.resolve("data/storage/local/template/cache"));
-        Files.copy(busyboxTemplate(), templates.resolve("busybox.tar.gz"));
+        Files.copy(Fixtures.busyboxTemplate(), templates.resolve("busybox.tar.gz"));
         admin = new TestClient(daemon.port()).login("admin@pve", PASSWORD);
         assertThat(admin.post("/storage", Map.of("storage", "bt", "type", "btrfs", "path", btrfs.toString(),
                 "content", "rootdir,images,backup")).status()).isEqualTo(200);
@@ -76,14 +75,6 @@ class VzdumpIT {
         exec("300", "dd if=/dev/urandom of=/root/data bs=1024 count=512 2>/dev/null && sync");
         checksum = exec("300", "sha256sum /root/data").split("\\s+")[0];
         assertThat(checksum).hasSize(64);
-    }
-
-    private static Path busyboxTemplate() {
-        return FixtureCache.obtain("lxc", dir -> {
-            try (Stream<Path> list = Files.list(dir)) {
-                return list.filter(p -> p.getFileName().toString().matches("busybox-.*-corral_1_amd64\\.tar\\.gz")).findFirst();
-            }
-        }, dir -> new BusyboxTemplate().build(dir));
     }
 
     @AfterAll
