@@ -6,14 +6,11 @@ import java.io.ByteArrayInputStream;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.zip.GZIPInputStream;
 import org.corral.core.json.Json;
-import org.corral.core.task.TaskStatus;
-import org.corral.core.task.Upid;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
@@ -36,12 +33,6 @@ class ClusterViewIT {
         return answer.data().valueStream().map(e -> e.path("vmid").asInt() + ":" + e.path("name").asString()).toList();
     }
 
-    private static void awaitTask(CorralDaemon daemon, TestClient.Answer answer) {
-        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(200);
-        TaskStatus status = daemon.tasks().awaitCompletion(Upid.parse(answer.data().asString()), Duration.ofSeconds(60));
-        assertThat(status.exitstatus()).as(answer.data().asString()).contains("OK");
-    }
-
     private static void ok(TestClient.Answer answer) {
         assertThat(answer.status()).as(answer.body().toString()).isEqualTo(200);
     }
@@ -50,8 +41,8 @@ class ClusterViewIT {
     void changesShowInTheNextAnswer() throws Exception {
         try (CorralDaemon daemon = CorralDaemon.start(new CorralDaemon.Options(NODE, dataDir, "127.0.0.1", 0, Optional.of(PASSWORD)))) {
             TestClient admin = new TestClient(daemon.port()).login("admin@pve", PASSWORD);
-            awaitTask(daemon, admin.post("/nodes/" + NODE + "/qemu", Map.of("vmid", "201", "name", "first", "memory", "64")));
-            awaitTask(daemon, admin.post("/nodes/" + NODE + "/qemu", Map.of("vmid", "202", "name", "second", "memory", "64")));
+            Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/qemu", Map.of("vmid", "201", "name", "first", "memory", "64")));
+            Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/qemu", Map.of("vmid", "202", "name", "second", "memory", "64")));
             assertThat(vmNames(admin)).containsExactly("201:first", "202:second");
 
             // a config change through the API: no waiting between the write and the listing
@@ -99,7 +90,7 @@ class ClusterViewIT {
             assertThat(vmNames(viewer)).isEmpty();
 
             // a guest deleted through the API is gone from the next answer, and its VMID is free again
-            awaitTask(daemon, admin.delete("/nodes/" + NODE + "/qemu/202"));
+            Tasks.awaitOk(daemon, admin.delete("/nodes/" + NODE + "/qemu/202"));
             assertThat(vmNames(admin)).containsExactly("201:renamed19");
             assertThat(admin.get("/cluster/nextid", Map.of("vmid", "202")).data().asString()).isEqualTo("202");
             assertThat(admin.get("/cluster/nextid", Map.of("vmid", "201")).status()).isEqualTo(400);

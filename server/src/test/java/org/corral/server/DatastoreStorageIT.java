@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -15,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.corral.backup.FileImageSource;
 import org.corral.backup.datastore.BackupWriter;
@@ -23,9 +21,6 @@ import org.corral.backup.datastore.CryptKey;
 import org.corral.backup.datastore.Datastore;
 import org.corral.backup.datastore.DatastoreOptions;
 import org.corral.core.json.Json;
-import org.corral.core.task.LogLine;
-import org.corral.core.task.TaskStatus;
-import org.corral.core.task.Upid;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -97,15 +92,6 @@ class DatastoreStorageIT {
         try (Stream<Path> walk = Files.walk(store.resolve(".chunks"))) {
             return walk.filter(p -> p.getFileName().toString().matches("[0-9a-f]{64}")).count();
         }
-    }
-
-    private static String awaitTask(TestClient.Answer answer) {
-        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(200);
-        Upid upid = Upid.parse(answer.data().asString());
-        TaskStatus status = daemon.tasks().awaitCompletion(upid, Duration.ofSeconds(60));
-        String log = daemon.tasks().log(upid, 0, 10_000).lines().stream().map(LogLine::t).collect(Collectors.joining("\n"));
-        assertThat(status.exitstatus()).as(log).contains("OK");
-        return log;
     }
 
     private static Map<String, String> marks(JsonNode plan) {
@@ -292,7 +278,7 @@ class DatastoreStorageIT {
         }
         assertThat(volids(admin.get(CONTENT).data())).isEqualTo(before);
 
-        String log = awaitTask(admin.call("DELETE", prune, Map.of("prune-backups", "keep-last=1")));
+        String log = Tasks.awaitOk(daemon, admin.call("DELETE", prune, Map.of("prune-backups", "keep-last=1")));
         assertThat(log).contains("removing backup '" + volid("ct", 102, DAY1) + "'").contains("pruned 2 backup(s)");
         assertThat(volids(admin.get(CONTENT).data()))
                 .containsExactly(volid("ct", 100, DAY1), volid("ct", 100, DAY2), volid("ct", 102, DAY3));
@@ -322,7 +308,7 @@ class DatastoreStorageIT {
         assertThat(marks(plan)).containsExactlyInAnyOrderEntriesOf(expected);
         assertThat(plan.get(0).path("type").asString()).isEqualTo("lxc");
 
-        awaitTask(admin.call("DELETE", prune, Map.of("vmid", "200")));
+        Tasks.awaitOk(daemon, admin.call("DELETE", prune, Map.of("vmid", "200")));
         try (Stream<Path> files = Files.list(dump)) {
             assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly(
                     "vzdump-lxc-200-2026_11_02-10_00_00.tar.zst", "vzdump-lxc-200-2026_11_03-10_00_00.tar.zst",

@@ -9,18 +9,13 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.corral.core.process.ProcessRunner;
-import org.corral.core.task.LogLine;
-import org.corral.core.task.TaskStatus;
-import org.corral.core.task.Upid;
 import org.corral.lxc.Fixtures;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,13 +52,13 @@ class DatastoreVzdumpIT {
         admin = new TestClient(daemon.port()).login("admin@pve", PASSWORD);
         assertThat(admin.post("/storage", Map.of("storage", "ds", "type", "datastore", "path", base.resolve("ds").toString()))
                 .status()).isEqualTo(200);
-        awaitOk(admin.post("/nodes/" + NODE + "/lxc", Map.of("vmid", "400", "ostemplate", "local:vztmpl/busybox.tar.gz",
+        Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/lxc", Map.of("vmid", "400", "ostemplate", "local:vztmpl/busybox.tar.gz",
                 "rootfs", "local:1", "hostname", "deduped", "memory", "128")));
         created.add("400");
-        awaitOk(admin.post(CT + "400/status/start", Map.of()));
+        Tasks.awaitOk(daemon, admin.post(CT + "400/status/start", Map.of()));
         // 24 MiB that no compression shrinks: several 4 MiB-average chunks
-        exec("400", "dd if=/dev/urandom of=/root/data bs=1048576 count=24 2>/dev/null && sync");
-        checksum = exec("400", "sha256sum /root/data").split("\\s+")[0];
+        Tasks.exec(admin, NODE, "400", "dd if=/dev/urandom of=/root/data bs=1048576 count=24 2>/dev/null && sync");
+        checksum = Tasks.exec(admin, NODE, "400", "sha256sum /root/data").split("\\s+")[0];
         assertThat(checksum).hasSize(64);
     }
 
@@ -86,33 +81,6 @@ class DatastoreVzdumpIT {
         }
     }
 
-    private static String exec(String vmid, String command) {
-        TestClient.Answer answer = admin.post(CT + vmid + "/exec", Map.of("command", command));
-        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(200);
-        assertThat(answer.data().path("exitcode").asInt()).as(answer.body().toString()).isZero();
-        return answer.data().path("stdout").asString();
-    }
-
-    private static String awaitOk(TestClient.Answer answer) {
-        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(200);
-        Upid upid = Upid.parse(answer.data().asString());
-        TaskStatus status = daemon.tasks().awaitCompletion(upid, Duration.ofSeconds(120));
-        assertThat(status.exitstatus()).as(log(upid)).contains("OK");
-        return log(upid);
-    }
-
-    private static String log(Upid upid) {
-        return daemon.tasks().log(upid, 0, 100_000).lines().stream().map(LogLine::t).collect(Collectors.joining("\n"));
-    }
-
-    private static Map<String, String> params(String... kv) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            out.put(kv[i], kv[i + 1]);
-        }
-        return out;
-    }
-
     /** {new chunks, all chunks} of the backup whose log this is. */
     private static int[] chunks(String log) {
         Matcher m = CHUNKS.matcher(log);
@@ -129,7 +97,7 @@ class DatastoreVzdumpIT {
     @Test
     @Timeout(240)
     void containerBacksUpTwiceDedupedAndRestoresFromTheDatastore() throws Exception {
-        String first = awaitOk(admin.post("/nodes/" + NODE + "/vzdump", params("vmid", "400", "storage", "ds")));
+        String first = Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/vzdump", Tasks.params("vmid", "400", "storage", "ds")));
         assertThat(first).contains("INFO: backup mode: suspend", "INFO: adding 'pct.conf' as 'pct.conf.blob'",
                 "INFO: stored backup 'ds:backup/ct/400/", "INFO: Backup job finished successfully");
         int[] firstChunks = chunks(first);
@@ -139,7 +107,7 @@ class DatastoreVzdumpIT {
 
         // snapshots are named by the second: the next one must not share it
         Thread.sleep(1100);
-        String second = awaitOk(admin.post("/nodes/" + NODE + "/vzdump", params("vmid", "400", "storage", "ds")));
+        String second = Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/vzdump", Tasks.params("vmid", "400", "storage", "ds")));
         int[] secondChunks = chunks(second);
         // only what changed (the config member's header at the front) is stored again
         assertThat(secondChunks[0]).as(second).isLessThanOrEqualTo(2).isLessThan(secondChunks[1]);
@@ -161,23 +129,23 @@ class DatastoreVzdumpIT {
         assertThat(config).contains("hostname: deduped", "memory: 128");
 
         // a snapshot that does not exist is refused and creates nothing
-        TestClient.Answer missing = admin.post("/nodes/" + NODE + "/lxc", params("vmid", "402", "ostemplate",
+        TestClient.Answer missing = admin.post("/nodes/" + NODE + "/lxc", Tasks.params("vmid", "402", "ostemplate",
                 "ds:backup/ct/400/2020-01-01T00:00:00Z", "restore", "1", "rootfs", "local:1"));
         assertThat(missing.status()).as(missing.body().toString()).isEqualTo(400);
         assertThat(missing.body().path("errors").path("ostemplate").asString()).isNotEmpty();
         assertThat(admin.get(CT + "402/config").status()).isNotEqualTo(200);
 
-        String restored = awaitOk(admin.post("/nodes/" + NODE + "/lxc", params("vmid", "401", "ostemplate", oldest, "restore", "1",
+        String restored = Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/lxc", Tasks.params("vmid", "401", "ostemplate", oldest, "restore", "1",
                 "rootfs", "local:1")));
         created.add("401");
         assertThat(restored).contains("extracting archive '" + oldest + "'", "recovered the backed-up configuration");
         JsonNode restoredConfig = admin.get(CT + "401/config").data();
         assertThat(restoredConfig.path("hostname").asString()).isEqualTo("deduped");
         assertThat(restoredConfig.path("memory").asInt()).isEqualTo(128);
-        awaitOk(admin.post(CT + "401/status/start", Map.of()));
-        assertThat(exec("401", "sha256sum /root/data").split("\\s+")[0]).isEqualTo(checksum);
-        assertThat(exec("401", "stat -c %u /root/data").strip()).isEqualTo("0");
-        awaitOk(admin.post(CT + "401/status/stop", Map.of()));
-        awaitOk(admin.post(CT + "400/status/stop", Map.of()));
+        Tasks.awaitOk(daemon, admin.post(CT + "401/status/start", Map.of()));
+        assertThat(Tasks.exec(admin, NODE, "401", "sha256sum /root/data").split("\\s+")[0]).isEqualTo(checksum);
+        assertThat(Tasks.exec(admin, NODE, "401", "stat -c %u /root/data").strip()).isEqualTo("0");
+        Tasks.awaitOk(daemon, admin.post(CT + "401/status/stop", Map.of()));
+        Tasks.awaitOk(daemon, admin.post(CT + "400/status/stop", Map.of()));
     }
 }

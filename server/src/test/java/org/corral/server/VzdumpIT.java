@@ -13,10 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.corral.core.process.ProcessRunner;
-import org.corral.core.task.LogLine;
 import org.corral.core.task.TaskStatus;
 import org.corral.core.task.Upid;
 import org.corral.lxc.Fixtures;
@@ -68,12 +66,12 @@ class VzdumpIT {
         admin = new TestClient(daemon.port()).login("admin@pve", PASSWORD);
         assertThat(admin.post("/storage", Map.of("storage", "bt", "type", "btrfs", "path", btrfs.toString(),
                 "content", "rootdir,images,backup")).status()).isEqualTo(200);
-        awaitOk(admin.post("/nodes/" + NODE + "/lxc", Map.of("vmid", "300", "ostemplate", "local:vztmpl/busybox.tar.gz",
+        Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/lxc", Map.of("vmid", "300", "ostemplate", "local:vztmpl/busybox.tar.gz",
                 "rootfs", "bt:1", "hostname", "dumped", "memory", "128")));
         created.add("300");
-        awaitOk(admin.post(CT + "300/status/start", Map.of()));
-        exec("300", "dd if=/dev/urandom of=/root/data bs=1024 count=512 2>/dev/null && sync");
-        checksum = exec("300", "sha256sum /root/data").split("\\s+")[0];
+        Tasks.awaitOk(daemon, admin.post(CT + "300/status/start", Map.of()));
+        Tasks.exec(admin, NODE, "300", "dd if=/dev/urandom of=/root/data bs=1024 count=512 2>/dev/null && sync");
+        checksum = Tasks.exec(admin, NODE, "300", "sha256sum /root/data").split("\\s+")[0];
         assertThat(checksum).hasSize(64);
     }
 
@@ -104,33 +102,6 @@ class VzdumpIT {
         return ProcessRunner.of(command).timeout(TIMEOUT).run().check().stdout();
     }
 
-    private static String exec(String vmid, String command) {
-        TestClient.Answer answer = admin.post(CT + vmid + "/exec", Map.of("command", command));
-        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(200);
-        assertThat(answer.data().path("exitcode").asInt()).as(answer.body().toString()).isZero();
-        return answer.data().path("stdout").asString();
-    }
-
-    private static String awaitOk(TestClient.Answer answer) {
-        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(200);
-        Upid upid = Upid.parse(answer.data().asString());
-        TaskStatus status = daemon.tasks().awaitCompletion(upid, Duration.ofSeconds(120));
-        assertThat(status.exitstatus()).as(log(upid)).contains("OK");
-        return log(upid);
-    }
-
-    private static String log(Upid upid) {
-        return daemon.tasks().log(upid, 0, 100_000).lines().stream().map(LogLine::t).collect(Collectors.joining("\n"));
-    }
-
-    private static Map<String, String> params(String... kv) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            out.put(kv[i], kv[i + 1]);
-        }
-        return out;
-    }
-
     private static List<JsonNode> backups(String storage) {
         List<JsonNode> out = new ArrayList<>();
         admin.get("/nodes/" + NODE + "/storage/" + storage + "/content", Map.of("content", "backup")).data().forEach(out::add);
@@ -143,11 +114,11 @@ class VzdumpIT {
     }
 
     private static void restoreAndCheck(String volid, String vmid, String rootfs, boolean force) {
-        Map<String, String> p = params("vmid", vmid, "ostemplate", volid, "restore", "1", "rootfs", rootfs);
+        Map<String, String> p = Tasks.params("vmid", vmid, "ostemplate", volid, "restore", "1", "rootfs", rootfs);
         if (force) {
             p.put("force", "1");
         }
-        String log = awaitOk(admin.post("/nodes/" + NODE + "/lxc", p));
+        String log = Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/lxc", p));
         assertThat(log).contains("recovered the backed-up configuration");
         if (!created.contains(vmid)) {
             created.add(vmid);
@@ -156,18 +127,18 @@ class VzdumpIT {
         assertThat(config.path("hostname").asString()).isEqualTo("dumped");
         assertThat(config.path("memory").asInt()).isEqualTo(128);
         assertThat(config.path("lock").isMissingNode()).isTrue();
-        awaitOk(admin.post(CT + vmid + "/status/start", Map.of()));
-        assertThat(exec(vmid, "sha256sum /root/data").split("\\s+")[0]).isEqualTo(checksum);
+        Tasks.awaitOk(daemon, admin.post(CT + vmid + "/status/start", Map.of()));
+        assertThat(Tasks.exec(admin, NODE, vmid, "sha256sum /root/data").split("\\s+")[0]).isEqualTo(checksum);
         // the container's root owns its files: the archive kept the container's own ids
-        assertThat(exec(vmid, "stat -c %u /root/data").strip()).isEqualTo("0");
-        awaitOk(admin.post(CT + vmid + "/status/stop", Map.of()));
+        assertThat(Tasks.exec(admin, NODE, vmid, "stat -c %u /root/data").strip()).isEqualTo("0");
+        Tasks.awaitOk(daemon, admin.post(CT + vmid + "/status/stop", Map.of()));
     }
 
     @Test
     @Order(1)
     @Timeout(180)
     void snapshotModeOnBtrfsArchivesWithNotesAndProtectionAndRestoresOnDir() throws Exception {
-        String log = awaitOk(admin.post("/nodes/" + NODE + "/vzdump", params("vmid", "300", "mode", "snapshot", "storage", "local",
+        String log = Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/vzdump", Tasks.params("vmid", "300", "mode", "snapshot", "storage", "local",
                 "compress", "zstd", "zstd", "2", "notes-template", "{{guestname}} on {{node}}\\nvmid {{vmid}}", "protected", "1")));
         assertThat(log).contains("INFO: starting new backup job: vzdump 300 --compress zstd --mode snapshot --notes-template ",
                 "INFO: backup mode: snapshot", "INFO: create storage snapshot 'vzdump'",
@@ -207,12 +178,12 @@ class VzdumpIT {
     @Timeout(180)
     void snapshotModeOnDirFallsBackToSuspendAndSuspendModeFreezes() {
         // 301 lives on the dir storage: no snapshots there, so vzdump says so and suspends instead
-        awaitOk(admin.post(CT + "301/status/start", Map.of()));
-        String log = awaitOk(admin.post("/nodes/" + NODE + "/vzdump", params("vmid", "301", "storage", "bt", "compress", "gzip")));
+        Tasks.awaitOk(daemon, admin.post(CT + "301/status/start", Map.of()));
+        String log = Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/vzdump", Tasks.params("vmid", "301", "storage", "bt", "compress", "gzip")));
         assertThat(log).contains("INFO: mode failure - some volumes do not support snapshots", "INFO: trying 'suspend' mode instead",
                 "INFO: backup mode: suspend", "INFO: suspending guest", "INFO: resuming guest");
         assertThat(admin.get(CT + "301/status/current").data().path("status").asString()).isEqualTo("running");
-        awaitOk(admin.post(CT + "301/status/stop", Map.of()));
+        Tasks.awaitOk(daemon, admin.post(CT + "301/status/stop", Map.of()));
         restoreAndCheck(newest("bt", "301", ".tar.gz"), "302", "bt:1", false);
     }
 
@@ -220,7 +191,7 @@ class VzdumpIT {
     @Order(3)
     @Timeout(180)
     void stopModeStopsAndRestartsAndForcedRestoreReplacesAContainer() {
-        String log = awaitOk(admin.post("/nodes/" + NODE + "/vzdump", params("vmid", "300", "mode", "stop", "storage", "local",
+        String log = Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/vzdump", Tasks.params("vmid", "300", "mode", "stop", "storage", "local",
                 "compress", "lzo", "stopwait", "1")));
         assertThat(log).contains("INFO: backup mode: stop", "INFO: stopping virtual guest", "INFO: restarting vm");
         assertThat(admin.get(CT + "300/status/current").data().path("status").asString()).isEqualTo("running");
@@ -228,7 +199,7 @@ class VzdumpIT {
 
         // without force an existing VMID is refused and stays as it was
         String before = admin.get(CT + "302/config").data().toString();
-        TestClient.Answer refused = admin.post("/nodes/" + NODE + "/lxc", params("vmid", "302", "ostemplate", volid, "restore", "1",
+        TestClient.Answer refused = admin.post("/nodes/" + NODE + "/lxc", Tasks.params("vmid", "302", "ostemplate", volid, "restore", "1",
                 "rootfs", "bt:1"));
         assertThat(refused.status()).isNotEqualTo(200);
         assertThat(admin.get(CT + "302/config").data().toString()).isEqualTo(before);
@@ -244,7 +215,7 @@ class VzdumpIT {
     @Order(4)
     @Timeout(180)
     void aContainerBeingBackedUpHoldsTheBackupLockAndRefusesChanges() throws Exception {
-        TestClient.Answer started = admin.post("/nodes/" + NODE + "/vzdump", params("vmid", "300", "mode", "snapshot", "storage", "local",
+        TestClient.Answer started = admin.post("/nodes/" + NODE + "/vzdump", Tasks.params("vmid", "300", "mode", "snapshot", "storage", "local",
                 "bwlimit", "768", "prune-backups", "keep-last=1"));
         assertThat(started.status()).isEqualTo(200);
         Upid upid = Upid.parse(started.data().asString());
@@ -259,8 +230,8 @@ class VzdumpIT {
         TestClient.Answer snapshot = admin.post(CT + "300/snapshot", Map.of("snapname", "during"));
         assertThat(snapshot.body().toString()).contains("CT is locked (backup)");
         TaskStatus status = daemon.tasks().awaitCompletion(upid, Duration.ofSeconds(120));
-        assertThat(status.exitstatus()).as(log(upid)).contains("OK");
-        assertThat(log(upid)).contains("INFO: prune older backups with retention: keep-last=1", "INFO: removing backup 'local:backup/");
+        assertThat(status.exitstatus()).as(Tasks.log(daemon, upid)).contains("OK");
+        assertThat(Tasks.log(daemon, upid)).contains("INFO: prune older backups with retention: keep-last=1", "INFO: removing backup 'local:backup/");
         assertThat(admin.get(CT + "300/config").data().path("lock").isMissingNode()).isTrue();
         assertThat(admin.get(CT + "300/config").data().path("memory").asInt()).isEqualTo(128);
         // keep-last=1 left the new archive and the protected one
@@ -289,15 +260,15 @@ class VzdumpIT {
             before = files.count();
         }
         Map<String, Map<String, String>> cases = new LinkedHashMap<>();
-        cases.put("vmid", params("vmid", "999"));
-        cases.put("mode", params("vmid", "300", "mode", "hibernate"));
-        cases.put("compress", params("vmid", "300", "compress", "bzip2"));
-        cases.put("all", params("vmid", "300", "all", "1"));
-        cases.put("storage", params("vmid", "300", "storage", "nosuch"));
-        cases.put("prune-backups", params("vmid", "300", "storage", "local", "prune-backups", "keep-last=x"));
-        cases.put("notes-template", params("vmid", "300", "notes-template", "x"));
-        cases.put("mailto", params("vmid", "300", "mailto", "not an address"));
-        cases.put("pool", params("pool", "nosuchpool"));
+        cases.put("vmid", Tasks.params("vmid", "999"));
+        cases.put("mode", Tasks.params("vmid", "300", "mode", "hibernate"));
+        cases.put("compress", Tasks.params("vmid", "300", "compress", "bzip2"));
+        cases.put("all", Tasks.params("vmid", "300", "all", "1"));
+        cases.put("storage", Tasks.params("vmid", "300", "storage", "nosuch"));
+        cases.put("prune-backups", Tasks.params("vmid", "300", "storage", "local", "prune-backups", "keep-last=x"));
+        cases.put("notes-template", Tasks.params("vmid", "300", "notes-template", "x"));
+        cases.put("mailto", Tasks.params("vmid", "300", "mailto", "not an address"));
+        cases.put("pool", Tasks.params("pool", "nosuchpool"));
         for (Map.Entry<String, Map<String, String>> c : cases.entrySet()) {
             TestClient.Answer answer = admin.post("/nodes/" + NODE + "/vzdump", c.getValue());
             assertThat(answer.status()).as(c.getKey() + ": " + answer.body()).isEqualTo(400);
@@ -305,7 +276,7 @@ class VzdumpIT {
         }
         TestClient.Answer noSelection = admin.post("/nodes/" + NODE + "/vzdump", Map.of());
         assertThat(noSelection.errors()).containsKey("vmid");
-        TestClient.Answer badRestore = admin.post("/nodes/" + NODE + "/lxc", params("vmid", "310", "ostemplate",
+        TestClient.Answer badRestore = admin.post("/nodes/" + NODE + "/lxc", Tasks.params("vmid", "310", "ostemplate",
                 "local:backup/vzdump-lxc-300-2020_01_01-00_00_00.tar.zst", "restore", "1"));
         assertThat(badRestore.status()).isEqualTo(400);
         assertThat(badRestore.errors()).containsKey("ostemplate");
@@ -320,10 +291,10 @@ class VzdumpIT {
         String path = "nodes/" + NODE + "/lxc/301.conf";
         var file = daemon.store().read(path).orElseThrow();
         daemon.store().write(path, "lock: migrate\n" + file.text(), file.version());
-        TestClient.Answer locked = admin.post("/nodes/" + NODE + "/vzdump", params("vmid", "301", "storage", "local"));
+        TestClient.Answer locked = admin.post("/nodes/" + NODE + "/vzdump", Tasks.params("vmid", "301", "storage", "local"));
         Upid upid = Upid.parse(locked.data().asString());
         assertThat(daemon.tasks().awaitCompletion(upid, TIMEOUT).exitstatus()).contains("job errors");
-        assertThat(log(upid)).contains("ERROR: Backup of VM 301 failed - CT is locked (migrate)");
+        assertThat(Tasks.log(daemon, upid)).contains("ERROR: Backup of VM 301 failed - CT is locked (migrate)");
         assertThat(admin.get(CT + "301/config").data().path("lock").asString()).isEqualTo("migrate");
         var lockedFile = daemon.store().read(path).orElseThrow();
         daemon.store().write(path, file.text(), lockedFile.version());
@@ -359,7 +330,7 @@ class VzdumpIT {
         assertThat(admin.put("/access/acl", Map.of("path", "/storage/bt", "users", "backup@pve", "roles", "PVEDatastoreUser")).status())
                 .isEqualTo(200);
         assertThat(operator.post("/nodes/" + NODE + "/vzdump", Map.of("vmid", "300", "storage", "bt")).status()).isEqualTo(403);
-        String log = awaitOk(operator.post("/nodes/" + NODE + "/vzdump", Map.of("vmid", "302", "storage", "bt", "compress", "zstd")));
+        String log = Tasks.awaitOk(daemon, operator.post("/nodes/" + NODE + "/vzdump", Map.of("vmid", "302", "storage", "bt", "compress", "zstd")));
         assertThat(log).contains("INFO: backup mode: stop", "INFO: Backup job finished successfully");
         assertThat(backups("bt").stream().map(b -> b.path("volid").asString())).anyMatch(v -> v.startsWith("bt:backup/vzdump-lxc-302-"));
     }

@@ -13,15 +13,11 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.corral.core.task.LogLine;
-import org.corral.core.task.TaskStatus;
 import org.corral.core.task.Upid;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -56,26 +52,6 @@ class VzdumpVmIT {
         }
     }
 
-    private static String awaitOk(TestClient.Answer answer) {
-        assertThat(answer.status()).as(answer.body().toString()).isEqualTo(200);
-        Upid upid = Upid.parse(answer.data().asString());
-        TaskStatus status = daemon.tasks().awaitCompletion(upid, Duration.ofSeconds(120));
-        assertThat(status.exitstatus()).as(log(upid)).contains("OK");
-        return log(upid);
-    }
-
-    private static String log(Upid upid) {
-        return daemon.tasks().log(upid, 0, 100_000).lines().stream().map(LogLine::t).collect(Collectors.joining("\n"));
-    }
-
-    private static Map<String, String> params(String... kv) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (int i = 0; i < kv.length; i += 2) {
-            out.put(kv[i], kv[i + 1]);
-        }
-        return out;
-    }
-
     private static List<JsonNode> backups(String storage) {
         List<JsonNode> out = new ArrayList<>();
         admin.get("/nodes/" + NODE + "/storage/" + storage + "/content", Map.of("content", "backup")).data().forEach(out::add);
@@ -108,7 +84,7 @@ class VzdumpVmIT {
     @Test
     @Timeout(180)
     void aStoppedVmIsArchivedWholeAndRestoredOnAnotherStorage() throws Exception {
-        awaitOk(admin.post("/nodes/" + NODE + "/qemu", params("vmid", "400", "name", "dumpvm", "memory", "256", "scsi0", "local:1",
+        Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/qemu", Tasks.params("vmid", "400", "name", "dumpvm", "memory", "256", "scsi0", "local:1",
                 "kvm", "0")));
         Path disk = image(base.resolve("data/storage/local/images"), "vm-400-disk-0");
         byte[] data = new byte[1 << 20];
@@ -117,7 +93,7 @@ class VzdumpVmIT {
             channel.write(ByteBuffer.wrap(data), 3L << 20);
         }
         String before = sha256(disk);
-        String log = awaitOk(admin.post("/nodes/" + NODE + "/vzdump", params("vmid", "400", "storage", "local", "compress", "zstd",
+        String log = Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/vzdump", Tasks.params("vmid", "400", "storage", "local", "compress", "zstd",
                 "mode", "stop")));
         assertThat(log).contains("INFO: status = stopped", "INFO: include disk 'scsi0'", "INFO: Backup job finished successfully");
         String volid = newest("local", "400", ".tar.zst");
@@ -129,9 +105,9 @@ class VzdumpVmIT {
         assertThat(admin.get("/nodes/" + NODE + "/vzdump/extractconfig", Map.of("volume", volid)).data().asString())
                 .contains("name: dumpvm", "scsi0: local:400/vm-400-disk-0");
 
-        TestClient.Answer taken = admin.post("/nodes/" + NODE + "/qemu", params("vmid", "400", "archive", volid));
+        TestClient.Answer taken = admin.post("/nodes/" + NODE + "/qemu", Tasks.params("vmid", "400", "archive", volid));
         assertThat(taken.status()).isNotEqualTo(200);
-        awaitOk(admin.post("/nodes/" + NODE + "/qemu", params("vmid", "401", "archive", volid, "storage", "second")));
+        Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/qemu", Tasks.params("vmid", "401", "archive", volid, "storage", "second")));
         JsonNode config = admin.get("/nodes/" + NODE + "/qemu/401/config").data();
         assertThat(config.path("name").asString()).isEqualTo("dumpvm");
         assertThat(config.path("memory").asString()).isEqualTo("256");
@@ -140,8 +116,8 @@ class VzdumpVmIT {
         assertThat(sha256(image(base.resolve("second"), "vm-401-disk-0"))).isEqualTo(before);
 
         // a running VM is stopped for the copy, then started again; meanwhile it holds the backup lock
-        awaitOk(admin.post("/nodes/" + NODE + "/qemu/400/status/start", Map.of()));
-        TestClient.Answer started = admin.post("/nodes/" + NODE + "/vzdump", params("vmid", "400", "storage", "local", "mode", "stop",
+        Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/qemu/400/status/start", Map.of()));
+        TestClient.Answer started = admin.post("/nodes/" + NODE + "/vzdump", Tasks.params("vmid", "400", "storage", "local", "mode", "stop",
                 "stopwait", "0", "bwlimit", "1024"));
         Upid upid = Upid.parse(started.data().asString());
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -151,21 +127,21 @@ class VzdumpVmIT {
         }
         assertThat(admin.put("/nodes/" + NODE + "/qemu/400/config", Map.of("memory", "512")).body().toString())
                 .contains("VM is locked (backup)");
-        assertThat(daemon.tasks().awaitCompletion(upid, Duration.ofSeconds(120)).exitstatus()).as(log(upid)).contains("OK");
-        assertThat(log(upid)).contains("INFO: status = running", "INFO: stopping virtual guest", "INFO: restarting vm");
+        assertThat(daemon.tasks().awaitCompletion(upid, Duration.ofSeconds(120)).exitstatus()).as(Tasks.log(daemon, upid)).contains("OK");
+        assertThat(Tasks.log(daemon, upid)).contains("INFO: status = running", "INFO: stopping virtual guest", "INFO: restarting vm");
         assertThat(admin.get("/nodes/" + NODE + "/qemu/400/status/current").data().path("status").asString()).isEqualTo("running");
-        awaitOk(admin.post("/nodes/" + NODE + "/qemu/400/status/stop", Map.of()));
+        Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/qemu/400/status/stop", Map.of()));
         // snapshot mode for a running VM is not there yet: the job says so and fails
-        awaitOk(admin.post("/nodes/" + NODE + "/qemu/400/status/start", Map.of()));
-        TestClient.Answer snapshot = admin.post("/nodes/" + NODE + "/vzdump", params("vmid", "400", "storage", "local"));
+        Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/qemu/400/status/start", Map.of()));
+        TestClient.Answer snapshot = admin.post("/nodes/" + NODE + "/vzdump", Tasks.params("vmid", "400", "storage", "local"));
         Upid failed = Upid.parse(snapshot.data().asString());
         assertThat(daemon.tasks().awaitCompletion(failed, Duration.ofSeconds(60)).exitstatus()).contains("job errors");
-        assertThat(log(failed)).contains("ERROR: Backup of VM 400 failed - mode 'snapshot' for a running VM is not supported");
+        assertThat(Tasks.log(daemon, failed)).contains("ERROR: Backup of VM 400 failed - mode 'snapshot' for a running VM is not supported");
         assertThat(admin.get("/nodes/" + NODE + "/qemu/400/config").data().path("lock").isMissingNode()).isTrue();
-        awaitOk(admin.post("/nodes/" + NODE + "/qemu/400/status/stop", Map.of()));
+        Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/qemu/400/status/stop", Map.of()));
 
         // all with exclude: every guest of the node but the excluded ones, in one task
-        String all = awaitOk(admin.post("/nodes/" + NODE + "/vzdump", params("all", "1", "exclude", "400", "storage", "second")));
+        String all = Tasks.awaitOk(daemon, admin.post("/nodes/" + NODE + "/vzdump", Tasks.params("all", "1", "exclude", "400", "storage", "second")));
         assertThat(all).contains("INFO: Starting Backup of VM 401 (qemu)").doesNotContain("Backup of VM 400");
         assertThat(newest("second", "401", ".tar")).startsWith("second:backup/vzdump-qemu-401-");
     }
